@@ -1,0 +1,176 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { EnvironmentConfig, environmentSchema, ipv4CidrsOverlap } from './schema';
+
+/** One thing wrong with a config file. */
+export interface ConfigProblem {
+  /** The file, as given to the loader. */
+  readonly file: string;
+  /** Dotted path of the field, empty for the whole file. */
+  readonly field: string;
+  /** What is wrong and what is allowed. */
+  readonly message: string;
+  /** The value found, when there is one. */
+  readonly received?: unknown;
+}
+
+/** The outcome of loading every environment: all of them, or every problem found. */
+export type LoadResult =
+  | { readonly ok: true; readonly environments: EnvironmentConfig[] }
+  | { readonly ok: false; readonly problems: ConfigProblem[]; readonly message: string };
+
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
+
+/**
+ * Reads every `*.yaml` file of `configDir` as one environment named after the file,
+ * validates each against the schema and all of them against each other.
+ */
+export function loadEnvironments(configDir: string): LoadResult {
+  const files = fs
+    .readdirSync(configDir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .map((file) => path.join(configDir, file));
+  if (files.length === 0) {
+    const problems = [{ file: configDir, field: '', message: 'holds no <environment>.yaml file' }];
+    return { ok: false, problems, message: formatProblems(problems) };
+  }
+  return validateEnvironments(files.map((file) => ({ file, text: fs.readFileSync(file, 'utf8') })));
+}
+
+/** Validates already-read config files; `file` names each one in messages and gives the environment name. */
+export function validateEnvironments(sources: { file: string; text: string }[]): LoadResult {
+  const problems: ConfigProblem[] = [];
+  const environments: EnvironmentConfig[] = [];
+  for (const source of sources) {
+    const name = path.basename(source.file, '.yaml');
+    if (!ENVIRONMENT_NAME.test(name)) {
+      problems.push({
+        file: source.file,
+        field: '',
+        message: 'the file name is the environment name: 1-16 lowercase letters, digits or "-", starting with a letter',
+        received: name,
+      });
+      continue;
+    }
+    const parsed = parseYaml(source.file, source.text, problems);
+    if (parsed === undefined) {
+      continue;
+    }
+    const result = environmentSchema.safeParse(parsed, { reportInput: true });
+    if (result.success) {
+      environments.push({ name, ...result.data });
+    } else {
+      problems.push(...result.error.issues.map((issue) => toProblem(source.file, issue)));
+    }
+  }
+  problems.push(...crossEnvironmentProblems(environments, sources));
+  return problems.length > 0
+    ? { ok: false, problems, message: formatProblems(problems) }
+    : { ok: true, environments };
+}
+
+function parseYaml(file: string, text: string, problems: ConfigProblem[]): unknown {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    problems.push(
+      ...document.errors.map((error) => ({ file, field: '', message: `not valid YAML: ${error.message.split('\n')[0]}` })),
+    );
+    return undefined;
+  }
+  const value: unknown = document.toJS();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problems.push({ file, field: '', message: 'must be a YAML mapping of settings', received: value });
+    return undefined;
+  }
+  return value;
+}
+
+function toProblem(file: string, issue: z.core.$ZodIssue): ConfigProblem {
+  const field = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return {
+      file,
+      field,
+      message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}; allowed: ${allowedKeys(issue.path).join(', ')}`,
+    };
+  }
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  return {
+    file,
+    field,
+    message: missing ? `is required (${issue.message.replace(/, received undefined$/, '')})` : issue.message,
+    received: missing ? undefined : issue.input,
+  };
+}
+
+/** `teams[0].models[1].name` from zod's path segments. */
+function formatPath(segments: PropertyKey[]): string {
+  return segments.map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`)).join('').replace(/^\./, '');
+}
+
+/** The field names the schema accepts at a path, for "unknown field" messages. */
+function allowedKeys(fieldPath: PropertyKey[]): string[] {
+  let schema: z.core.$ZodType = environmentSchema;
+  for (const segment of ['', ...fieldPath]) {
+    schema = unwrap(schema);
+    if (segment === '') {
+      continue;
+    }
+    if (schema instanceof z.ZodArray) {
+      schema = schema.element;
+    } else if (schema instanceof z.ZodObject) {
+      schema = schema.shape[String(segment)];
+    }
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let current = schema;
+  while (
+    current instanceof z.ZodDefault ||
+    current instanceof z.ZodPrefault ||
+    current instanceof z.ZodOptional ||
+    current instanceof z.ZodPipe
+  ) {
+    current = current instanceof z.ZodPipe ? current.in : current.unwrap();
+  }
+  return current;
+}
+
+function crossEnvironmentProblems(
+  environments: EnvironmentConfig[],
+  sources: { file: string; text: string }[],
+): ConfigProblem[] {
+  const fileOf = (environment: EnvironmentConfig) =>
+    sources.find((source) => path.basename(source.file, '.yaml') === environment.name)?.file ?? environment.name;
+  const problems: ConfigProblem[] = [];
+  environments.forEach((environment, index) => {
+    for (const other of environments.slice(0, index)) {
+      if (ipv4CidrsOverlap(environment.network.vpcCidr, other.network.vpcCidr)) {
+        problems.push({
+          file: fileOf(environment),
+          field: 'network.vpcCidr',
+          message: `overlaps the VPC of environment "${other.name}" (${other.network.vpcCidr}); environments need distinct ranges so they can be peered or joined to a transit gateway`,
+          received: environment.network.vpcCidr,
+        });
+      }
+    }
+  });
+  return problems;
+}
+
+/** One line a problem: `file: field: message (received: value)`. */
+export function formatProblems(problems: ConfigProblem[]): string {
+  const lines = problems.map((problem) => {
+    const received = problem.received === undefined ? '' : ` (received: ${JSON.stringify(problem.received)})`;
+    const field = problem.field === '' ? '' : `${problem.field}: `;
+    return `  ${problem.file}: ${field}${problem.message}${received}`;
+  });
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return [`Invalid configuration, nothing was synthesized (${count}):`, ...lines].join('\n');
+}

@@ -1,0 +1,347 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+
+/** CloudWatch Logs accepts only these retention periods, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Interface endpoints the platform knows how to create; each one avoids NAT traffic for that service. */
+export const INTERFACE_ENDPOINTS = ['ecrApi', 'ecrDocker', 'sts', 'secretsManager', 'cloudWatchLogs'] as const;
+
+/** Config name of one interface endpoint. */
+export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
+
+/** PostgreSQL major versions offered; RDS applies minor versions within the pinned major. */
+export const POSTGRES_MAJOR_VERSIONS = ['16', '17', '18'] as const;
+
+/** Control Tower's log retention control (CT.CLOUDWATCH.PR.2) asks for a year. */
+const MIN_PRODUCTION_LOG_RETENTION_DAYS = 365;
+
+/** Kubernetes object names built from these must also be valid DNS-1035 labels, with room for suffixes. */
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_NAME_LENGTH = 40;
+
+const logRetentionDays = z
+  .number()
+  .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+    message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+  });
+
+const dnsLabel = z
+  .string()
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and "-", starting with a letter');
+
+const ipv4Cidr = z.string().refine(isCanonicalIpv4Cidr, {
+  message: 'must be an IPv4 CIDR block whose address is the network address, e.g. 10.0.0.0/16',
+});
+
+const subnetMask = (fallback: number) => z.number().int().min(16).max(28).default(fallback);
+
+const networkSchema = z
+  .strictObject({
+    vpcCidr: ipv4Cidr.default('10.0.0.0/16').describe('IPv4 CIDR block of the VPC; must not overlap another environment'),
+    natGateways: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1: private subnets need a NAT gateway for egress')
+      .default(1)
+      .describe('Number of NAT gateways; one per AZ for resilience, one to save cost'),
+    subnetMasks: z
+      .strictObject({
+        public: subnetMask(24).describe('Prefix length of each public subnet (load balancers, NAT gateways)'),
+        private: subnetMask(19).describe('Prefix length of each private subnet (nodes and pods take VPC addresses)'),
+        isolated: subnetMask(24).describe('Prefix length of each isolated subnet (database)'),
+      })
+      .prefault({})
+      .describe('Subnet sizes, one subnet of each kind per availability zone'),
+    interfaceEndpoints: z
+      .array(z.enum(INTERFACE_ENDPOINTS))
+      .refine((list) => new Set(list).size === list.length, { message: 'must not list an endpoint twice' })
+      .default([...INTERFACE_ENDPOINTS])
+      .describe('VPC interface endpoints to create'),
+    flowLogs: z
+      .strictObject({
+        retentionDays: logRetentionDays.default(365).describe('Days to keep VPC flow logs (at least 365 in production)'),
+        trafficType: z.enum(['ALL', 'REJECT']).default('ALL').describe('Which traffic the flow logs record'),
+      })
+      .prefault({})
+      .describe('VPC flow logs, kept in an encrypted CloudWatch log group'),
+  })
+  .prefault({});
+
+const databaseSchema = z
+  .strictObject({
+    engineVersion: z.enum(POSTGRES_MAJOR_VERSIONS).default('17').describe('PostgreSQL major version'),
+    instanceType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type without the "db." prefix, e.g. t4g.medium')
+      .default('t4g.medium')
+      .describe('RDS instance class without the "db." prefix'),
+    allocatedStorageGiB: z.number().int().min(20).max(65536).default(20).describe('Initial storage in GiB'),
+    maxAllocatedStorageGiB: z
+      .number()
+      .int()
+      .max(65536)
+      .default(100)
+      .describe('Upper bound for storage autoscaling in GiB'),
+    multiAz: z.boolean().default(true).describe('Run a synchronous standby in a second AZ'),
+    backupRetentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(35)
+      .default(14)
+      .describe('Days of automated backups and point-in-time recovery (at least 7 in production)'),
+    deletionProtection: z
+      .boolean()
+      .default(true)
+      .describe('Refuse deletion of the database (always on in production)'),
+    performanceInsightsRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => days === 7 || days === 731 || (days % 31 === 0 && days >= 31 && days <= 713), {
+        message: 'must be 7, a multiple of 31 up to 713, or 731',
+      })
+      .default(7)
+      .describe('Days of Performance Insights history (7 is free)'),
+    logRetentionDays: logRetentionDays.default(365).describe('Days to keep exported PostgreSQL logs (at least 365 in production)'),
+    backupWindow: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must look like 03:00-04:00 (UTC)')
+      .optional()
+      .describe('Daily backup window in UTC; RDS chooses one if unset'),
+    maintenanceWindow: z
+      .string()
+      .regex(
+        /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
+        'must look like sun:04:30-sun:05:30 (UTC)',
+      )
+      .optional()
+      .describe('Weekly maintenance window in UTC; RDS chooses one if unset'),
+  })
+  .prefault({});
+
+const artifactsSchema = z
+  .strictObject({
+    noncurrentVersionExpirationDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(30)
+      .describe('Days before overwritten or deleted artifact versions are removed'),
+    predictionsExpirationDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(3)
+      .describe('Days before objects under predictions/ (batch inference results) expire'),
+    abortIncompleteMultipartUploadDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(30)
+      .default(7)
+      .describe('Days before unfinished multipart uploads are aborted'),
+    accessLogRetentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(365)
+      .describe('Days to keep S3 server access logs'),
+  })
+  .prefault({});
+
+const repositoriesSchema = z
+  .strictObject({
+    maxImageCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(50)
+      .describe('Tagged images kept per repository; older ones expire'),
+    untaggedImageExpiryDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(7)
+      .describe('Days before untagged images expire'),
+  })
+  .prefault({});
+
+const modelSchema = z.strictObject({
+  name: dnsLabel.describe('Model name; names its ECR repository and Kubernetes objects'),
+});
+
+const teamSchema = z.strictObject({
+  name: dnsLabel.describe('Team name; names its Kubernetes namespace'),
+  models: z.array(modelSchema).default([]).describe('Models the team serves'),
+});
+
+/** The schema of one `config/<environment>.yaml` file. */
+export const environmentSchema = z
+  .strictObject({
+    environmentType: z
+      .enum(['development', 'production'])
+      .default('production')
+      .describe('development allows cheap, disposable data; production enforces backups, deletion protection and retention'),
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID').describe('AWS account ID'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code, e.g. eu-west-1')
+      .describe('AWS region'),
+    availabilityZones: z
+      .array(z.string())
+      .min(2, 'must list at least 2 zones: EKS and RDS subnet groups need two')
+      .max(6)
+      .describe('Availability zones to use, named explicitly so synth needs no AWS lookup'),
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,15}$/, 'must be 2-16 lowercase letters, digits or "-", starting with a letter')
+      .default('mlops')
+      .describe('Prefix of physical resource names'),
+    tags: z.record(z.string(), z.string()).default({}).describe('Tags applied to every resource'),
+    network: networkSchema.describe('VPC settings'),
+    database: databaseSchema.describe('RDS PostgreSQL settings (MLflow backend store)'),
+    artifacts: artifactsSchema.describe('S3 artifact bucket settings'),
+    repositories: repositoriesSchema.describe('ECR repository settings'),
+    teams: z.array(teamSchema).default([]).describe('Teams onboarded to the platform'),
+  })
+  .superRefine(checkCrossFieldRules);
+
+/** A validated environment's settings as written in its file, with defaults filled in. */
+export type EnvironmentSettings = z.output<typeof environmentSchema>;
+
+/** One environment: its name (the config file's base name) and its validated settings. */
+export interface EnvironmentConfig extends EnvironmentSettings {
+  /** Environment name; also the CDK stage name. */
+  readonly name: string;
+}
+
+type Settings = EnvironmentSettings;
+
+function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
+  const fail = (path: (string | number)[], message: string, input: unknown) =>
+    ctx.addIssue({ code: 'custom', path, message, input });
+
+  settings.availabilityZones.forEach((zone, index) => {
+    if (!new RegExp(`^${settings.region}[a-z]$`).test(zone)) {
+      fail(['availabilityZones', index], `must be a zone of region ${settings.region}, e.g. ${settings.region}a`, zone);
+    }
+    if (settings.availabilityZones.indexOf(zone) !== index) {
+      fail(['availabilityZones', index], 'must not list a zone twice', zone);
+    }
+  });
+
+  if (settings.network.natGateways > settings.availabilityZones.length) {
+    fail(
+      ['network', 'natGateways'],
+      `must not exceed the number of availabilityZones (${settings.availabilityZones.length})`,
+      settings.network.natGateways,
+    );
+  }
+
+  const subnetProblem = subnetAllocationProblem(settings);
+  if (subnetProblem) {
+    fail(['network', 'subnetMasks'], subnetProblem, settings.network.subnetMasks);
+  }
+
+  const { allocatedStorageGiB, maxAllocatedStorageGiB } = settings.database;
+  if (maxAllocatedStorageGiB < Math.ceil(allocatedStorageGiB * 1.1)) {
+    fail(
+      ['database', 'maxAllocatedStorageGiB'],
+      `must be at least 10% above allocatedStorageGiB (${Math.ceil(allocatedStorageGiB * 1.1)})`,
+      maxAllocatedStorageGiB,
+    );
+  }
+
+  if (settings.environmentType === 'production') {
+    if (settings.database.backupRetentionDays < 7) {
+      fail(
+        ['database', 'backupRetentionDays'],
+        'must be at least 7 when environmentType is production',
+        settings.database.backupRetentionDays,
+      );
+    }
+    const logRetentions: [(string | number)[], number][] = [
+      [['network', 'flowLogs', 'retentionDays'], settings.network.flowLogs.retentionDays],
+      [['database', 'logRetentionDays'], settings.database.logRetentionDays],
+    ];
+    for (const [path, days] of logRetentions) {
+      if (days < MIN_PRODUCTION_LOG_RETENTION_DAYS) {
+        fail(path, `must be at least ${MIN_PRODUCTION_LOG_RETENTION_DAYS} when environmentType is production`, days);
+      }
+    }
+    if (!settings.database.deletionProtection) {
+      fail(
+        ['database', 'deletionProtection'],
+        'must be true when environmentType is production',
+        settings.database.deletionProtection,
+      );
+    }
+  }
+
+  settings.teams.forEach((team, index) => {
+    if (settings.teams.findIndex((other) => other.name === team.name) !== index) {
+      fail(['teams', index, 'name'], 'must be unique among teams', team.name);
+    }
+  });
+  const models = settings.teams.flatMap((team, teamIndex) =>
+    team.models.map((model, modelIndex) => ({ name: model.name, path: ['teams', teamIndex, 'models', modelIndex, 'name'] })),
+  );
+  models.forEach((model, index) => {
+    if (models.findIndex((other) => other.name === model.name) !== index) {
+      fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
+    }
+  });
+}
+
+/** Asks the CDK's own subnet allocator, so the answer matches what synth would do. */
+function subnetAllocationProblem(settings: Settings): string | undefined {
+  if (!isCanonicalIpv4Cidr(settings.network.vpcCidr)) {
+    return undefined;
+  }
+  const masks = settings.network.subnetMasks;
+  const groups: [string, ec2.SubnetType, number][] = [
+    ['Public', ec2.SubnetType.PUBLIC, masks.public],
+    ['Private', ec2.SubnetType.PRIVATE_WITH_EGRESS, masks.private],
+    ['Isolated', ec2.SubnetType.PRIVATE_ISOLATED, masks.isolated],
+  ];
+  try {
+    ec2.IpAddresses.cidr(settings.network.vpcCidr).allocateSubnetsCidr({
+      vpcCidr: settings.network.vpcCidr,
+      requestedSubnets: groups.flatMap(([name, subnetType, cidrMask]) =>
+        settings.availabilityZones.map((availabilityZone, index) => ({
+          availabilityZone,
+          configuration: { name, subnetType, cidrMask },
+          subnetConstructId: `${name}Subnet${index + 1}`,
+        })),
+      ),
+    });
+    return undefined;
+  } catch {
+    return `three subnets per availability zone of these sizes do not fit in network.vpcCidr ${settings.network.vpcCidr}; use larger masks or a larger VPC`;
+  }
+}
+
+/** True for an IPv4 CIDR whose address is its network address (AWS rejects host bits). */
+export function isCanonicalIpv4Cidr(value: string): boolean {
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(value) || !ipaddr.IPv4.isValidCIDR(value)) {
+    return false;
+  }
+  return ipaddr.IPv4.networkAddressFromCIDR(value).toString() === value.split('/')[0];
+}
+
+/** True when two IPv4 CIDR blocks share at least one address. */
+export function ipv4CidrsOverlap(a: string, b: string): boolean {
+  const [addressA, bitsA] = ipaddr.IPv4.parseCIDR(a);
+  const [addressB, bitsB] = ipaddr.IPv4.parseCIDR(b);
+  return addressA.match(addressB, bitsB) || addressB.match(addressA, bitsA);
+}

@@ -1,0 +1,134 @@
+import { RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeCdkProvider, CDK_PROVIDER_OUTSIDE_VPC } from '../compliance';
+import { InterfaceEndpointName } from '../config/schema';
+import { EncryptedLogGroup } from './encrypted-log-group';
+import { EncryptionKey } from './encryption-key';
+
+const ENDPOINT_SERVICES: Record<InterfaceEndpointName, ec2.InterfaceVpcEndpointAwsService> = {
+  ecrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+  ecrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+  sts: ec2.InterfaceVpcEndpointAwsService.STS,
+  secretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  cloudWatchLogs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+};
+
+/** Properties of a {@link PlatformVpc}. */
+export interface PlatformVpcProps {
+  /** Zones to spread subnets over, named so that synth needs no lookup. */
+  readonly availabilityZones: string[];
+  /** IPv4 CIDR block of the VPC; a literal, so that rules naming it stay readable. @default '10.0.0.0/16' */
+  readonly cidr?: string;
+  /** NAT gateways; fewer than the zones saves cost at the price of cross-zone egress. @default 1 */
+  readonly natGateways?: number;
+  /** Prefix length of each public subnet. @default 24 */
+  readonly publicSubnetMask?: number;
+  /** Prefix length of each private subnet, where nodes and pods draw addresses. @default 19 */
+  readonly privateSubnetMask?: number;
+  /** Prefix length of each isolated subnet, for the database. @default 24 */
+  readonly isolatedSubnetMask?: number;
+  /** Interface endpoints to create in the private subnets. @default - none */
+  readonly interfaceEndpoints?: InterfaceEndpointName[];
+  /** Key that encrypts the flow log group. @default - a new key with rotation */
+  readonly logsKey?: kms.IKey;
+  /** Name of the flow log group. */
+  readonly flowLogGroupName: string;
+  /** Days to keep flow logs. @default RetentionDays.ONE_YEAR */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /** Which traffic flow logs record. @default FlowLogTrafficType.ALL */
+  readonly flowLogTrafficType?: ec2.FlowLogTrafficType;
+  /** What happens to the flow log group when it leaves the stack. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The platform's VPC: public, private (egress through NAT) and isolated subnets in every zone,
+ * an S3 gateway endpoint, optional interface endpoints and encrypted flow logs.
+ */
+export class PlatformVpc extends Construct {
+  /** The VPC. */
+  public readonly vpc: ec2.Vpc;
+
+  constructor(scope: Construct, id: string, props: PlatformVpcProps) {
+    super(scope, id);
+
+    const cidr = props.cidr ?? '10.0.0.0/16';
+    this.vpc = new ec2.Vpc(this, 'Resource', {
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
+      availabilityZones: props.availabilityZones,
+      natGateways: props.natGateways ?? 1,
+      restrictDefaultSecurityGroup: true,
+      subnetConfiguration: [
+        // Only NAT gateways (elastic IPs) and load balancers live here: nothing needs an automatic public IP.
+        {
+          name: 'Public',
+          subnetType: ec2.SubnetType.PUBLIC,
+          cidrMask: props.publicSubnetMask ?? 24,
+          mapPublicIpOnLaunch: false,
+        },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: props.privateSubnetMask ?? 19 },
+        { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.isolatedSubnetMask ?? 24 },
+      ],
+      gatewayEndpoints: {
+        S3: {
+          service: ec2.GatewayVpcEndpointAwsService.S3,
+          subnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+        },
+      },
+    });
+
+    Validations.of(this.vpc).acknowledge({
+      id: 'CloudFormation-Validate::W3010',
+      reason: 'Zones are named in config on purpose, so that synth needs no AWS lookup and subnets never move between zones.',
+    });
+
+    // The EKS load balancer controller picks subnets by these tags.
+    for (const subnet of this.vpc.publicSubnets) {
+      Tags.of(subnet).add('kubernetes.io/role/elb', '1');
+    }
+    for (const subnet of this.vpc.privateSubnets) {
+      Tags.of(subnet).add('kubernetes.io/role/internal-elb', '1');
+    }
+
+    acknowledgeCdkProvider(this, 'Custom::VpcRestrictDefaultSGCustomResourceProvider', CDK_PROVIDER_OUTSIDE_VPC);
+
+    const endpoints = props.interfaceEndpoints ?? [];
+    if (endpoints.length > 0) {
+      const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+        vpc: this.vpc,
+        description: 'Interface endpoints: HTTPS from inside the VPC only',
+        allowAllOutbound: false,
+      });
+      endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+      for (const name of endpoints) {
+        this.vpc.addInterfaceEndpoint(`${name[0].toUpperCase()}${name.slice(1)}Endpoint`, {
+          service: ENDPOINT_SERVICES[name],
+          subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          privateDnsEnabled: true,
+          securityGroups: [endpointSecurityGroup],
+          open: false,
+        });
+      }
+    }
+
+    const logsKey =
+      props.logsKey ??
+      new EncryptionKey(this, 'LogsKey', {
+        description: `Encrypts the flow logs of ${this.node.path}`,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+    const flowLogGroup = new EncryptedLogGroup(this, 'FlowLogGroup', {
+      encryptionKey: logsKey,
+      logGroupName: props.flowLogGroupName,
+      retention: props.flowLogRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup.logGroup),
+      trafficType: props.flowLogTrafficType ?? ec2.FlowLogTrafficType.ALL,
+    });
+  }
+}
