@@ -63,7 +63,9 @@ export function validateEnvironments(sources: { file: string; text: string }[]):
     if (result.success) {
       environments.push({ name, ...result.data });
     } else {
-      problems.push(...result.error.issues.map((issue) => toProblem(source.file, issue)));
+      // One problem a field: later checks on a value of the wrong type only repeat the first.
+      const fileProblems = result.error.issues.map((issue) => toProblem(source.file, issue));
+      problems.push(...fileProblems.filter((problem, index) => fileProblems.findIndex((other) => other.field === problem.field) === index));
     }
   }
   problems.push(...crossEnvironmentProblems(environments, sources));

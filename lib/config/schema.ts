@@ -232,7 +232,7 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path, message, input });
 
   settings.availabilityZones.forEach((zone, index) => {
-    if (!new RegExp(`^${settings.region}[a-z]$`).test(zone)) {
+    if (!(zone.startsWith(settings.region) && /^[a-z]$/.test(zone.slice(settings.region.length)))) {
       fail(['availabilityZones', index], `must be a zone of region ${settings.region}, e.g. ${settings.region}a`, zone);
     }
     if (settings.availabilityZones.indexOf(zone) !== index) {

@@ -6,6 +6,9 @@ import { Construct } from 'constructs';
 import { EncryptedLogGroup } from './encrypted-log-group';
 import { EncryptionKey } from './encryption-key';
 
+/** PostgreSQL's port, set literally so that security group rules name it rather than a token. */
+export const POSTGRES_PORT = 5432;
+
 /** PostgreSQL logs exported to CloudWatch Logs. */
 const EXPORTED_LOGS = ['postgresql', 'upgrade'];
 
@@ -115,6 +118,7 @@ export class MlflowDatabase extends Construct {
       ],
       credentials: rds.Credentials.fromSecret(this.secret),
       databaseName: this.databaseName,
+      port: POSTGRES_PORT,
       parameterGroup,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       storageEncrypted: true,
@@ -188,6 +192,6 @@ export class MlflowDatabase extends Construct {
 
   /** Admits `peer` to PostgreSQL's port; the only way into the database. */
   public allowConnectionsFrom(peer: ec2.IConnectable, description: string): void {
-    this.instance.connections.allowDefaultPortFrom(peer, description);
+    this.instance.connections.allowFrom(peer, ec2.Port.tcp(POSTGRES_PORT), description);
   }
 }

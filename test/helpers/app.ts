@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadEnvironments } from '../../lib/config/load';
+import { EnvironmentConfig } from '../../lib/config/schema';
+import { PlatformStage } from '../../lib/platform-stage';
+
+export const REPO_ROOT = path.join(__dirname, '..', '..');
+
+/** The feature flags and settings of cdk.json, so tests synthesize what `cdk synth` does. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'));
+  return { ...cdkJson.context, 'aws:cdk:version-reporting': false };
+}
+
+/** The committed environments, as the app loads them. */
+export function committedEnvironments(): EnvironmentConfig[] {
+  const loaded = loadEnvironments(path.join(REPO_ROOT, 'config'));
+  if (!loaded.ok) {
+    throw new Error(loaded.message);
+  }
+  return loaded.environments;
+}
+
+/** The committed environment called `name`. */
+export function committedEnvironment(name: string): EnvironmentConfig {
+  const config = committedEnvironments().find((environment) => environment.name === name);
+  if (!config) {
+    throw new Error(`no config/${name}.yaml`);
+  }
+  return config;
+}
+
+/**
+ * An app with cdk.json's context. The built-in CloudFormation validation is off unless asked
+ * for: it costs seconds per synth, and one test runs it over every environment.
+ */
+export function testApp(options: { validation?: boolean } = {}): App {
+  return new App({ context: cdkJsonContext(), builtinCloudFormationValidation: options.validation ?? false });
+}
+
+/** One environment's stage in a fresh test app. */
+export function testStage(config: EnvironmentConfig): PlatformStage {
+  return new PlatformStage(testApp(), config.name, { config });
+}
+
+const stages = new Map<string, PlatformStage>();
+
+/** The stage of a committed environment, built once per test file. */
+export function committedStage(name: string): PlatformStage {
+  let stage = stages.get(name);
+  if (!stage) {
+    stage = testStage(committedEnvironment(name));
+    stages.set(name, stage);
+  }
+  return stage;
+}
+
+/** Templates of every stack of a committed environment, keyed by stack id. */
+export function committedTemplates(name: string): Record<string, Template> {
+  const stage = committedStage(name);
+  return {
+    Network: Template.fromStack(stage.network),
+    Data: Template.fromStack(stage.data),
+  };
+}
+
+/** Names of the committed environments, for `describe.each`. */
+export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+
+/** A copy of a committed environment's config with some settings changed. */
+export function withSettings(name: string, change: (config: EnvironmentConfig) => EnvironmentConfig): EnvironmentConfig {
+  return change(structuredClone(committedEnvironment(name)));
+}

@@ -1,0 +1,96 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { IConstruct } from 'constructs';
+import { addPolicyPacks } from '../../lib/compliance';
+import { PlatformStage } from '../../lib/platform-stage';
+import { cdkJsonContext, committedEnvironments } from '../helpers/app';
+
+interface PluginReport {
+  pluginName: string;
+  conclusion: string;
+  violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
+  suppressedViolations?: unknown[];
+}
+
+/** Synthesizes like `cdk synth`: cdk.json's context, built-in validation on, every policy pack. */
+function synthesizeLikeTheCli(build: (app: App) => void): { report: PluginReport[]; error?: Error; app: App } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  const app = new App({ context: cdkJsonContext(), outdir });
+  addPolicyPacks(app);
+  build(app);
+  let error: Error | undefined;
+  try {
+    app.synth();
+  } catch (caught) {
+    error = caught as Error;
+  }
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')).pluginReports;
+  return { report, error, app };
+}
+
+function acknowledgments(root: IConstruct): { path: string; id: string; reason: string }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+      .map(([id, reason]) => ({ path: construct.node.path, id, reason })),
+  );
+}
+
+describe('every environment, synthesized as `cdk synth` does', () => {
+  const { report, error, app } = synthesizeLikeTheCli((scope) => {
+    for (const config of committedEnvironments()) {
+      new PlatformStage(scope, config.name, { config });
+    }
+  });
+  const pluginNamed = (name: string) => report.find((plugin) => plugin.pluginName === name);
+
+  test('synthesizes without a validation error', () => {
+    expect(error).toBeUndefined();
+  });
+
+  test.each(['CloudFormation Validate', 'cdk-validator-cfnguard'])('%s reports no unacknowledged finding', (name) => {
+    expect(pluginNamed(name)).toMatchObject({ conclusion: 'success', violations: [] });
+  });
+
+  test('cdk-nag AWS Solutions reports no unacknowledged finding', () => {
+    expect(pluginNamed('AwsSolutions')?.violations ?? []).toEqual([]);
+  });
+
+  test('no construct carries a warning, which `cdk synth --strict` would turn into an error', () => {
+    const stacks = app.node.findAll().filter((construct): construct is Stack => Stack.isStack(construct));
+    expect(stacks.length).toBeGreaterThan(0);
+    for (const stack of stacks) {
+      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    }
+  });
+
+  test('every acknowledgment names a rule and states why it does not apply', () => {
+    const found = acknowledgments(app);
+    expect(found.length).toBeGreaterThan(0);
+    for (const acknowledgment of found) {
+      expect(acknowledgment.reason.length).toBeGreaterThan(40);
+    }
+  });
+
+  test('acknowledgments sit on resources, never on a whole stage or stack', () => {
+    for (const acknowledgment of acknowledgments(app)) {
+      expect(acknowledgment.path.split('/').length).toBeGreaterThan(2);
+    }
+  });
+});
+
+describe('the policy packs', () => {
+  test('fail the synth on an unencrypted, unlogged, public-capable bucket', () => {
+    const { report, error } = synthesizeLikeTheCli((app) => {
+      new s3.CfnBucket(new Stack(app, 'Careless'), 'Bucket', {});
+    });
+    expect(error?.message).toMatch(/AwsSolutions-S1/);
+    const rules = report.flatMap((plugin) => plugin.violations.map((violation) => violation.ruleName));
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10', 's3_bucket_default_encryption_kms_check']));
+  });
+});

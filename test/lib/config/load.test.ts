@@ -1,0 +1,156 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { loadEnvironments, validateEnvironments } from '../../../lib/config/load';
+import { REPO_ROOT } from '../../helpers/app';
+
+/** A minimal valid production environment, to break one field at a time. */
+const VALID = {
+  environmentType: 'production',
+  account: '123456789012',
+  region: 'eu-west-1',
+  availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+};
+
+function validate(settings: unknown, file = 'config/prod.yaml') {
+  return validateEnvironments([{ file, text: typeof settings === 'string' ? settings : stringify(settings) }]);
+}
+
+function problemsOf(settings: unknown, file?: string) {
+  const result = validate(settings, file);
+  if (result.ok) {
+    throw new Error('expected the config to be rejected');
+  }
+  return result.problems;
+}
+
+describe('the committed configs', () => {
+  test('load without problems', () => {
+    const result = loadEnvironments(path.join(REPO_ROOT, 'config'));
+    expect(result.ok && result.environments.map((environment) => environment.name)).toEqual(['dev', 'prod', 'staging']);
+  });
+
+  test('name the environment after the file', () => {
+    const result = validate(VALID, 'config/qa.yaml');
+    expect(result.ok && result.environments[0].name).toBe('qa');
+  });
+
+  test('fill every omitted setting with its default', () => {
+    const result = validate(VALID);
+    expect(result.ok && result.environments[0]).toMatchObject({
+      namePrefix: 'mlops',
+      network: { vpcCidr: '10.0.0.0/16', natGateways: 1, subnetMasks: { public: 24, private: 19, isolated: 24 } },
+      database: { engineVersion: '17', multiAz: true, deletionProtection: true, backupRetentionDays: 14 },
+      artifacts: { predictionsExpirationDays: 3 },
+      teams: [],
+    });
+  });
+});
+
+describe('a malformed config is rejected with its file and field', () => {
+  const cases: [string, unknown, string, RegExp][] = [
+    ['account that is not 12 digits', { ...VALID, account: '1234' }, 'account', /12-digit/],
+    ['missing account', { ...VALID, account: undefined }, 'account', /is required/],
+    ['region that is not a region code', { ...VALID, region: 'Ireland' }, 'region', /region code/],
+    ['a single availability zone', { ...VALID, availabilityZones: ['eu-west-1a'] }, 'availabilityZones', /at least 2/],
+    ['a zone of another region', { ...VALID, availabilityZones: ['eu-west-1a', 'us-east-1b'] }, 'availabilityZones[1]', /zone of region eu-west-1/],
+    ['a zone listed twice', { ...VALID, availabilityZones: ['eu-west-1a', 'eu-west-1a'] }, 'availabilityZones[1]', /twice/],
+    ['unknown environment type', { ...VALID, environmentType: 'qa' }, 'environmentType', /"development"\|"production"/],
+    ['misspelt field', { ...VALID, network: { natGateway: 1 } }, 'network', /unknown field "natGateway"; allowed: vpcCidr, natGateways/],
+    ['CIDR with host bits', { ...VALID, network: { vpcCidr: '10.0.0.1/16' } }, 'network.vpcCidr', /network address/],
+    ['CIDR that is not a CIDR', { ...VALID, network: { vpcCidr: '10.0.0.0' } }, 'network.vpcCidr', /IPv4 CIDR/],
+    ['more NAT gateways than zones', { ...VALID, network: { natGateways: 4 } }, 'network.natGateways', /must not exceed the number of availabilityZones \(3\)/],
+    ['no NAT gateway', { ...VALID, network: { natGateways: 0 } }, 'network.natGateways', /at least 1/],
+    ['subnets larger than the VPC', { ...VALID, network: { vpcCidr: '10.0.0.0/20', subnetMasks: { private: 19 } } }, 'network.subnetMasks', /do not fit/],
+    ['unknown interface endpoint', { ...VALID, network: { interfaceEndpoints: ['dynamodb'] } }, 'network.interfaceEndpoints[0]', /ecrApi/],
+    ['flow log retention CloudWatch does not offer', { ...VALID, network: { flowLogs: { retentionDays: 400.5 } } }, 'network.flowLogs.retentionDays', /retention periods/],
+    ['short flow log retention in production', { ...VALID, network: { flowLogs: { retentionDays: 30 } } }, 'network.flowLogs.retentionDays', /at least 365 when environmentType is production/],
+    ['unsupported PostgreSQL version', { ...VALID, database: { engineVersion: '12' } }, 'database.engineVersion', /"16"\|"17"\|"18"/],
+    ['instance type with db. prefix', { ...VALID, database: { instanceType: 'db.t4g.micro' } }, 'database.instanceType', /without the "db." prefix/],
+    ['storage under the RDS minimum', { ...VALID, database: { allocatedStorageGiB: 5 } }, 'database.allocatedStorageGiB', />=20/],
+    ['autoscaling ceiling under the allocation', { ...VALID, database: { allocatedStorageGiB: 100, maxAllocatedStorageGiB: 100 } }, 'database.maxAllocatedStorageGiB', /10% above/],
+    ['production backups under 7 days', { ...VALID, database: { backupRetentionDays: 3 } }, 'database.backupRetentionDays', /at least 7 when environmentType is production/],
+    ['production without deletion protection', { ...VALID, database: { deletionProtection: false } }, 'database.deletionProtection', /must be true when environmentType is production/],
+    ['Performance Insights retention RDS rejects', { ...VALID, database: { performanceInsightsRetentionDays: 30 } }, 'database.performanceInsightsRetentionDays', /multiple of 31/],
+    ['malformed maintenance window', { ...VALID, database: { maintenanceWindow: 'sunday 4am' } }, 'database.maintenanceWindow', /sun:04:30-sun:05:30/],
+    ['string where a number belongs', { ...VALID, artifacts: { predictionsExpirationDays: 'three' } }, 'artifacts.predictionsExpirationDays', /expected number/],
+    ['zero-day noncurrent version expiry', { ...VALID, artifacts: { noncurrentVersionExpirationDays: 0 } }, 'artifacts.noncurrentVersionExpirationDays', />=1/],
+    ['team name that is not a DNS label', { ...VALID, teams: [{ name: 'Data_Science' }] }, 'teams[0].name', /DNS label/],
+    ['two teams with one name', { ...VALID, teams: [{ name: 'fraud' }, { name: 'fraud' }] }, 'teams[1].name', /unique among teams/],
+    ['one model name in two teams', { ...VALID, teams: [{ name: 'a', models: [{ name: 'churn' }] }, { name: 'b', models: [{ name: 'churn' }] }] }, 'teams[1].models[0].name', /unique among all models/],
+    ['name prefix with capitals', { ...VALID, namePrefix: 'MLOps' }, 'namePrefix', /lowercase/],
+  ];
+
+  test.each(cases)('%s', (_title, settings, field, message) => {
+    const problems = problemsOf(settings);
+    expect(problems).toContainEqual(expect.objectContaining({ file: 'config/prod.yaml', field, message: expect.stringMatching(message) }));
+  });
+
+  test('a file that is not YAML names the line', () => {
+    expect(problemsOf('account: [1,\n', 'config/dev.yaml')).toEqual([
+      expect.objectContaining({ file: 'config/dev.yaml', message: expect.stringMatching(/not valid YAML.*at line \d+, column \d+/) }),
+    ]);
+  });
+
+  test('a file holding a list instead of settings is rejected', () => {
+    expect(problemsOf('- a\n- b\n')[0].message).toMatch(/mapping of settings/);
+  });
+
+  test('a file name that cannot name a stage is rejected', () => {
+    expect(problemsOf(VALID, 'config/Prod_EU.yaml')[0]).toMatchObject({ file: 'config/Prod_EU.yaml', received: 'Prod_EU' });
+  });
+
+  test('development environments may drop protection that production must keep', () => {
+    const result = validate({
+      ...VALID,
+      environmentType: 'development',
+      network: { flowLogs: { retentionDays: 7 } },
+      database: { deletionProtection: false, backupRetentionDays: 1, logRetentionDays: 1 },
+    });
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('problems across files', () => {
+  test('overlapping VPC ranges of two environments are rejected', () => {
+    const result = validateEnvironments([
+      { file: 'config/dev.yaml', text: stringify({ ...VALID, network: { vpcCidr: '10.0.0.0/15' } }) },
+      { file: 'config/prod.yaml', text: stringify({ ...VALID, network: { vpcCidr: '10.1.0.0/16' } }) },
+    ]);
+    expect(!result.ok && result.problems).toEqual([
+      expect.objectContaining({ file: 'config/prod.yaml', field: 'network.vpcCidr', message: expect.stringMatching(/overlaps the VPC of environment "dev"/) }),
+    ]);
+  });
+
+  test('every problem of every file is reported at once', () => {
+    const result = validateEnvironments([
+      { file: 'config/dev.yaml', text: stringify({ ...VALID, account: 'x', region: 'Ireland' }) },
+      { file: 'config/prod.yaml', text: stringify({ ...VALID, database: { engineVersion: '9' } }) },
+    ]);
+    expect(!result.ok && result.problems.map((problem) => `${problem.file} ${problem.field}`)).toEqual([
+      'config/dev.yaml account',
+      'config/dev.yaml region',
+      'config/dev.yaml availabilityZones[0]',
+      'config/dev.yaml availabilityZones[1]',
+      'config/dev.yaml availabilityZones[2]',
+      'config/prod.yaml database.engineVersion',
+    ]);
+  });
+
+  test('the message lists file, field, rule and received value, one problem a line', () => {
+    const result = validate({ ...VALID, network: { natGateways: 4 } });
+    expect(!result.ok && result.message).toBe(
+      [
+        'Invalid configuration, nothing was synthesized (1 problem):',
+        '  config/prod.yaml: network.natGateways: must not exceed the number of availabilityZones (3) (received: 4)',
+      ].join('\n'),
+    );
+  });
+
+  test('a config folder without environments is rejected', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
+    const result = loadEnvironments(empty);
+    expect(!result.ok && result.message).toMatch(/holds no <environment>.yaml file/);
+  });
+});

@@ -1,0 +1,245 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { committedEnvironment, committedStage, ENVIRONMENTS, testStage, withSettings } from '../../helpers/app';
+
+const PRODUCTION_LIKE = ['staging', 'prod'] as const;
+
+describe.each(ENVIRONMENTS)('%s data stack', (name) => {
+  const config = committedEnvironment(name);
+  const template = Template.fromStack(committedStage(name).data);
+
+  describe('database', () => {
+    test('runs PostgreSQL of the configured major version and class', () => {
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        Engine: 'postgres',
+        EngineVersion: config.database.engineVersion,
+        DBInstanceClass: `db.${config.database.instanceType}`,
+        AutoMinorVersionUpgrade: true,
+      });
+    });
+
+    test('lives in the isolated subnets and is not publicly accessible', () => {
+      template.hasResourceProperties('AWS::RDS::DBInstance', { PubliclyAccessible: false });
+      const subnetGroup = Object.values(template.findResources('AWS::RDS::DBSubnetGroup'))[0];
+      const outputs = subnetGroup.Properties.SubnetIds.map(
+        (id: { 'Fn::GetStackOutput': { OutputName: string } }) => id['Fn::GetStackOutput'].OutputName,
+      );
+      expect(outputs).toHaveLength(config.availabilityZones.length);
+      for (const output of outputs) {
+        expect(output).toMatch(/IsolatedSubnet/);
+      }
+    });
+
+    test('encrypts storage and Performance Insights with its own rotating key', () => {
+      const keyId = { 'Fn::GetAtt': [Match.stringLikeRegexp('^MlflowDatabaseKey'), 'Arn'] };
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        StorageEncrypted: true,
+        KmsKeyId: keyId,
+        EnablePerformanceInsights: true,
+        PerformanceInsightsKMSKeyId: keyId,
+        PerformanceInsightsRetentionPeriod: config.database.performanceInsightsRetentionDays,
+      });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        Description: Match.stringLikeRegexp('MLflow database'),
+        EnableKeyRotation: true,
+      });
+    });
+
+    test('refuses connections without TLS', () => {
+      template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+        Family: `postgres${config.database.engineVersion}`,
+        Parameters: { 'rds.force_ssl': '1' },
+      });
+    });
+
+    test('generates its credentials into a KMS-encrypted secret and references them dynamically', () => {
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: `mlops/${name}/mlflow/database`,
+        GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', SecretStringTemplate: '{"username":"mlflow"}' }),
+        KmsKeyId: Match.anyValue(),
+      });
+      const instance = Object.values(template.findResources('AWS::RDS::DBInstance'))[0];
+      expect(JSON.stringify(instance.Properties.MasterUserPassword)).toContain('{{resolve:secretsmanager:');
+    });
+
+    test('keeps backups for the configured days and follows the configured availability', () => {
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        BackupRetentionPeriod: config.database.backupRetentionDays,
+        MultiAZ: config.database.multiAz,
+        DeletionProtection: config.database.deletionProtection,
+        MonitoringInterval: 60,
+        CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      });
+    });
+
+    test('exports PostgreSQL logs into encrypted log groups it owns', () => {
+      template.hasResourceProperties('AWS::RDS::DBInstance', { EnableCloudwatchLogsExports: ['postgresql', 'upgrade'] });
+      for (const log of ['postgresql', 'upgrade']) {
+        template.hasResourceProperties('AWS::Logs::LogGroup', {
+          LogGroupName: `/aws/rds/instance/mlops-${name}-mlflow/${log}`,
+          RetentionInDays: config.database.logRetentionDays,
+          KmsKeyId: Match.anyValue(),
+        });
+      }
+      const instance = Object.values(template.findResources('AWS::RDS::DBInstance'))[0];
+      expect(instance.DependsOn).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^MlflowDatabasePostgresqlLogs/), expect.stringMatching(/^MlflowDatabaseUpgradeLogs/)]),
+      );
+    });
+
+    test('admits nobody until a peer is allowed', () => {
+      template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('MLflow database'),
+        SecurityGroupIngress: Match.absent(),
+      });
+    });
+  });
+
+  describe('artifact bucket', () => {
+    const artifactBucket = () =>
+      Object.values(template.findResources('AWS::S3::Bucket')).find((bucket) => bucket.Properties.LoggingConfiguration)!;
+
+    test('encrypts with its own KMS key and a bucket key', () => {
+      expect(artifactBucket().Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsKey/), 'Arn'] },
+          },
+        },
+      ]);
+    });
+
+    test('is versioned and blocks all public access', () => {
+      expect(artifactBucket().Properties).toMatchObject({
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+    });
+
+    test('denies every request not made over TLS', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: Match.stringLikeRegexp('^ArtifactsBucket') },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    test('logs server access to a separate, S3-encrypted bucket', () => {
+      expect(artifactBucket().Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: expect.stringMatching(/^ArtifactsAccessLogs/) },
+        LogFilePrefix: 'artifacts/',
+      });
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: config.artifacts.accessLogRetentionDays })] },
+      });
+    });
+
+    test('expires noncurrent versions, predictions after their lifetime, and stale uploads', () => {
+      expect(artifactBucket().Properties.LifecycleConfiguration.Rules).toEqual([
+        {
+          Id: 'expire-noncurrent-versions',
+          Status: 'Enabled',
+          NoncurrentVersionExpiration: { NoncurrentDays: config.artifacts.noncurrentVersionExpirationDays },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: config.artifacts.abortIncompleteMultipartUploadDays },
+        },
+        {
+          Id: 'expire-predictions',
+          Status: 'Enabled',
+          Prefix: 'predictions/',
+          ExpirationInDays: config.artifacts.predictionsExpirationDays,
+          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        },
+        { Id: 'remove-expired-delete-markers', Status: 'Enabled', ExpiredObjectDeleteMarker: true },
+      ]);
+    });
+
+    test('publishes object events to EventBridge without a custom resource', () => {
+      expect(artifactBucket().Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+      template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    });
+  });
+
+  describe('image repositories', () => {
+    test('hold the MLflow server image, scanned, immutable and KMS-encrypted', () => {
+      template.hasResourceProperties('AWS::ECR::Repository', {
+        RepositoryName: `mlops/${name}/mlflow-server`,
+        ImageScanningConfiguration: { ScanOnPush: true },
+        ImageTagMutability: 'IMMUTABLE',
+        EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RepositoriesKey'), 'Arn'] } },
+      });
+    });
+
+    test('expire untagged images and keep the configured number of tagged ones', () => {
+      const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0];
+      const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText).rules;
+      expect(rules).toEqual([
+        expect.objectContaining({
+          selection: expect.objectContaining({ tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: config.repositories.untaggedImageExpiryDays }),
+        }),
+        expect.objectContaining({
+          selection: expect.objectContaining({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: config.repositories.maxImageCount }),
+        }),
+      ]);
+    });
+  });
+});
+
+describe('image repositories per model', () => {
+  test('every configured model gets its own repository', () => {
+    const config = withSettings('staging', (settings) => ({
+      ...settings,
+      teams: [
+        { name: 'fraud', models: [{ name: 'fraud-detector' }] },
+        { name: 'growth', models: [{ name: 'churn' }, { name: 'ltv' }] },
+      ],
+    }));
+    const template = Template.fromStack(testStage(config).data);
+    for (const model of ['fraud-detector', 'churn', 'ltv']) {
+      template.hasResourceProperties('AWS::ECR::Repository', { RepositoryName: `mlops/staging/models/${model}`, ImageTagMutability: 'IMMUTABLE' });
+    }
+    template.resourceCountIs('AWS::ECR::Repository', 4);
+  });
+});
+
+describe('removal policies', () => {
+  const stateful = ['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::ECR::Repository', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup'];
+
+  test.each(PRODUCTION_LIKE)('%s retains every stateful resource and snapshots the database', (name) => {
+    const template = Template.fromStack(committedStage(name).data);
+    for (const type of stateful) {
+      const expected = type === 'AWS::RDS::DBInstance' ? 'Snapshot' : 'Retain';
+      for (const resource of Object.values(template.findResources(type))) {
+        expect({ type, policy: resource.DeletionPolicy, replace: resource.UpdateReplacePolicy }).toEqual({ type, policy: expected, replace: expected });
+      }
+    }
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: true, DeleteAutomatedBackups: false });
+  });
+
+  test('dev deletes everything with the stack, emptying buckets and repositories first', () => {
+    const template = Template.fromStack(committedStage('dev').data);
+    for (const type of stateful) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect({ type, policy: resource.DeletionPolicy }).toEqual({ type, policy: 'Delete' });
+      }
+    }
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+    template.hasResourceProperties('AWS::ECR::Repository', { EmptyOnDelete: true });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: false, DeleteAutomatedBackups: true });
+  });
+
+  test.each(PRODUCTION_LIKE)('%s stacks have termination protection', (name) => {
+    const stage = committedStage(name);
+    expect([stage.network.terminationProtection, stage.data.terminationProtection]).toEqual([true, true]);
+  });
+});

@@ -1,0 +1,136 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+
+describe.each(ENVIRONMENTS)('%s network stack', (name) => {
+  const config = committedEnvironment(name);
+  const template = Template.fromStack(committedStage(name).network);
+  const zones = config.availabilityZones.length;
+
+  test('creates the VPC with the configured CIDR', () => {
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: config.network.vpcCidr });
+  });
+
+  test('places public, private and isolated subnets in every configured zone', () => {
+    for (const zone of config.availabilityZones) {
+      for (const type of ['Public', 'Private', 'Isolated']) {
+        template.hasResourceProperties('AWS::EC2::Subnet', {
+          AvailabilityZone: zone,
+          Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: type }]),
+        });
+      }
+    }
+    template.resourceCountIs('AWS::EC2::Subnet', 3 * zones);
+  });
+
+  test('runs as many NAT gateways as configured', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', config.network.natGateways);
+  });
+
+  test('assigns no public IP automatically, even in public subnets', () => {
+    const subnets = template.findResources('AWS::EC2::Subnet');
+    for (const subnet of Object.values(subnets)) {
+      expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    }
+  });
+
+  test('tags subnets for internet-facing and internal load balancers', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::EC2::Subnet',
+      { Tags: Match.arrayWith([{ Key: 'kubernetes.io/role/elb', Value: '1' }]) },
+      zones,
+    );
+    template.resourcePropertiesCountIs(
+      'AWS::EC2::Subnet',
+      { Tags: Match.arrayWith([{ Key: 'kubernetes.io/role/internal-elb', Value: '1' }]) },
+      zones,
+    );
+  });
+
+  test('routes S3 traffic of private and isolated subnets through a gateway endpoint', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
+    });
+    const gateway = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }))[0];
+    expect(gateway.Properties.RouteTableIds).toHaveLength(2 * zones);
+  });
+
+  test('creates exactly the configured interface endpoints, open to the VPC on 443 only', () => {
+    template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, config.network.interfaceEndpoints.length);
+    const services: Record<string, string> = {
+      ecrApi: 'ecr.api',
+      ecrDocker: 'ecr.dkr',
+      sts: 'sts',
+      secretsManager: 'secretsmanager',
+      cloudWatchLogs: 'logs',
+    };
+    for (const endpoint of config.network.interfaceEndpoints) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        ServiceName: `com.amazonaws.${config.region}.${services[endpoint]}`,
+        PrivateDnsEnabled: true,
+      });
+    }
+    if (config.network.interfaceEndpoints.length > 0) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('Interface endpoints'),
+        SecurityGroupIngress: [{ CidrIp: config.network.vpcCidr, FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }],
+      });
+    }
+  });
+
+  test('records flow logs into a KMS-encrypted log group with the configured retention', () => {
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      TrafficType: config.network.flowLogs.trafficType,
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: `/mlops/${name}/vpc-flow-logs`,
+      RetentionInDays: config.network.flowLogs.retentionDays,
+      KmsKeyId: Match.objectLike({ 'Fn::GetAtt': Match.anyValue() }),
+    });
+  });
+
+  test('lets CloudWatch Logs use the flow log key for that log group only', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: `logs.${config.region}.amazonaws.com` },
+            Condition: {
+              ArnLike: {
+                'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${config.region}:${config.account}:log-group:/mlops/${name}/vpc-flow-logs`,
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('strips the default security group of its rules', () => {
+    template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+  });
+});
+
+describe('network stack across environments', () => {
+  test('dev saves cost with one NAT gateway and no interface endpoints', () => {
+    const template = Template.fromStack(committedStage('dev').network);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 0);
+  });
+
+  test('prod survives a zone loss with a NAT gateway per zone', () => {
+    const template = Template.fromStack(committedStage('prod').network);
+    template.resourceCountIs('AWS::EC2::NatGateway', 3);
+  });
+
+  test('needs no AWS lookup to synthesize', () => {
+    for (const name of ENVIRONMENTS) {
+      const assembly = committedStage(name).synth();
+      expect(assembly.manifest.missing ?? []).toEqual([]);
+    }
+  });
+});
