@@ -1,0 +1,52 @@
+// Median wall times of synth (per environment and whole app) and of the test suite.
+// Usage: npm run bench [-- --runs N]
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.join(__dirname, '..');
+const runsFlag = process.argv.indexOf('--runs');
+const RUNS = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 3;
+
+function timeCommand(command: string, args: string[]): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  }
+  return seconds;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function measure(label: string, command: string, args: () => string[]): { label: string; median: number; runs: number[] } {
+  const runs = Array.from({ length: RUNS }, () => timeCommand(command, args()));
+  console.log(`${label.padEnd(40)} median ${median(runs).toFixed(1)} s   runs ${runs.map((run) => run.toFixed(1)).join(', ')}`);
+  return { label, median: median(runs), runs };
+}
+
+const environments = fs
+  .readdirSync(path.join(ROOT, 'config'))
+  .filter((file) => file.endsWith('.yaml'))
+  .map((file) => path.basename(file, '.yaml'));
+const outdir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cdk-out-'));
+
+console.log(`${RUNS} runs each, ${os.cpus().length} cores, node ${process.version}`);
+const results = [
+  ...environments.map((name) =>
+    measure(`synth ${name} (validation + policy packs)`, 'npx', () => ['tsx', 'scripts/synth-environment.ts', name, outdir()]),
+  ),
+  measure('npm run synth (every environment, CLI)', 'npm', () => ['run', 'synth']),
+  measure('jest (whole suite)', 'npx', () => ['jest', '--silent']),
+];
+fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+fs.writeFileSync(
+  path.join(ROOT, 'bench-results', 'latest.json'),
+  JSON.stringify({ date: new Date().toISOString(), runs: RUNS, results }, null, 2),
+);
