@@ -37,7 +37,8 @@ export function loadEnvironments(configDir: string): LoadResult {
     const problems = [{ file: configDir, field: '', message: 'holds no <environment>.yaml file' }];
     return { ok: false, problems, message: formatProblems(problems) };
   }
-  return validateEnvironments(files.map((file) => ({ file, text: fs.readFileSync(file, 'utf8') })));
+  // Messages name files as the user would type them, relative to where the command ran.
+  return validateEnvironments(files.map((file) => ({ file: path.relative(process.cwd(), file), text: fs.readFileSync(file, 'utf8') })));
 }
 
 /** Validates already-read config files; `file` names each one in messages and gives the environment name. */
