@@ -8,7 +8,7 @@ import { EnvironmentConfig, environmentSchema, ipv4CidrsOverlap } from './schema
 export interface ConfigProblem {
   /** The file, as given to the loader. */
   readonly file: string;
-  /** Dotted path of the field, empty for the whole file. */
+  /** Path of the field, e.g. `teams[0].name`; empty for the whole file. */
   readonly field: string;
   /** What is wrong and what is allowed. */
   readonly message: string;
@@ -44,7 +44,7 @@ export function loadEnvironments(configDir: string): LoadResult {
 /** Validates already-read config files; `file` names each one in messages and gives the environment name. */
 export function validateEnvironments(sources: { file: string; text: string }[]): LoadResult {
   const problems: ConfigProblem[] = [];
-  const environments: EnvironmentConfig[] = [];
+  const loaded: { file: string; config: EnvironmentConfig }[] = [];
   for (const source of sources) {
     const name = path.basename(source.file, '.yaml');
     if (!ENVIRONMENT_NAME.test(name)) {
@@ -62,17 +62,17 @@ export function validateEnvironments(sources: { file: string; text: string }[]):
     }
     const result = environmentSchema.safeParse(parsed, { reportInput: true });
     if (result.success) {
-      environments.push({ name, ...result.data });
+      loaded.push({ file: source.file, config: { name, ...result.data } });
     } else {
       // One problem a field: later checks on a value of the wrong type only repeat the first.
       const fileProblems = result.error.issues.map((issue) => toProblem(source.file, issue));
       problems.push(...fileProblems.filter((problem, index) => fileProblems.findIndex((other) => other.field === problem.field) === index));
     }
   }
-  problems.push(...crossEnvironmentProblems(environments, sources));
+  problems.push(...crossEnvironmentProblems(loaded));
   return problems.length > 0
     ? { ok: false, problems, message: formatProblems(problems) }
-    : { ok: true, environments };
+    : { ok: true, environments: loaded.map((environment) => environment.config) };
 }
 
 function parseYaml(file: string, text: string, problems: ConfigProblem[]): unknown {
@@ -145,21 +145,16 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   return current;
 }
 
-function crossEnvironmentProblems(
-  environments: EnvironmentConfig[],
-  sources: { file: string; text: string }[],
-): ConfigProblem[] {
-  const fileOf = (environment: EnvironmentConfig) =>
-    sources.find((source) => path.basename(source.file, '.yaml') === environment.name)?.file ?? environment.name;
+function crossEnvironmentProblems(loaded: { file: string; config: EnvironmentConfig }[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  environments.forEach((environment, index) => {
-    for (const other of environments.slice(0, index)) {
-      if (ipv4CidrsOverlap(environment.network.vpcCidr, other.network.vpcCidr)) {
+  loaded.forEach(({ file, config }, index) => {
+    for (const { config: other } of loaded.slice(0, index)) {
+      if (ipv4CidrsOverlap(config.network.vpcCidr, other.network.vpcCidr)) {
         problems.push({
-          file: fileOf(environment),
+          file,
           field: 'network.vpcCidr',
           message: `overlaps the VPC of environment "${other.name}" (${other.network.vpcCidr}); environments need distinct ranges so they can be peered or joined to a transit gateway`,
-          received: environment.network.vpcCidr,
+          received: config.network.vpcCidr,
         });
       }
     }

@@ -36,7 +36,7 @@ export interface MlflowDatabaseProps {
   readonly deletionProtection?: boolean;
   /** Performance Insights history. @default PerformanceInsightRetention.DEFAULT (7 days) */
   readonly performanceInsightRetention?: rds.PerformanceInsightRetention;
-  /** Days to keep exported PostgreSQL logs. @default RetentionDays.ONE_MONTH */
+  /** Days to keep exported PostgreSQL logs. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
   /** Daily backup window, UTC. @default - chosen by RDS */
   readonly preferredBackupWindow?: string;
@@ -90,7 +90,7 @@ export class MlflowDatabase extends Construct {
         new EncryptedLogGroup(this, `${log[0].toUpperCase()}${log.slice(1)}Logs`, {
           encryptionKey: this.key,
           logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${log}`,
-          retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+          retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
           removalPolicy: keyAndLogRemovalPolicy,
         }),
     );
