@@ -5,13 +5,15 @@ import { addPolicyPacks } from '../lib/compliance';
 import { loadEnvironments } from '../lib/config/load';
 import { PlatformStage } from '../lib/platform-stage';
 
-const loaded = loadEnvironments(path.join(__dirname, '..', 'config'));
+const app = new App();
+// `-c configDir=<dir>` synthesizes another set of environment files, e.g. to try a change.
+const configDir = app.node.tryGetContext('configDir') ?? path.join(__dirname, '..', 'config');
+const loaded = loadEnvironments(configDir);
 if (!loaded.ok) {
   console.error(loaded.message);
   process.exit(1);
 }
 
-const app = new App();
 addPolicyPacks(app);
 for (const config of loaded.environments) {
   new PlatformStage(app, config.name, { config });
