@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { loadEnvironments } from '../../lib/config/load';
 import { EnvironmentConfig } from '../../lib/config/schema';
 import { PlatformStage } from '../../lib/platform-stage';
@@ -55,15 +54,6 @@ export function committedStage(name: string): PlatformStage {
     stages.set(name, stage);
   }
   return stage;
-}
-
-/** Templates of every stack of a committed environment, keyed by stack id. */
-export function committedTemplates(name: string): Record<string, Template> {
-  const stage = committedStage(name);
-  return {
-    Network: Template.fromStack(stage.network),
-    Data: Template.fromStack(stage.data),
-  };
 }
 
 /** Names of the committed environments, for `describe.each`. */
