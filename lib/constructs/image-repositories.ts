@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
-import { acknowledgeCdkProvider, CDK_PROVIDER_OUTSIDE_VPC } from '../compliance';
 import { EncryptionKey } from './encryption-key';
 
 /** Properties of {@link ImageRepositories}. */
@@ -66,6 +65,5 @@ export class ImageRepositories extends Construct {
     this.models = Object.fromEntries(
       (props.modelNames ?? []).map((name) => [name, repository(`Model-${name}`, `${props.repositoryNamePrefix}/models/${name}`)]),
     );
-    acknowledgeCdkProvider(this, 'Custom::ECRAutoDeleteImagesCustomResourceProvider', CDK_PROVIDER_OUTSIDE_VPC);
   }
 }
