@@ -9,9 +9,9 @@ const ROOT = path.join(__dirname, '..');
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 3;
 
-function timeCommand(command: string, args: string[]): number {
+function timeCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'pipe', encoding: 'utf8', env: { ...process.env, ...env } });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
@@ -25,8 +25,13 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-function measure(label: string, command: string, args: () => string[]): { label: string; median: number; runs: number[] } {
-  const runs = Array.from({ length: RUNS }, () => timeCommand(command, args()));
+function measure(
+  label: string,
+  command: string,
+  args: string[],
+  env: () => NodeJS.ProcessEnv = () => ({}),
+): { label: string; median: number; runs: number[] } {
+  const runs = Array.from({ length: RUNS }, () => timeCommand(command, args, env()));
   console.log(`${label.padEnd(40)} median ${median(runs).toFixed(1)} s   runs ${runs.map((run) => run.toFixed(1)).join(', ')}`);
   return { label, median: median(runs), runs };
 }
@@ -35,15 +40,25 @@ const environments = fs
   .readdirSync(path.join(ROOT, 'config'))
   .filter((file) => file.endsWith('.yaml'))
   .map((file) => path.basename(file, '.yaml'));
-const outdir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cdk-out-'));
+const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'));
+
+/** Runs the app as the CLI does, on a folder holding only this environment's file, into a fresh folder. */
+function oneEnvironment(name: string): NodeJS.ProcessEnv {
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-config-'));
+  fs.copyFileSync(path.join(ROOT, 'config', `${name}.yaml`), path.join(configDir, `${name}.yaml`));
+  return {
+    CDK_OUTDIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cdk-out-')),
+    CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, 'aws:cdk:version-reporting': false, configDir }),
+  };
+}
 
 console.log(`${RUNS} runs each, ${os.cpus().length} cores, node ${process.version}`);
 const results = [
   ...environments.map((name) =>
-    measure(`synth ${name} (validation + policy packs)`, 'npx', () => ['tsx', 'scripts/synth-environment.ts', name, outdir()]),
+    measure(`synth ${name} (validation + policy packs)`, 'npx', ['tsx', 'bin/mlops-platform.ts'], () => oneEnvironment(name)),
   ),
-  measure('npm run synth (every environment, CLI)', 'npm', () => ['run', 'synth']),
-  measure('jest (whole suite)', 'npx', () => ['jest', '--silent']),
+  measure('npm run synth (every environment, CLI)', 'npm', ['run', 'synth']),
+  measure('jest (whole suite)', 'npx', ['jest', '--silent']),
 ];
 fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
 fs.writeFileSync(

@@ -63,7 +63,7 @@ export class ArtifactBucket extends Construct {
     });
     Validations.of(this.accessLogsBucket).acknowledge(
       {
-        id: 'AwsSolutions-S1',
+        id: 'AwsSolutions::AwsSolutions-S1',
         reason: 'This is the access log bucket; logging it into itself would loop.',
       },
       {

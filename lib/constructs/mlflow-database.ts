@@ -151,7 +151,7 @@ export class MlflowDatabase extends Construct {
   private acknowledgeFindings(props: MlflowDatabaseProps): void {
     Validations.of(this.instance).acknowledge(
       {
-        id: 'AwsSolutions-RDS11',
+        id: 'AwsSolutions::AwsSolutions-RDS11',
         reason: 'MLflow and libpq expect 5432; a non-default port hides nothing, since the security group admits only named peers.',
       },
       {
@@ -159,26 +159,26 @@ export class MlflowDatabase extends Construct {
         reason: 'MLflow and libpq expect 5432; a non-default port hides nothing, since the security group admits only named peers.',
       },
       {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
         reason: 'The AWS-managed enhanced monitoring policy only lets RDS write OS metrics to its own RDSOSMetrics log group.',
       },
     );
     Validations.of(this.secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
+      id: 'AwsSolutions::AwsSolutions-SMG4',
       reason:
         'MLflow reads the password when a pod starts, so unattended rotation would break its new connections; rotation is an operator runbook that restarts the server.',
     });
     if (props.multiAz === false) {
       const reason = 'database.multiAz is false in this environment\'s config to save cost; its data is not production data.';
       Validations.of(this.instance).acknowledge(
-        { id: 'AwsSolutions-RDS3', reason },
+        { id: 'AwsSolutions::AwsSolutions-RDS3', reason },
         { id: 'cdk-validator-cfnguard::rds_instance_multi_az_support_check', reason },
       );
     }
     if (props.deletionProtection === false) {
       const reason = 'Deletion protection is off by config, which the schema allows only in development environments.';
       Validations.of(this.instance).acknowledge(
-        { id: 'AwsSolutions-RDS10', reason },
+        { id: 'AwsSolutions::AwsSolutions-RDS10', reason },
         { id: 'cdk-validator-cfnguard::rds_instance_deletion_protection_enabled_check', reason },
       );
     }

@@ -57,7 +57,7 @@ export function committedStage(name: string): PlatformStage {
 }
 
 /** Names of the committed environments, for `describe.each`. */
-export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+export const ENVIRONMENTS = committedEnvironments().map((config) => config.name);
 
 /** A copy of a committed environment's config with some settings changed. */
 export function withSettings(name: string, change: (config: EnvironmentConfig) => EnvironmentConfig): EnvironmentConfig {

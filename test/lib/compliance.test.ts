@@ -84,6 +84,22 @@ describe('every environment, synthesized as `cdk synth` does', () => {
     }
   });
 
+  test('only development environments acknowledge lowered protection, and Multi-AZ only where config turns it off', () => {
+    const lowered = /RDS10|deletion_protection|backup_enabled|retention_period/;
+    const singleZone = /RDS3|multi_az/;
+    for (const config of committedEnvironments()) {
+      const ids = acknowledgments(app.node.findChild(config.name)).map((acknowledgment) => acknowledgment.id);
+      expect({ name: config.name, lowered: ids.some((id) => lowered.test(id)) }).toEqual({
+        name: config.name,
+        lowered: config.environmentType === 'development',
+      });
+      expect({ name: config.name, singleZone: ids.some((id) => singleZone.test(id)) }).toEqual({
+        name: config.name,
+        singleZone: !config.database.multiAz,
+      });
+    }
+  });
+
   test('acknowledgments sit on resources, never on a whole stage or stack', () => {
     for (const acknowledgment of acknowledgments(app)) {
       expect(acknowledgment.path.split('/').length).toBeGreaterThan(2);

@@ -1,9 +1,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { committedEnvironments, committedStage } from '../helpers/app';
+import { committedStage, ENVIRONMENTS } from '../helpers/app';
 import { secretLiterals } from '../helpers/secrets';
 
 describe('templates', () => {
-  test.each(committedEnvironments().map((config) => config.name))('of %s hold no password or secret literal', (name) => {
+  test.each(ENVIRONMENTS)('of %s hold no password or secret literal', (name) => {
     const stage = committedStage(name);
     for (const stack of [stage.network, stage.data]) {
       expect(secretLiterals(Template.fromStack(stack).toJSON())).toEqual([]);

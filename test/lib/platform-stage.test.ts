@@ -1,12 +1,15 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { committedStage, ENVIRONMENTS } from '../helpers/app';
+import { committedEnvironment, committedStage, ENVIRONMENTS } from '../helpers/app';
 import { normalizedTemplate } from '../helpers/snapshot';
 
 describe.each(ENVIRONMENTS)('%s stage', (name) => {
   const stage = committedStage(name);
 
   test('deploys to the configured account and region', () => {
-    expect([stage.account, stage.region]).toEqual([stage.network.account, stage.network.region]);
+    const config = committedEnvironment(name);
+    for (const scope of [stage, stage.network, stage.data]) {
+      expect([scope.account, scope.region]).toEqual([config.account, config.region]);
+    }
   });
 
   test('names its stacks after the environment, so `cdk deploy <env>/*` selects one environment', () => {

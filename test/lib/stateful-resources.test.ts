@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { committedEnvironments, committedStage } from '../helpers/app';
+import { committedStage, ENVIRONMENTS } from '../helpers/app';
 
 /** Resource types that hold data or guard it; a new logical ID means a new, empty resource. */
 const STATEFUL_TYPES = [
@@ -39,7 +39,7 @@ function statefulLogicalIds(template: Template): string[] {
   return STATEFUL_TYPES.flatMap((type) => Object.keys(template.findResources(type))).sort();
 }
 
-describe.each(committedEnvironments().map((config) => config.name))('%s stateful resources', (name) => {
+describe.each(ENVIRONMENTS)('%s stateful resources', (name) => {
   const stage = committedStage(name);
 
   test('have logical IDs pinned for this environment', () => {

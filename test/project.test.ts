@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO_ROOT } from './helpers/app';
+
+const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+const cdkJson = JSON.parse(read('cdk.json'));
+const packageJson = JSON.parse(read('package.json'));
+
+/** The commands in the README's Quick start code block. */
+function quickStartCommands(): string[] {
+  const readme = read('README.md');
+  const section = readme.slice(readme.indexOf('## Quick start'));
+  const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block.split('\n').filter((line) => line.trim() !== '');
+}
+
+describe('project settings', () => {
+  test('the CDK CLI is pinned to the version that reads current aws-cdk-lib output', () => {
+    expect(packageJson.devDependencies['aws-cdk']).toBe('2.1148.1');
+  });
+
+  test('every dependency is pinned to an exact version', () => {
+    const all = { ...packageJson.dependencies, ...packageJson.devDependencies };
+    for (const [name, version] of Object.entries(all)) {
+      expect({ name, version }).toEqual({ name, version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    }
+  });
+
+  test('the CLI shows no notices and sends no telemetry or version metadata', () => {
+    expect(cdkJson).toMatchObject({ notices: false, versionReporting: false, context: { 'cli-telemetry': false } });
+  });
+
+  test('the app is type-checked by tsc and run by tsx, as cdk init sets it up', () => {
+    expect(cdkJson.app).toBe('npx tsc && npx tsx bin/mlops-platform.ts');
+    expect(packageJson.scripts.test).toBe('tsc && jest');
+  });
+
+  test('the built-in CloudFormation validation treats findings as errors', () => {
+    expect(cdkJson.context['@aws-cdk/core:validateAgainstDefaultRules']).toBe(true);
+  });
+
+  test('synth starts from a clean folder and fails on any warning', () => {
+    expect(packageJson.scripts.synth).toBe('rm -rf cdk.out && cdk synth --strict --quiet');
+  });
+});
+
+describe('README Quick start', () => {
+  test('holds exactly two commands: install and synthesize, install and test', () => {
+    expect(quickStartCommands()).toEqual(['npm install && npm run synth', 'npm install && npm test']);
+  });
+
+  test('is what CI runs', () => {
+    const ci = read('.ci/run');
+    expect(ci).toMatch(/## Quick start/);
+    expect(ci).toMatch(/grep -F 'npm test'/);
+    expect(ci).toMatch(/grep -F 'npm run synth'/);
+  });
+});
