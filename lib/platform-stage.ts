@@ -1,7 +1,9 @@
 import { Stage, StageProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config/schema';
+import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
+import { MlflowStack } from './stacks/mlflow-stack';
 import { NetworkStack } from './stacks/network-stack';
 
 /** Properties of a {@link PlatformStage}. */
@@ -16,6 +18,10 @@ export class PlatformStage extends Stage {
   public readonly network: NetworkStack;
   /** Database, artifact bucket and image repositories of the environment. */
   public readonly data: DataStack;
+  /** EKS Auto Mode cluster of the environment. */
+  public readonly cluster: ClusterStack;
+  /** MLflow tracking server of the environment. */
+  public readonly mlflow: MlflowStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -36,6 +42,23 @@ export class PlatformStage extends Stage {
       config,
       vpc: this.network.vpc,
       description: `MLOps platform ${config.name}: MLflow database, artifact bucket and image repositories`,
+      terminationProtection: config.environmentType === 'production',
+    });
+    this.cluster = new ClusterStack(this, 'Cluster', {
+      config,
+      vpc: this.network.vpc,
+      database: this.data.database,
+      description: `MLOps platform ${config.name}: EKS Auto Mode cluster, add-ons, node pools and access`,
+      terminationProtection: config.environmentType === 'production',
+    });
+    this.mlflow = new MlflowStack(this, 'Mlflow', {
+      config,
+      vpc: this.network.vpc,
+      cluster: this.cluster.platformCluster.cluster,
+      clusterConfig: this.cluster.platformCluster.clusterConfig,
+      database: this.data.database,
+      artifacts: this.data.artifacts,
+      description: `MLOps platform ${config.name}: MLflow tracking server`,
       terminationProtection: config.environmentType === 'production',
     });
   }

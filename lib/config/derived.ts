@@ -20,3 +20,8 @@ export function physicalName(config: EnvironmentConfig, suffix: string): string 
 export function namePath(config: EnvironmentConfig): string {
   return `${config.namePrefix}/${config.name}`;
 }
+
+/** Who may reach the shared load balancer: the configured CIDRs, or else the VPC itself. */
+export function ingressInboundCidrs(config: EnvironmentConfig): string[] {
+  return config.ingress.inboundCidrs ?? [config.network.vpcCidr];
+}

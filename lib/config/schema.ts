@@ -16,6 +16,15 @@ export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
 /** PostgreSQL major versions offered; RDS applies minor versions within the pinned major. */
 export const POSTGRES_MAJOR_VERSIONS = ['16', '17', '18'] as const;
 
+/**
+ * Kubernetes versions the platform can run: each needs its matching kubectl Lambda layer
+ * package (`@aws-cdk/lambda-layer-kubectl-vNN`), so adding one means adding that package.
+ */
+export const KUBERNETES_VERSIONS = ['1.36'] as const;
+
+/** Auto Mode replaces every node within 21 days; Karpenter's expireAfter must stay below that. */
+const MAX_NODE_EXPIRY_HOURS = 21 * 24;
+
 /** Control Tower's log retention control (CT.CLOUDWATCH.PR.2) asks for a year. */
 const MIN_PRODUCTION_LOG_RETENTION_DAYS = 365;
 
@@ -176,6 +185,108 @@ const repositoriesSchema = z
   })
   .prefault({});
 
+const iamPrincipalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+    'must be the ARN of an IAM role or user, e.g. arn:aws:iam::111111111111:role/PlatformAdmin',
+  );
+
+const addonVersion = z
+  .string()
+  .regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, 'must be an EKS add-on version such as v0.8.0-eksbuild.2');
+
+const karpenterDuration = z
+  .string()
+  .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'must be a duration such as 30s, 5m or 336h')
+  .refine((value) => value !== '', { message: 'must not be empty' });
+
+const nodePoolSchema = z
+  .strictObject({
+    cpuLimit: z.number().int().min(2).max(100000).default(64).describe('Most vCPUs the pool may run at once'),
+    memoryLimitGiB: z.number().int().min(4).max(1000000).default(256).describe('Most memory the pool may run at once, in GiB'),
+    capacityTypes: z
+      .array(z.enum(['on-demand', 'spot']))
+      .min(1)
+      .default(['on-demand'])
+      .describe('EC2 capacity types the pool may launch'),
+    instanceCategories: z
+      .array(z.enum(['c', 'm', 'r', 't']))
+      .min(1)
+      .default(['c', 'm', 'r'])
+      .describe('EC2 instance categories (c compute, m general, r memory, t burstable)'),
+    minInstanceGeneration: z.number().int().min(1).max(10).default(5).describe('Oldest EC2 instance generation allowed'),
+    consolidationPolicy: z
+      .enum(['WhenEmpty', 'WhenEmptyOrUnderutilized'])
+      .default('WhenEmptyOrUnderutilized')
+      .describe('When Karpenter may remove or replace nodes to save cost'),
+    consolidateAfter: karpenterDuration.default('1m').describe('How long a node must be consolidatable before it is removed'),
+    expireAfter: karpenterDuration
+      .default('336h')
+      .refine((value) => durationHours(value) <= MAX_NODE_EXPIRY_HOURS, {
+        message: `must be at most ${MAX_NODE_EXPIRY_HOURS}h: Auto Mode replaces nodes after 21 days`,
+      })
+      .describe('Node lifetime before replacement (fresh AMIs and patches)'),
+    disruptionBudget: z
+      .string()
+      .regex(/^(100|[1-9]?\d)%$|^\d+$/, 'must be a node count or a percentage such as 10%')
+      .default('10%')
+      .describe('Most nodes Karpenter may disrupt at once'),
+  })
+  .prefault({});
+
+const clusterSchema = z
+  .strictObject({
+    kubernetesVersion: z.enum(KUBERNETES_VERSIONS).default('1.36').describe('Kubernetes version of the EKS control plane'),
+    publicAccessCidrs: z
+      .array(ipv4Cidr.refine((cidr) => cidr !== '0.0.0.0/0', { message: 'must not be 0.0.0.0/0: name the networks that may reach the API' }))
+      .default([])
+      .describe('CIDRs that may reach the Kubernetes API from the internet; empty keeps the endpoint private (required in production)'),
+    admins: z
+      .array(iamPrincipalArn)
+      .default([])
+      .describe('IAM roles or users given cluster admin through EKS access entries'),
+    addons: z
+      .strictObject({
+        'metrics-server': addonVersion.describe('Version of the metrics-server add-on (HorizontalPodAutoscalers need it)'),
+      })
+      .catchall(addonVersion)
+      .describe('EKS add-ons and their pinned versions (aws eks describe-addon-versions lists them)'),
+    logRetentionDays: logRetentionDays.default(365).describe('Days to keep control-plane logs (at least 365 in production)'),
+    nodePool: nodePoolSchema.describe('The general-purpose CPU node pool for platform and model workloads'),
+  })
+  .describe('EKS Auto Mode cluster settings');
+
+const ingressSchema = z
+  .strictObject({
+    scheme: z
+      .enum(['internal', 'internet-facing'])
+      .default('internal')
+      .describe('Load balancer scheme; internal keeps it inside the VPC'),
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'must be an ACM certificate ARN')
+      .optional()
+      .describe('ACM certificate for HTTPS; without it the load balancer listens on HTTP (development only)'),
+    inboundCidrs: z
+      .array(ipv4Cidr)
+      .min(1)
+      .optional()
+      .describe('CIDRs that may reach the load balancer; defaults to the VPC CIDR'),
+  })
+  .prefault({});
+
+const mlflowSchema = z.strictObject({
+  hostname: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase DNS name, e.g. mlflow.example.internal')
+    .describe('Host name users reach MLflow at; the load balancer routes it and MLflow allows it'),
+  replicas: z.number().int().min(1).max(20).default(2).describe('Tracking server pods (at least 2 in production)'),
+  workers: z.number().int().min(1).max(16).default(2).describe('Server worker processes per pod'),
+  cpuMillicores: z.number().int().min(100).max(16000).default(500).describe('CPU request per pod, in millicores; the limit is twice this'),
+  memoryMiB: z.number().int().min(512).max(65536).default(2048).describe('Memory request and limit per pod, in MiB'),
+});
+
 const modelSchema = z.strictObject({
   name: dnsLabel.describe('Model name; names its ECR repository and Kubernetes objects'),
 });
@@ -212,6 +323,9 @@ export const environmentSchema = z
     database: databaseSchema.describe('RDS PostgreSQL settings (MLflow backend store)'),
     artifacts: artifactsSchema.describe('S3 artifact bucket settings'),
     repositories: repositoriesSchema.describe('ECR repository settings'),
+    cluster: clusterSchema,
+    ingress: ingressSchema.describe('The shared Application Load Balancer in front of MLflow and models'),
+    mlflow: mlflowSchema.describe('MLflow tracking server'),
     teams: z.array(teamSchema).default([]).describe('Teams onboarded to the platform'),
   })
   .superRefine(checkCrossFieldRules);
@@ -273,6 +387,7 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
     const logRetentions: [(string | number)[], number][] = [
       [['network', 'flowLogs', 'retentionDays'], settings.network.flowLogs.retentionDays],
       [['database', 'logRetentionDays'], settings.database.logRetentionDays],
+      [['cluster', 'logRetentionDays'], settings.cluster.logRetentionDays],
     ];
     for (const [path, days] of logRetentions) {
       if (days < MIN_PRODUCTION_LOG_RETENTION_DAYS) {
@@ -284,6 +399,23 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
         ['database', 'deletionProtection'],
         'must be true when environmentType is production',
         settings.database.deletionProtection,
+      );
+    }
+    if (settings.cluster.publicAccessCidrs.length > 0) {
+      fail(
+        ['cluster', 'publicAccessCidrs'],
+        'must be empty when environmentType is production: the Kubernetes API stays private',
+        settings.cluster.publicAccessCidrs,
+      );
+    }
+    if (settings.mlflow.replicas < 2) {
+      fail(['mlflow', 'replicas'], 'must be at least 2 when environmentType is production', settings.mlflow.replicas);
+    }
+    if (!settings.ingress.certificateArn) {
+      fail(
+        ['ingress', 'certificateArn'],
+        'is required when environmentType is production: MLflow passwords must not cross the network in clear text',
+        settings.ingress.certificateArn,
       );
     }
   }
@@ -301,6 +433,12 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
       fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
     }
   });
+}
+
+/** Hours in a Karpenter duration such as `336h`, `90m` or `1h30m`. */
+function durationHours(value: string): number {
+  const [, hours = '0', minutes = '0', seconds = '0'] = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value) ?? [];
+  return Number(hours) + Number(minutes) / 60 + Number(seconds) / 3600;
 }
 
 /** Asks the CDK's own subnet allocator, so the answer matches what synth would do. */

@@ -1,11 +1,15 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeCdkProvider, CDK_PROVIDER_OUTSIDE_VPC } from '../compliance';
+import { acknowledgeWildcardResource } from '../compliance';
 import { EncryptionKey } from './encryption-key';
 
 /** Prefix under which batch inference results are written; they expire after `predictionsExpiration`. */
 export const PREDICTIONS_PREFIX = 'predictions/';
+
+/** Key prefix of MLflow's run and model artifacts; the tracking server may touch nothing else. */
+export const MLFLOW_ARTIFACTS_PREFIX = 'mlflow/';
 
 /** Properties of an {@link ArtifactBucket}. */
 export interface ArtifactBucketProps {
@@ -32,6 +36,8 @@ export class ArtifactBucket extends Construct {
   public readonly key: EncryptionKey;
   /** Bucket receiving the artifact bucket's server access logs. */
   public readonly accessLogsBucket: s3.Bucket;
+  /** Lets a principal list, read, write and delete objects under {@link MLFLOW_ARTIFACTS_PREFIX}, and nothing else. */
+  public readonly mlflowAccessPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps = {}) {
     super(scope, id);
@@ -121,6 +127,36 @@ export class ArtifactBucket extends Construct {
       reason:
         'MLflow deletes artifacts of deleted runs (mlflow gc) and predictions expire after days; write-once retention would block both. Versioning keeps overwritten and deleted objects for the configured days.',
     });
-    acknowledgeCdkProvider(this, 'Custom::S3AutoDeleteObjectsCustomResourceProvider', CDK_PROVIDER_OUTSIDE_VPC);
+
+    this.mlflowAccessPolicy = this.prefixReadWritePolicy('MlflowAccessPolicy', MLFLOW_ARTIFACTS_PREFIX);
+  }
+
+  /**
+   * A managed policy for one key prefix, created beside the bucket so that its wildcard finding
+   * names this stack's bucket, and consumers in other stacks only attach it.
+   */
+  private prefixReadWritePolicy(id: string, prefix: string): iam.ManagedPolicy {
+    const objects = this.bucket.arnForObjects(`${prefix}*`);
+    const policy = new iam.ManagedPolicy(this, id, {
+      description: `Read and write ${prefix} in the artifact bucket`,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+        }),
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          resources: [objects],
+        }),
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [this.key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      ],
+    });
+    acknowledgeWildcardResource(policy, objects, `Objects under ${prefix} only; their keys are not known in advance.`);
+    return policy;
   }
 }

@@ -190,8 +190,12 @@ export class MlflowDatabase extends Construct {
     }
   }
 
-  /** Admits `peer` to PostgreSQL's port; the only way into the database. */
+  /**
+   * Admits `peer` to PostgreSQL's port; the only way into the database. Asked from the peer's
+   * side so that a rule naming a peer in another stack lands in that stack: the stateful stack
+   * never depends on the stacks that use it.
+   */
   public allowConnectionsFrom(peer: ec2.IConnectable, description: string): void {
-    this.instance.connections.allowFrom(peer, ec2.Port.tcp(POSTGRES_PORT), description);
+    peer.connections.allowTo(this.instance, ec2.Port.tcp(POSTGRES_PORT), description);
   }
 }

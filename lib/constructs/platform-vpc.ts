@@ -3,7 +3,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeCdkProvider, CDK_PROVIDER_OUTSIDE_VPC } from '../compliance';
 import { InterfaceEndpointName } from '../config/schema';
 import { EncryptedLogGroup } from './encrypted-log-group';
 import { EncryptionKey } from './encryption-key';
@@ -92,8 +91,6 @@ export class PlatformVpc extends Construct {
     for (const subnet of this.vpc.privateSubnets) {
       Tags.of(subnet).add('kubernetes.io/role/internal-elb', '1');
     }
-
-    acknowledgeCdkProvider(this, 'Custom::VpcRestrictDefaultSGCustomResourceProvider', CDK_PROVIDER_OUTSIDE_VPC);
 
     const endpoints = props.interfaceEndpoints ?? [];
     if (endpoints.length > 0) {

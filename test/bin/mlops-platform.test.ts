@@ -12,6 +12,8 @@ const VALID = {
   availabilityZones: ['eu-west-1a', 'eu-west-1b'],
   network: { interfaceEndpoints: [], flowLogs: { retentionDays: 7 } },
   database: { multiAz: false, deletionProtection: false, backupRetentionDays: 1, logRetentionDays: 7 },
+  cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' }, logRetentionDays: 7 },
+  mlflow: { hostname: 'mlflow.sandbox.example.internal', replicas: 1 },
 };
 
 /** Runs the app as the CDK CLI does (cdk.json's context passed in), on a folder of environment files. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { loadEnvironments } from '../../lib/config/load';
 import { EnvironmentConfig } from '../../lib/config/schema';
 import { PlatformStage } from '../../lib/platform-stage';
@@ -62,4 +62,15 @@ export const ENVIRONMENTS = committedEnvironments().map((config) => config.name)
 /** A copy of a committed environment's config with some settings changed. */
 export function withSettings(name: string, change: (config: EnvironmentConfig) => EnvironmentConfig): EnvironmentConfig {
   return change(structuredClone(committedEnvironment(name)));
+}
+
+/** The stacks of a stage, in deployment order. */
+export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Mlflow'] as const;
+
+/** The id of one of a stage's stacks. */
+export type StackId = (typeof STACK_IDS)[number];
+
+/** The stack of `stage` called `id`. */
+export function stackOf(stage: PlatformStage, id: StackId): Stack {
+  return { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Mlflow: stage.mlflow }[id];
 }

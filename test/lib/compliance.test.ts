@@ -5,7 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { addPolicyPacks } from '../../lib/compliance';
+import { addPolicyPacks, LAMBDA_PLACEMENT_CHECKED_BY_TESTS } from '../../lib/compliance';
 import { PlatformStage } from '../../lib/platform-stage';
 import { cdkJsonContext, committedEnvironments } from '../helpers/app';
 
@@ -69,7 +69,7 @@ describe('every environment, synthesized as `cdk synth` does', () => {
 
   test('no construct carries a warning, which `cdk synth --strict` would turn into an error', () => {
     const stacks = assembly?.stacksRecursively ?? [];
-    expect(stacks).toHaveLength(2 * committedEnvironments().length);
+    expect(stacks).toHaveLength(4 * committedEnvironments().length);
     const warnings = stacks.flatMap((stack) =>
       stack.messages.filter((message) => message.level !== 'info').map((message) => `${message.id}: ${String(message.entry.data)}`),
     );
@@ -100,10 +100,42 @@ describe('every environment, synthesized as `cdk synth` does', () => {
     }
   });
 
-  test('acknowledgments sit on resources, never on a whole stage or stack', () => {
-    for (const acknowledgment of acknowledgments(app)) {
+  test('acknowledgments sit on resources, never on a whole stage or stack, but for the one cfn-guard cannot place', () => {
+    const appWide = acknowledgments(app).filter((acknowledgment) => acknowledgment.path === '');
+    expect(appWide.map((acknowledgment) => acknowledgment.id)).toEqual([LAMBDA_PLACEMENT_CHECKED_BY_TESTS.id]);
+    for (const acknowledgment of acknowledgments(app).filter((candidate) => candidate.path !== '')) {
       expect(acknowledgment.path.split('/').length).toBeGreaterThan(2);
     }
+  });
+
+  test('every Lambda function runs in the VPC or is a CDK-managed provider (the check cfn-guard cannot make)', () => {
+    const templates = (assembly?.stacksRecursively ?? []).map((stack) => stack.template);
+    expect(templates.flatMap(lambdasOutsideTheVpc)).toEqual([]);
+  });
+});
+
+/** The CDK's singleton custom resource providers, which only call AWS APIs during deployment. */
+const CDK_PROVIDER = /^Custom[A-Za-z0-9]+CustomResourceProviderHandler[0-9A-F]{8}$/;
+
+/** Logical IDs of Lambda functions with no subnets or no security groups, other than CDK providers. */
+function lambdasOutsideTheVpc(template: { Resources: Record<string, { Type: string; Properties?: { VpcConfig?: { SubnetIds?: unknown[]; SecurityGroupIds?: unknown[] } } }> }): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+    .filter(([, resource]) => !(resource.Properties?.VpcConfig?.SubnetIds?.length && resource.Properties.VpcConfig.SecurityGroupIds?.length))
+    .map(([logicalId]) => logicalId)
+    .filter((logicalId) => !CDK_PROVIDER.test(logicalId));
+}
+
+describe('the Lambda placement check', () => {
+  test('reports a function outside the VPC', () => {
+    const template = {
+      Resources: {
+        Careless: { Type: 'AWS::Lambda::Function', Properties: {} },
+        Placed: { Type: 'AWS::Lambda::Function', Properties: { VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'] } } },
+        CustomVpcRestrictDefaultSGCustomResourceProviderHandlerDC833E5E: { Type: 'AWS::Lambda::Function', Properties: {} },
+      },
+    };
+    expect(lambdasOutsideTheVpc(template)).toEqual(['Careless']);
   });
 });
 

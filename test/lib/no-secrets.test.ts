@@ -1,11 +1,11 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { committedStage, ENVIRONMENTS } from '../helpers/app';
+import { committedStage, ENVIRONMENTS, STACK_IDS, stackOf } from '../helpers/app';
 import { secretLiterals } from '../helpers/secrets';
 
 describe('templates', () => {
   test.each(ENVIRONMENTS)('of %s hold no password or secret literal', (name) => {
     const stage = committedStage(name);
-    for (const stack of [stage.network, stage.data]) {
+    for (const stack of STACK_IDS.map((id) => stackOf(stage, id))) {
       expect(secretLiterals(Template.fromStack(stack).toJSON())).toEqual([]);
     }
   });

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { committedEnvironment, committedStage, ENVIRONMENTS } from '../helpers/app';
+import { committedEnvironment, committedStage, ENVIRONMENTS, STACK_IDS, stackOf } from '../helpers/app';
 import { normalizedTemplate } from '../helpers/snapshot';
 
 describe.each(ENVIRONMENTS)('%s stage', (name) => {
@@ -7,19 +7,18 @@ describe.each(ENVIRONMENTS)('%s stage', (name) => {
 
   test('deploys to the configured account and region', () => {
     const config = committedEnvironment(name);
-    for (const scope of [stage, stage.network, stage.data]) {
+    for (const scope of [stage, ...STACK_IDS.map((id) => stackOf(stage, id))]) {
       expect([scope.account, scope.region]).toEqual([config.account, config.region]);
     }
   });
 
   test('names its stacks after the environment, so `cdk deploy <env>/*` selects one environment', () => {
-    expect(stage.node.children.map((child) => child.node.id)).toEqual(['Network', 'Data']);
-    expect([stage.network.stackName, stage.data.stackName]).toEqual([`${name}-Network`, `${name}-Data`]);
+    expect(stage.node.children.map((child) => child.node.id)).toEqual([...STACK_IDS]);
+    expect(STACK_IDS.map((id) => stackOf(stage, id).stackName)).toEqual(STACK_IDS.map((id) => `${name}-${id}`));
   });
 
-  test.each(['Network', 'Data'] as const)('%s template matches the snapshot', (stackId) => {
-    const stack = stackId === 'Network' ? stage.network : stage.data;
-    expect(normalizedTemplate(Template.fromStack(stack))).toMatchSnapshot();
+  test.each(STACK_IDS)('%s template matches the snapshot', (stackId) => {
+    expect(normalizedTemplate(Template.fromStack(stackOf(stage, stackId)))).toMatchSnapshot();
   });
 
   test('tags every taggable resource with the platform and environment', () => {

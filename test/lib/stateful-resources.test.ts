@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { committedStage, ENVIRONMENTS } from '../helpers/app';
+import { committedStage, ENVIRONMENTS, STACK_IDS, stackOf } from '../helpers/app';
 
 /** Resource types that hold data or guard it; a new logical ID means a new, empty resource. */
 const STATEFUL_TYPES = [
@@ -25,14 +25,22 @@ const DATA = [
   'RepositoriesMlflowServerEA5CD421',
 ];
 
+const CLUSTER = [
+  'ClusterControlPlaneLogsBEE81A47',
+  'ClusterKeyB247D7DD',
+  'ClusterKubectlProviderHandlerLogGroup190F6FEE',
+  'ClusterKubectlProviderframeworkonEventLogGroup05BF3811',
+];
+const MLFLOW = ['MlflowAdminSecret5143D922', 'MlflowDatabaseAppSecret60344C38', 'MlflowFlaskSecretKeyF90B7B18', 'MlflowKey66751D46'];
+
 /**
  * Logical IDs of every stateful resource, per environment and stack. Review a change here
  * like a schema migration: an ID that disappears is a resource CloudFormation replaces.
  */
 const PINNED: Record<string, Record<string, string[]>> = {
-  dev: { Network: NETWORK, Data: DATA },
-  staging: { Network: NETWORK, Data: DATA },
-  prod: { Network: NETWORK, Data: DATA },
+  dev: { Network: NETWORK, Data: DATA, Cluster: CLUSTER, Mlflow: MLFLOW },
+  staging: { Network: NETWORK, Data: DATA, Cluster: CLUSTER, Mlflow: MLFLOW },
+  prod: { Network: NETWORK, Data: DATA, Cluster: CLUSTER, Mlflow: MLFLOW },
 };
 
 function statefulLogicalIds(template: Template): string[] {
@@ -48,8 +56,8 @@ describe.each(ENVIRONMENTS)('%s stateful resources', (name) => {
     }
   });
 
-  test.each(['Network', 'Data'])('keep their logical IDs in the %s stack', (stackId) => {
-    const stack = stackId === 'Network' ? stage.network : stage.data;
+  test.each(STACK_IDS)('keep their logical IDs in the %s stack', (stackId) => {
+    const stack = stackOf(stage, stackId);
     const actual = statefulLogicalIds(Template.fromStack(stack));
     const pinned = PINNED[name]?.[stackId] ?? [];
     const gone = pinned.filter((id) => !actual.includes(id));

@@ -11,7 +11,11 @@ const VALID = {
   account: '123456789012',
   region: 'eu-west-1',
   availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+  cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
+  ingress: { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000000' },
+  mlflow: { hostname: 'mlflow.example.internal' },
 };
+const { cluster, ingress, mlflow } = VALID;
 
 function validate(settings: unknown, file = 'config/prod.yaml') {
   return validateEnvironments([{ file, text: typeof settings === 'string' ? settings : stringify(settings) }]);
@@ -43,6 +47,15 @@ describe('the committed configs', () => {
       network: { vpcCidr: '10.0.0.0/16', natGateways: 1, subnetMasks: { public: 24, private: 19, isolated: 24 } },
       database: { engineVersion: '17', multiAz: true, deletionProtection: true, backupRetentionDays: 14 },
       artifacts: { predictionsExpirationDays: 3 },
+      cluster: {
+        kubernetesVersion: '1.36',
+        publicAccessCidrs: [],
+        admins: [],
+        logRetentionDays: 365,
+        nodePool: { capacityTypes: ['on-demand'], consolidationPolicy: 'WhenEmptyOrUnderutilized', expireAfter: '336h' },
+      },
+      ingress: { scheme: 'internal' },
+      mlflow: { replicas: 2, workers: 2 },
       teams: [],
     });
   });
@@ -80,6 +93,23 @@ describe('a malformed config is rejected with its file and field', () => {
     ['two teams with one name', { ...VALID, teams: [{ name: 'fraud' }, { name: 'fraud' }] }, 'teams[1].name', /unique among teams/],
     ['one model name in two teams', { ...VALID, teams: [{ name: 'a', models: [{ name: 'churn' }] }, { name: 'b', models: [{ name: 'churn' }] }] }, 'teams[1].models[0].name', /unique among all models/],
     ['name prefix with capitals', { ...VALID, namePrefix: 'MLOps' }, 'namePrefix', /lowercase/],
+    ['Kubernetes version without a kubectl layer', { ...VALID, cluster: { ...cluster, kubernetesVersion: '1.30' } }, 'cluster.kubernetesVersion', /"1.36"/],
+    ['public API endpoint in production', { ...VALID, cluster: { ...cluster, publicAccessCidrs: ['203.0.113.0/24'] } }, 'cluster.publicAccessCidrs', /must be empty when environmentType is production/],
+    ['API endpoint open to the internet', { ...VALID, environmentType: 'development', cluster: { ...cluster, publicAccessCidrs: ['0.0.0.0/0'] } }, 'cluster.publicAccessCidrs[0]', /must not be 0.0.0.0\/0/],
+    ['admin that is not an IAM principal ARN', { ...VALID, cluster: { ...cluster, admins: ['PlatformAdmin'] } }, 'cluster.admins[0]', /ARN of an IAM role or user/],
+    ['no metrics-server add-on', { ...VALID, cluster: { addons: {} } }, 'cluster.addons.metrics-server', /is required/],
+    ['add-on version that is not pinned', { ...VALID, cluster: { addons: { 'metrics-server': 'latest' } } }, 'cluster.addons.metrics-server', /EKS add-on version/],
+    ['node expiry beyond Auto Mode\'s 21 days', { ...VALID, cluster: { ...cluster, nodePool: { expireAfter: '720h' } } }, 'cluster.nodePool.expireAfter', /at most 504h/],
+    ['malformed consolidation delay', { ...VALID, cluster: { ...cluster, nodePool: { consolidateAfter: 'soon' } } }, 'cluster.nodePool.consolidateAfter', /duration/],
+    ['unknown capacity type', { ...VALID, cluster: { ...cluster, nodePool: { capacityTypes: ['reserved-ish'] } } }, 'cluster.nodePool.capacityTypes[0]', /"on-demand"\|"spot"/],
+    ['short control-plane log retention in production', { ...VALID, cluster: { ...cluster, logRetentionDays: 30 } }, 'cluster.logRetentionDays', /at least 365 when environmentType is production/],
+    ['production without a TLS certificate', { ...VALID, ingress: {} }, 'ingress.certificateArn', /required when environmentType is production/],
+    ['certificate that is not an ACM ARN', { ...VALID, ingress: { certificateArn: 'my-cert' } }, 'ingress.certificateArn', /ACM certificate ARN/],
+    ['load balancer scheme AWS does not offer', { ...VALID, ingress: { ...ingress, scheme: 'public' } }, 'ingress.scheme', /"internal"\|"internet-facing"/],
+    ['MLflow host name with capitals', { ...VALID, mlflow: { hostname: 'MLflow.Example.com' } }, 'mlflow.hostname', /lowercase DNS name/],
+    ['no MLflow host name', { ...VALID, mlflow: {} }, 'mlflow.hostname', /is required/],
+    ['a single MLflow replica in production', { ...VALID, mlflow: { ...mlflow, replicas: 1 } }, 'mlflow.replicas', /at least 2 when environmentType is production/],
+    ['MLflow memory under the server\'s needs', { ...VALID, mlflow: { ...mlflow, memoryMiB: 128 } }, 'mlflow.memoryMiB', />=512/],
   ];
 
   test.each(cases)('%s', (_title, settings, field, message) => {
@@ -107,6 +137,9 @@ describe('a malformed config is rejected with its file and field', () => {
       environmentType: 'development',
       network: { flowLogs: { retentionDays: 7 } },
       database: { deletionProtection: false, backupRetentionDays: 1, logRetentionDays: 1 },
+      cluster: { ...cluster, publicAccessCidrs: ['203.0.113.0/24'], logRetentionDays: 7 },
+      ingress: {},
+      mlflow: { ...mlflow, replicas: 1 },
     });
     expect(result.ok).toBe(true);
   });

@@ -168,6 +168,26 @@ describe.each(ENVIRONMENTS)('%s data stack', (name) => {
       expect(artifactBucket().Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
       template.resourceCountIs('Custom::S3BucketNotifications', 0);
     });
+
+    test('offers a policy for the mlflow/ prefix alone: list it, read and write its objects, use the key through S3', () => {
+      const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+      expect(policies).toHaveLength(1);
+      const bucketArn = { 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsBucket/), 'Arn'] };
+      expect(policies[0].Properties.PolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['mlflow/*'] } } },
+        {
+          Effect: 'Allow',
+          Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+          Resource: { 'Fn::Join': ['', [bucketArn, '/mlflow/*']] },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsKey/), 'Arn'] },
+          Condition: { StringEquals: { 'kms:ViaService': `s3.${config.region}.amazonaws.com` } },
+        },
+      ]);
+    });
   });
 
   describe('image repositories', () => {

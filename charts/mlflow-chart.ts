@@ -1,0 +1,284 @@
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PLATFORM_INGRESS_CLASS } from './cluster-config-chart';
+import { PlatformNamespace, TENANT_LABEL } from './lib/platform-namespace';
+import {
+  oneAtATimeDisruptionBudget,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolume,
+  zoneAndNodeSpread,
+} from './lib/workload-hardening';
+
+/** Namespace of the tracking server. */
+export const MLFLOW_NAMESPACE = 'mlflow';
+
+/** Service account of the server pods; its Pod Identity role reads the app-user, Flask and admin secrets. */
+export const MLFLOW_SERVER_SERVICE_ACCOUNT = 'mlflow-server';
+
+/** Service account of the migration Job; only its Pod Identity role reads the database master secret. */
+export const MLFLOW_MIGRATION_SERVICE_ACCOUNT = 'mlflow-migrate';
+
+/** Port the server listens on inside the pod. */
+export const MLFLOW_PORT = 5000;
+
+/** Where Auto Mode's Pod Identity agent hands out credentials, on every node. */
+const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';
+
+/** Secrets Manager secrets the pods read at run time, by ARN; none of their values reaches a manifest. */
+export interface MlflowSecrets {
+  /** The RDS master secret, read only by the migration Job. */
+  readonly databaseMasterSecretArn: string;
+  /** The `mlflow_app` database user the server connects as. */
+  readonly databaseAppSecretArn: string;
+  /** The Flask session-signing key of the basic-auth app. */
+  readonly flaskSecretKeyArn: string;
+  /** The initial `admin` user of the basic-auth app. */
+  readonly adminSecretArn: string;
+}
+
+/** Properties of an {@link MlflowChart}. */
+export interface MlflowChartProps {
+  /** Image URI of the server (built from images/mlflow). */
+  readonly image: string;
+  /** Changes with the image, so that a new image gets a new migration Job (Jobs are immutable). */
+  readonly imageRevision: string;
+  /** AWS region of the secrets and the bucket. */
+  readonly region: string;
+  /** Database endpoint host name. */
+  readonly databaseHost: string;
+  /** Database port. @default 5432 */
+  readonly databasePort?: number;
+  /** CIDRs of the database subnets, the only place the pods may reach on the database port. */
+  readonly databaseSubnetCidrs: string[];
+  /** Secrets the pods read at run time. */
+  readonly secrets: MlflowSecrets;
+  /** `s3://<bucket>/<prefix>` where the server stores artifacts on the clients' behalf. */
+  readonly artifactsDestination: string;
+  /** Host name users reach the server at. */
+  readonly hostname: string;
+  /** Server pods. @default 2 */
+  readonly replicas?: number;
+  /** Worker processes per pod. @default 2 */
+  readonly workers?: number;
+  /** CPU request per pod in millicores; the limit is twice this. @default 500 */
+  readonly cpuMillicores?: number;
+  /** Memory request and limit per pod in MiB. @default 2048 */
+  readonly memoryMiB?: number;
+  /** CIDRs allowed to reach the load balancer. */
+  readonly inboundCidrs: string[];
+  /** CIDRs of the subnets the load balancer sits in; its nodes are the only outside callers the pods admit. */
+  readonly loadBalancerSubnetCidrs: string[];
+  /** Serve HTTPS on the load balancer (the certificate is set on the IngressClass). @default false */
+  readonly https?: boolean;
+}
+
+/**
+ * The MLflow tracking server: a hardened Deployment behind a Service and the platform's shared
+ * load balancer, a migration Job that brings the database schema up before new pods serve, and
+ * NetworkPolicies that admit only the load balancer and tenant namespaces.
+ */
+export class MlflowChart extends Chart {
+  constructor(scope: Construct, id: string, props: MlflowChartProps) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const namespace = MLFLOW_NAMESPACE;
+    const databasePort = props.databasePort ?? 5432;
+    const serverLabels = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/component': 'tracking-server' };
+    const migrationLabels = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/component': 'migration' };
+
+    new PlatformNamespace(this, 'Namespace', { name: namespace });
+
+    for (const name of [MLFLOW_SERVER_SERVICE_ACCOUNT, MLFLOW_MIGRATION_SERVICE_ACCOUNT]) {
+      // Pod Identity injects its own credentials; the pods never call the Kubernetes API.
+      new k8s.KubeServiceAccount(this, name, { metadata: { name, namespace }, automountServiceAccountToken: false });
+    }
+
+    const scratch = scratchVolume();
+    const env = (values: Record<string, string>): k8s.EnvVar[] =>
+      Object.entries(values).map(([name, value]) => ({ name, value }));
+    const common = {
+      AWS_REGION: props.region,
+      AWS_DEFAULT_REGION: props.region,
+      MLFLOW_DB_HOST: props.databaseHost,
+      MLFLOW_DB_PORT: String(databasePort),
+      MLFLOW_BACKEND_DB: 'mlflow',
+      MLFLOW_AUTH_DB: 'mlflow_auth',
+      MLFLOW_DB_APP_SECRET_ID: props.secrets.databaseAppSecretArn,
+    };
+
+    new k8s.KubeJob(this, 'Migration', {
+      metadata: { name: `mlflow-migrate-${props.imageRevision}`, namespace, labels: migrationLabels },
+      spec: {
+        backoffLimit: 6,
+        activeDeadlineSeconds: 1800,
+        ttlSecondsAfterFinished: 7 * 24 * 3600,
+        template: {
+          metadata: { labels: migrationLabels },
+          spec: {
+            serviceAccountName: MLFLOW_MIGRATION_SERVICE_ACCOUNT,
+            automountServiceAccountToken: false,
+            restartPolicy: 'Never',
+            securityContext: restrictedPodSecurityContext(),
+            containers: [
+              {
+                name: 'migrate',
+                image: props.image,
+                args: ['migrate'],
+                env: env({ ...common, MLFLOW_DB_MASTER_SECRET_ID: props.secrets.databaseMasterSecretArn }),
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString('512Mi') },
+                  limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('1Gi') },
+                },
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [scratch.mount],
+              },
+            ],
+            volumes: [scratch.volume],
+          },
+        },
+      },
+    });
+
+    const cpu = props.cpuMillicores ?? 500;
+    const memory = k8s.Quantity.fromString(`${props.memoryMiB ?? 2048}Mi`);
+    const allowedHosts = [props.hostname, `mlflow.${namespace}.svc.cluster.local`, `mlflow.${namespace}.svc`, `mlflow.${namespace}`];
+    const health = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
+      httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+      periodSeconds,
+      failureThreshold,
+      timeoutSeconds: 5,
+    });
+
+    new k8s.KubeDeployment(this, 'Server', {
+      metadata: { name: 'mlflow', namespace, labels: serverLabels },
+      spec: {
+        replicas: props.replicas ?? 2,
+        selector: { matchLabels: serverLabels },
+        // A new pod must be ready before an old one goes, so capacity never drops during a rollout.
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+        },
+        template: {
+          metadata: { labels: serverLabels },
+          spec: {
+            serviceAccountName: MLFLOW_SERVER_SERVICE_ACCOUNT,
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(),
+            topologySpreadConstraints: zoneAndNodeSpread(serverLabels),
+            nodeSelector: { 'kubernetes.io/arch': 'amd64' },
+            terminationGracePeriodSeconds: 30,
+            containers: [
+              {
+                name: 'mlflow',
+                image: props.image,
+                args: ['serve'],
+                ports: [{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }],
+                env: env({
+                  ...common,
+                  MLFLOW_FLASK_SECRET_ID: props.secrets.flaskSecretKeyArn,
+                  MLFLOW_ADMIN_SECRET_ID: props.secrets.adminSecretArn,
+                  MLFLOW_ARTIFACTS_DESTINATION: props.artifactsDestination,
+                  MLFLOW_ALLOWED_HOSTS: allowedHosts.join(','),
+                  MLFLOW_WORKERS: String(props.workers ?? 2),
+                  MLFLOW_PORT: String(MLFLOW_PORT),
+                }),
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString(`${cpu}m`), memory },
+                  limits: { cpu: k8s.Quantity.fromString(`${cpu * 2}m`), memory },
+                },
+                // The server waits for the migration Job before it listens: allow ten minutes to start.
+                startupProbe: health(10, 60),
+                readinessProbe: health(10, 3),
+                livenessProbe: health(20, 3),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [scratch.mount],
+              },
+            ],
+            volumes: [scratch.volume],
+          },
+        },
+      },
+    });
+
+    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name: 'mlflow', namespace, matchLabels: serverLabels });
+
+    new k8s.KubeService(this, 'Service', {
+      metadata: { name: 'mlflow', namespace, labels: serverLabels },
+      spec: {
+        type: 'ClusterIP',
+        selector: serverLabels,
+        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    const listener = props.https ? { HTTPS: 443 } : { HTTP: 80 };
+    new k8s.KubeIngress(this, 'Ingress', {
+      metadata: {
+        name: 'mlflow',
+        namespace,
+        annotations: {
+          // Pod IPs as targets: traffic skips node ports, and NetworkPolicies see the load balancer's address.
+          'alb.ingress.kubernetes.io/target-type': 'ip',
+          'alb.ingress.kubernetes.io/listen-ports': JSON.stringify([listener]),
+          'alb.ingress.kubernetes.io/inbound-cidrs': props.inboundCidrs.join(','),
+          'alb.ingress.kubernetes.io/healthcheck-path': '/health',
+          ...(props.https ? { 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
+        },
+      },
+      spec: {
+        ingressClassName: PLATFORM_INGRESS_CLASS,
+        rules: [
+          {
+            host: props.hostname,
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'mlflow', port: { name: 'http' } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+
+    const port = (number: number, protocol = 'TCP'): k8s.NetworkPolicyPort => ({
+      protocol,
+      port: k8s.IntOrString.fromNumber(number),
+    });
+    new k8s.KubeNetworkPolicy(this, 'AllowServerIngress', {
+      metadata: { name: 'mlflow-server-ingress', namespace },
+      spec: {
+        podSelector: { matchLabels: serverLabels },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              ...props.loadBalancerSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+              { namespaceSelector: { matchLabels: { [TENANT_LABEL]: 'true' } } },
+            ],
+            ports: [port(MLFLOW_PORT)],
+          },
+        ],
+      },
+    });
+
+    new k8s.KubeNetworkPolicy(this, 'AllowEgress', {
+      metadata: { name: 'mlflow-egress', namespace },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          { to: props.databaseSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [port(databasePort)] },
+          // Secrets Manager, S3 and STS over HTTPS, through NAT or VPC endpoints.
+          { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [port(443)] },
+          { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }], ports: [port(80)] },
+        ],
+      },
+    });
+  }
+}

@@ -1,0 +1,600 @@
+"""Entrypoint of the MLflow tracking server image.
+
+``migrate`` runs once per image in a Kubernetes Job that may read the RDS master secret: it sets
+up the ``mlflow_app`` login role and its databases, then brings both schemas to the installed
+MLflow's head. ``serve`` runs in the Deployment, which may read only the app-user, Flask and admin
+secrets: it waits for the schema the Job migrates, then replaces itself with ``mlflow server``.
+
+Credentials come from Secrets Manager through the pod's identity and stay in this process's
+environment or in a 0600 file under the temporary directory; no password is printed, passed on
+a command line or written into a database URI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Iterator, Mapping, Sequence
+from urllib.parse import quote
+
+LOG_PREFIX = "[mlflow-platform]"
+
+# RDS always has this database, so the advisory lock and the role setup do not depend on the
+# databases they create.
+MAINTENANCE_DB = "postgres"
+# Any constant works as long as every migration run uses the same one in the same database.
+MIGRATION_LOCK_KEY = 0x6D6C666C6F77
+LOCK_POLL_SECONDS = 10
+LOCK_WAIT_SECONDS = 30 * 60
+
+SCHEMA_WAIT_SECONDS = 10 * 60
+CONNECT_TIMEOUT_SECONDS = 10
+
+DEFAULT_DB_PORT = 5432
+DEFAULT_BACKEND_DB = "mlflow"
+DEFAULT_AUTH_DB = "mlflow_auth"
+DEFAULT_SERVER_PORT = 5000
+DEFAULT_WORKERS = 2
+
+BASIC_AUTH_APP = "basic-auth"
+DEFAULT_AUTHORIZATION_FUNCTION = "mlflow.server.auth:authenticate_request_basic_auth"
+# Every signed-in user may read every experiment and model, so teams can compare and reuse each
+# other's work; changing anything needs EDIT or MANAGE, which creators get on what they create.
+DEFAULT_PERMISSION = "READ"
+
+# PostgreSQL folds unquoted names to lower case; keeping to this shape means the names in URIs,
+# logs and SQL are the same string.
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_HOST_PATTERN = re.compile(r"^[A-Za-z0-9*?\[\]._:-]+$")
+
+
+class ConfigError(Exception):
+    """The pod's configuration is wrong; the message names what and never holds a secret."""
+
+
+class StepFailed(Exception):
+    """A step against AWS, the database or MLflow failed; the message never holds a secret."""
+
+
+def log(message: str) -> None:
+    print(f"{LOG_PREFIX} {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+
+
+def require_env(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"missing required environment variable {name}")
+    return value
+
+
+def optional_env(environ: Mapping[str, str], name: str, default: str) -> str:
+    return environ.get(name, "").strip() or default
+
+
+def parse_int(value: str, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer from {low} to {high}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be an integer from {low} to {high}")
+    return number
+
+
+def check_identifier(value: str, what: str) -> str:
+    if not _IDENTIFIER.match(value):
+        raise ConfigError(f"{what} must be a lower-case PostgreSQL name (letters, digits, _), got {value!r}")
+    return value
+
+
+def parse_allowed_hosts(value: str) -> str:
+    """MLflow's --allowed-hosts takes one comma-separated list of Host header patterns."""
+    hosts = [host.strip() for host in value.split(",") if host.strip()]
+    if not hosts:
+        raise ConfigError("MLFLOW_ALLOWED_HOSTS must list at least one host name")
+    for host in hosts:
+        if not _HOST_PATTERN.match(host):
+            raise ConfigError(f"MLFLOW_ALLOWED_HOSTS holds an invalid host pattern {host!r}")
+    return ",".join(hosts)
+
+
+class DatabaseSettings:
+    def __init__(self, environ: Mapping[str, str]):
+        self.host = require_env(environ, "MLFLOW_DB_HOST")
+        self.port = parse_int(
+            optional_env(environ, "MLFLOW_DB_PORT", str(DEFAULT_DB_PORT)), "MLFLOW_DB_PORT", 1, 65535
+        )
+        self.backend_db = check_identifier(
+            optional_env(environ, "MLFLOW_BACKEND_DB", DEFAULT_BACKEND_DB), "MLFLOW_BACKEND_DB"
+        )
+        self.auth_db = check_identifier(optional_env(environ, "MLFLOW_AUTH_DB", DEFAULT_AUTH_DB), "MLFLOW_AUTH_DB")
+        if self.backend_db == self.auth_db:
+            raise ConfigError("MLFLOW_BACKEND_DB and MLFLOW_AUTH_DB must name different databases")
+
+
+def database_uri(user: str, host: str, port: int, dbname: str) -> str:
+    """A SQLAlchemy URI without a password: libpq takes it from PGPASSWORD.
+
+    The driver is named because SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which the
+    image does not install.
+    """
+    host_part = f"[{host}]" if ":" in host else host
+    return f"postgresql+psycopg2://{quote(user, safe='')}@{host_part}:{port}/{quote(dbname, safe='')}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets
+
+
+def parse_json_secret(text: str, label: str, keys: Sequence[str]) -> dict:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ConfigError(f"{label} is not a JSON object") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{label} is not a JSON object")
+    for key in keys:
+        if not isinstance(document.get(key), str) or not document[key]:
+            raise ConfigError(f"{label} has no non-empty string field {key!r}")
+    return document
+
+
+def secrets_client(region: str):
+    import boto3
+
+    return boto3.client("secretsmanager", region_name=region)
+
+
+def read_secret(client, secret_id: str) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = client.get_secret_value(SecretId=secret_id)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "unknown")
+        raise StepFailed(f"could not read secret {secret_id}: {code}") from None
+    except BotoCoreError as error:
+        raise StepFailed(f"could not read secret {secret_id}: {type(error).__name__}") from None
+    if "SecretString" not in response:
+        raise ConfigError(f"secret {secret_id} holds binary data, expected a string")
+    return response["SecretString"]
+
+
+def read_login_secret(client, secret_id: str, label: str) -> tuple[str, str]:
+    document = parse_json_secret(read_secret(client, secret_id), f"{label} {secret_id}", ("username", "password"))
+    return document["username"], document["password"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Basic-auth configuration
+
+
+def ini_value(value: str, what: str) -> str:
+    """Makes a value safe for configparser, which MLflow reads the file with."""
+    if "\n" in value or "\r" in value or value != value.strip():
+        raise ConfigError(f"{what} must not contain line breaks or leading/trailing spaces")
+    # configparser's default interpolation treats % as special.
+    return value.replace("%", "%%")
+
+
+def render_auth_config(database_uri_value: str, admin_username: str, admin_password: str) -> str:
+    lines = [
+        "[mlflow]",
+        f"default_permission = {DEFAULT_PERMISSION}",
+        f"database_uri = {ini_value(database_uri_value, 'the auth database URI')}",
+        f"admin_username = {ini_value(admin_username, 'the admin user name')}",
+        f"admin_password = {ini_value(admin_password, 'the admin password')}",
+        f"authorization_function = {DEFAULT_AUTHORIZATION_FUNCTION}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_private_file(directory: str, name: str, content: str) -> str:
+    """Writes a file only this user can read, refusing to follow a planted symlink."""
+    path = os.path.join(directory, name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        os.write(descriptor, content.encode("utf-8"))
+    finally:
+        os.close(descriptor)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting
+
+
+def backoff_delays(first: float = 2.0, factor: float = 2.0, ceiling: float = 30.0) -> Iterator[float]:
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * factor, ceiling)
+
+
+def describe_revisions(revisions: set[str] | None) -> str:
+    if revisions is None:
+        return "no MLflow schema"
+    return ", ".join(sorted(revisions)) or "no revision"
+
+
+def database_error_summary(error: Exception) -> str:
+    """First line of a driver error: enough to act on, without the statement text."""
+    diag = getattr(error, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = primary or str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Database setup (migrate)
+
+
+def connect(settings: DatabaseSettings, dbname: str, user: str, password: str | None, purpose: str):
+    import psycopg2
+
+    # sslmode and the CA bundle come from PGSSLMODE and PGSSLROOTCERT, set in the image.
+    arguments = {
+        "host": settings.host,
+        "port": settings.port,
+        "dbname": dbname,
+        "user": user,
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "application_name": f"mlflow-platform-{purpose}",
+    }
+    if password is not None:
+        arguments["password"] = password
+    try:
+        connection = psycopg2.connect(**arguments)
+    except psycopg2.Error as error:
+        raise StepFailed(f"could not connect to database {dbname} as {user}: {database_error_summary(error)}") from None
+    connection.autocommit = True
+    return connection
+
+
+def acquire_migration_lock(connection, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + wait_seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+            if cursor.fetchone()[0]:
+                log("holding the migration lock")
+                return
+            if time.monotonic() + LOCK_POLL_SECONDS > deadline:
+                raise StepFailed(f"another migration held the lock for more than {int(wait_seconds)} s")
+            log("another migration holds the lock; waiting")
+            time.sleep(LOCK_POLL_SECONDS)
+
+
+def ensure_app_role(connection, app_user: str, app_password: str) -> None:
+    from psycopg2 import sql
+    from psycopg2.extensions import encrypt_password
+
+    # A SCRAM verifier instead of the password keeps the cleartext out of statement logs.
+    verifier = encrypt_password(app_password, app_user, connection, "scram-sha-256")
+    role = sql.Identifier(app_user)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (app_user,))
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE ROLE {} WITH LOGIN PASSWORD %s").format(role), (verifier,))
+            log(f"created login role {app_user}")
+        else:
+            cursor.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(role), (verifier,))
+            log(f"set the password of login role {app_user} from its secret")
+        # PostgreSQL 16+ gives a CREATEROLE creator only ADMIN OPTION on the new role; handing
+        # objects over to it needs membership.
+        cursor.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(role))
+
+
+def ensure_database(connection, dbname: str, owner: str) -> None:
+    from psycopg2 import sql
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
+        if cursor.fetchone() is None:
+            cursor.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(owner))
+            )
+            log(f"created database {dbname} owned by {owner}")
+
+
+# relkind -> the ALTER form that changes its owner
+_RELATION_KINDS = {
+    "r": "TABLE",
+    "p": "TABLE",
+    "f": "FOREIGN TABLE",
+    "v": "VIEW",
+    "m": "MATERIALIZED VIEW",
+    "S": "SEQUENCE",
+}
+_TYPE_KINDS = {"e": "TYPE", "d": "DOMAIN"}
+
+# Sequences that belong to a column move with their table and cannot be altered on their own.
+_OWNED_RELATIONS = """
+SELECT c.relname, c.relkind
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public'
+  AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+  AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
+  AND NOT (c.relkind = 'S' AND EXISTS (
+    SELECT 1 FROM pg_depend d
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+ORDER BY c.relname
+"""
+
+_OWNED_TYPES = """
+SELECT t.typname, t.typtype
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = 'public'
+  AND t.typowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+  AND t.typtype IN ('e', 'd')
+ORDER BY t.typname
+"""
+
+
+def hand_over_database(control, settings: DatabaseSettings, dbname: str, master: tuple[str, str], owner: str) -> None:
+    """Makes the app role own the database, its public schema and what the master created there.
+
+    Reassigning object by object rather than REASSIGN OWNED, which would also hand over every
+    database the master owns.
+    """
+    from psycopg2 import sql
+
+    target = sql.Identifier(owner)
+    connection = connect(settings, dbname, master[0], master[1], "migrate")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(target))
+            cursor.execute(_OWNED_RELATIONS)
+            relations = cursor.fetchall()
+            for name, kind in relations:
+                cursor.execute(
+                    sql.SQL("ALTER {} public.{} OWNER TO {}").format(
+                        sql.SQL(_RELATION_KINDS[kind]), sql.Identifier(name), target
+                    )
+                )
+            cursor.execute(_OWNED_TYPES)
+            types = cursor.fetchall()
+            for name, kind in types:
+                cursor.execute(
+                    sql.SQL("ALTER {} public.{} OWNER TO {}").format(
+                        sql.SQL(_TYPE_KINDS[kind]), sql.Identifier(name), target
+                    )
+                )
+    finally:
+        connection.close()
+    with control.cursor() as cursor:
+        cursor.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(dbname), target))
+    moved = len(relations) + len(types)
+    suffix = f"; moved {moved} existing objects to it" if moved else ""
+    log(f"database {dbname} and its public schema are owned by {owner}{suffix}")
+
+
+def run_as_app(command: Sequence[str], app_password: str, what: str) -> None:
+    environment = dict(os.environ)
+    environment["PGPASSWORD"] = app_password
+    log(f"running {what}")
+    result = subprocess.run(list(command), env=environment, check=False)
+    if result.returncode != 0:
+        raise StepFailed(f"{what} failed with exit code {result.returncode}")
+    log(f"finished {what}")
+
+
+def mlflow_executable() -> str:
+    executable = shutil.which("mlflow")
+    if executable is None:
+        raise StepFailed("the mlflow command is not installed in this image")
+    return executable
+
+
+def migration_commands(settings: DatabaseSettings, app_user: str) -> list[tuple[list[str], str]]:
+    """The auth schema goes first, so a tracking schema at head means both are migrated."""
+    auth_uri = database_uri(app_user, settings.host, settings.port, settings.auth_db)
+    backend_uri = database_uri(app_user, settings.host, settings.port, settings.backend_db)
+    return [
+        (
+            [sys.executable, "-m", "mlflow.server.auth", "db", "upgrade", "--url", auth_uri, "--revision", "head"],
+            f"the basic-auth schema migration of {settings.auth_db}",
+        ),
+        ([mlflow_executable(), "db", "upgrade", backend_uri], f"mlflow db upgrade of {settings.backend_db}"),
+    ]
+
+
+def migrate(environ: Mapping[str, str]) -> None:
+    region = require_env(environ, "AWS_REGION")
+    settings = DatabaseSettings(environ)
+    app_secret_id = require_env(environ, "MLFLOW_DB_APP_SECRET_ID")
+    master_secret_id = require_env(environ, "MLFLOW_DB_MASTER_SECRET_ID")
+
+    client = secrets_client(region)
+    master = read_login_secret(client, master_secret_id, "master secret")
+    app_user, app_password = read_login_secret(client, app_secret_id, "app-user secret")
+    check_identifier(app_user, "the app-user secret's username")
+    if app_user == master[0]:
+        raise ConfigError("the app-user secret must name a role other than the master user")
+    log(f"read the master secret (user {master[0]}) and the app-user secret (user {app_user})")
+
+    import psycopg2
+
+    control = connect(settings, MAINTENANCE_DB, master[0], master[1], "migrate")
+    try:
+        acquire_migration_lock(control)
+        ensure_app_role(control, app_user, app_password)
+        for dbname in (settings.backend_db, settings.auth_db):
+            ensure_database(control, dbname, app_user)
+            hand_over_database(control, settings, dbname, master, app_user)
+        # The lock stays held: two Jobs must never run MLflow's migrations at once.
+        for command, what in migration_commands(settings, app_user):
+            run_as_app(command, app_password, what)
+    except psycopg2.Error as error:
+        # The summary leaves out the statement, which may carry the password verifier.
+        raise StepFailed(f"database setup failed: {database_error_summary(error)}") from None
+    finally:
+        control.close()
+    log("migration complete")
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving
+
+
+def current_schema_revisions(settings: DatabaseSettings, app_user: str) -> set[str] | None:
+    """Alembic's revisions recorded in the tracking database, or None before the first migration."""
+    import psycopg2
+    from psycopg2 import errors
+
+    connection = connect(settings, settings.backend_db, app_user, None, "serve")
+    try:
+        with connection.cursor() as cursor:
+            try:
+                cursor.execute("SELECT version_num FROM alembic_version")
+            except errors.UndefinedTable:
+                return None
+            return {row[0] for row in cursor.fetchall()}
+    except psycopg2.Error as error:
+        raise StepFailed(f"could not read the schema revision: {database_error_summary(error)}") from None
+    finally:
+        connection.close()
+
+
+def latest_schema_revision() -> str:
+    # The function MLflow's own schema check (_verify_schema) compares the database against.
+    from mlflow.store.db.utils import _get_latest_schema_revision
+
+    return _get_latest_schema_revision()
+
+
+def wait_for_schema(settings: DatabaseSettings, app_user: str, wait_seconds: float = SCHEMA_WAIT_SECONDS) -> None:
+    head = latest_schema_revision()
+    deadline = time.monotonic() + wait_seconds
+    found: set[str] | None = None
+    for delay in backoff_delays():
+        try:
+            found = current_schema_revisions(settings, app_user)
+            if found == {head}:
+                log(f"tracking schema of {settings.backend_db} is at head {head}")
+                return
+            state = f"found {describe_revisions(found)}"
+        except StepFailed as error:
+            state = str(error)
+        if time.monotonic() + delay > deadline:
+            raise StepFailed(
+                f"tracking schema of {settings.backend_db} did not reach {head} within {int(wait_seconds)} s "
+                f"({state}); has the migration Job for this image run?"
+            )
+        log(f"waiting for the migration Job: tracking schema should be at {head}, {state}; next check in {delay:g} s")
+        time.sleep(delay)
+
+
+def server_command(
+    mlflow: str,
+    port: int,
+    workers: int,
+    backend_uri: str,
+    artifacts_destination: str,
+    allowed_hosts: str,
+) -> list[str]:
+    return [
+        mlflow,
+        "server",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--backend-store-uri",
+        backend_uri,
+        # Clients get mlflow-artifacts:/ locations and send artifacts through the server, which
+        # alone holds S3 access.
+        "--serve-artifacts",
+        "--default-artifact-root",
+        "mlflow-artifacts:/",
+        "--artifacts-destination",
+        artifacts_destination,
+        "--app-name",
+        BASIC_AUTH_APP,
+        "--allowed-hosts",
+        allowed_hosts,
+    ]
+
+
+def serve(environ: Mapping[str, str]) -> None:
+    region = require_env(environ, "AWS_REGION")
+    settings = DatabaseSettings(environ)
+    app_secret_id = require_env(environ, "MLFLOW_DB_APP_SECRET_ID")
+    flask_secret_id = require_env(environ, "MLFLOW_FLASK_SECRET_ID")
+    admin_secret_id = require_env(environ, "MLFLOW_ADMIN_SECRET_ID")
+    artifacts_destination = require_env(environ, "MLFLOW_ARTIFACTS_DESTINATION")
+    allowed_hosts = parse_allowed_hosts(require_env(environ, "MLFLOW_ALLOWED_HOSTS"))
+    workers = parse_int(optional_env(environ, "MLFLOW_WORKERS", str(DEFAULT_WORKERS)), "MLFLOW_WORKERS", 1, 64)
+    port = parse_int(optional_env(environ, "MLFLOW_PORT", str(DEFAULT_SERVER_PORT)), "MLFLOW_PORT", 1, 65535)
+    mlflow = mlflow_executable()
+
+    client = secrets_client(region)
+    app_user, app_password = read_login_secret(client, app_secret_id, "app-user secret")
+    check_identifier(app_user, "the app-user secret's username")
+    flask_secret_key = read_secret(client, flask_secret_id)
+    if not flask_secret_key.strip():
+        raise ConfigError(f"secret {flask_secret_id} is empty")
+    admin_user, admin_password = read_login_secret(client, admin_secret_id, "admin secret")
+    log(f"read the app-user secret (user {app_user}), the Flask secret key and the admin secret (user {admin_user})")
+
+    auth_uri = database_uri(app_user, settings.host, settings.port, settings.auth_db)
+    backend_uri = database_uri(app_user, settings.host, settings.port, settings.backend_db)
+    config_dir = tempfile.mkdtemp(prefix="mlflow-auth-")
+    config_path = write_private_file(
+        config_dir, "basic_auth.ini", render_auth_config(auth_uri, admin_user, admin_password)
+    )
+    log(f"wrote the basic-auth configuration to {config_path} (mode 0600, default_permission {DEFAULT_PERMISSION})")
+
+    # Inherited by mlflow server: libpq reads PGPASSWORD, MLflow the other two.
+    os.environ["PGPASSWORD"] = app_password
+    os.environ["MLFLOW_FLASK_SERVER_SECRET_KEY"] = flask_secret_key
+    os.environ["MLFLOW_AUTH_CONFIG_PATH"] = config_path
+
+    wait_for_schema(settings, app_user)
+
+    command = server_command(mlflow, port, workers, backend_uri, artifacts_destination, allowed_hosts)
+    log(
+        f"starting mlflow server on port {port} with {workers} workers, backend {backend_uri}, "
+        f"artifacts {artifacts_destination}, allowed hosts {allowed_hosts}"
+    )
+    os.execv(command[0], command)
+
+
+# ---------------------------------------------------------------------------------------------
+
+COMMANDS = {"migrate": migrate, "serve": serve}
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    if len(argv) != 2 or argv[1] not in COMMANDS:
+        log(f"usage: entrypoint.py {{{'|'.join(COMMANDS)}}}")
+        return 2
+    try:
+        COMMANDS[argv[1]](environ)
+    except ConfigError as error:
+        log(f"configuration error: {error}")
+        return 2
+    except StepFailed as error:
+        log(f"failed: {error}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv, os.environ))

@@ -1,0 +1,45 @@
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/** Properties of a {@link PodIdentityRole}. */
+export interface PodIdentityRoleProps {
+  /** Cluster whose pods assume the role. */
+  readonly cluster: eks.ICluster;
+  /** Namespace of the service account. */
+  readonly namespace: string;
+  /** Name of the service account whose pods get the role. */
+  readonly serviceAccount: string;
+  /** What the role is for, shown in IAM. */
+  readonly description: string;
+}
+
+/**
+ * An IAM role that exactly one Kubernetes service account assumes through EKS Pod Identity.
+ * The service account itself is a Kubernetes object, created by the chart that runs the pods.
+ */
+export class PodIdentityRole extends Construct {
+  /** The role; grant it what the pods need and nothing more. */
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
+    super(scope, id);
+    const { cluster } = props;
+    this.role = new iam.Role(this, 'Resource', {
+      description: props.description,
+      // Pod Identity's documented trust, narrowed to this cluster so no other cluster's pods can assume it.
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': cluster.stack.account },
+          ArnEquals: { 'aws:SourceArn': cluster.clusterArn },
+        },
+      }).withSessionTags(),
+    });
+    new eks.CfnPodIdentityAssociation(this, 'Association', {
+      clusterName: cluster.clusterName,
+      namespace: props.namespace,
+      serviceAccount: props.serviceAccount,
+      roleArn: this.role.roleArn,
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct } from 'constructs';
+import { ingressInboundCidrs, namePath, statefulRemovalPolicy } from '../config/derived';
+import { ArtifactBucket } from '../constructs/artifact-bucket';
+import { MlflowDatabase } from '../constructs/mlflow-database';
+import { MlflowServer } from '../constructs/mlflow-server';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+/** Properties of an {@link MlflowStack}. */
+export interface MlflowStackProps extends PlatformStackProps {
+  /** VPC from the network stack. */
+  readonly vpc: ec2.IVpc;
+  /** Cluster from the cluster stack. */
+  readonly cluster: eks.ICluster;
+  /** The cluster-wide settings the server's objects follow. */
+  readonly clusterConfig: Construct;
+  /** MLflow's backend store. */
+  readonly database: MlflowDatabase;
+  /** MLflow's artifact store. */
+  readonly artifacts: ArtifactBucket;
+}
+
+/** The MLflow tracking server on the environment's cluster. */
+export class MlflowStack extends PlatformStack {
+  /** The tracking server. */
+  public readonly server: MlflowServer;
+
+  constructor(scope: Construct, id: string, props: MlflowStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const { mlflow, ingress } = config;
+
+    this.server = new MlflowServer(this, 'Mlflow', {
+      cluster: props.cluster,
+      clusterConfig: props.clusterConfig,
+      database: props.database,
+      artifacts: props.artifacts,
+      vpc: props.vpc,
+      secretNamePrefix: `${namePath(config)}/mlflow`,
+      hostname: mlflow.hostname,
+      replicas: mlflow.replicas,
+      workers: mlflow.workers,
+      cpuMillicores: mlflow.cpuMillicores,
+      memoryMiB: mlflow.memoryMiB,
+      ingressScheme: ingress.scheme,
+      inboundCidrs: ingressInboundCidrs(config),
+      https: ingress.certificateArn !== undefined,
+      removalPolicy: statefulRemovalPolicy(config),
+    });
+  }
+}

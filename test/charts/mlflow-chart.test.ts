@@ -1,0 +1,214 @@
+import { Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import {
+  MLFLOW_MIGRATION_SERVICE_ACCOUNT,
+  MLFLOW_NAMESPACE,
+  MLFLOW_PORT,
+  MLFLOW_SERVER_SERVICE_ACCOUNT,
+  MlflowChart,
+  MlflowChartProps,
+} from '../../charts/mlflow-chart';
+
+const PROPS: MlflowChartProps = {
+  image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlflow:abc',
+  imageRevision: '0123456789ab',
+  region: 'eu-west-1',
+  databaseHost: 'db.example.internal',
+  databaseSubnetCidrs: ['10.0.200.0/24', '10.0.201.0/24'],
+  secrets: {
+    databaseMasterSecretArn: 'arn:master',
+    databaseAppSecretArn: 'arn:app',
+    flaskSecretKeyArn: 'arn:flask',
+    adminSecretArn: 'arn:admin',
+  },
+  artifactsDestination: 's3://artifacts/mlflow',
+  hostname: 'mlflow.example.internal',
+  replicas: 3,
+  workers: 4,
+  inboundCidrs: ['10.0.0.0/16'],
+  loadBalancerSubnetCidrs: ['10.0.32.0/19', '10.0.64.0/19'],
+  https: true,
+};
+
+/**
+ * A rendered Kubernetes object. cdk8s's generated interfaces use the API's own field names, so
+ * they type the rendered JSON too (quantities and int-or-strings come out as plain values).
+ */
+interface KubeObject<Spec = unknown> {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: k8s.ObjectMeta;
+  readonly spec: Spec;
+}
+
+const render = (props: Partial<MlflowChartProps> = {}): KubeObject[] =>
+  new MlflowChart(Testing.app(), 'mlflow', { ...PROPS, ...props }).toJson();
+
+function find<Spec>(list: KubeObject[], kind: string, name?: string): KubeObject<Spec> {
+  const found = list.find((object) => object.kind === kind && (name === undefined || object.metadata.name === name));
+  if (!found) {
+    throw new Error(`no ${kind} ${name ?? ''}`);
+  }
+  return found as KubeObject<Spec>;
+}
+
+const envOf = (container: k8s.Container): Record<string, string | undefined> =>
+  Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value]));
+
+describe('MlflowChart', () => {
+  const objects = render();
+  const server = find<k8s.DeploymentSpec>(objects, 'Deployment', 'mlflow');
+  const pod = server.spec.template.spec as k8s.PodSpec;
+  const container = pod.containers[0];
+  const job = find<k8s.JobSpec>(objects, 'Job');
+  const jobPod = job.spec.template.spec as k8s.PodSpec;
+
+  test('puts every object in the mlflow namespace, which enforces the restricted Pod Security Standard', () => {
+    expect(find(objects, 'Namespace').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    for (const object of objects.filter((candidate) => candidate.kind !== 'Namespace')) {
+      expect(object.metadata.namespace).toBe(MLFLOW_NAMESPACE);
+    }
+  });
+
+  test('runs the configured replicas and rolls out without losing capacity', () => {
+    expect(server.spec.replicas).toBe(3);
+    expect(server.spec.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  test('starts `serve` under its own service account, with every credential named by secret ARN only', () => {
+    expect(container.args).toEqual(['serve']);
+    expect(pod.serviceAccountName).toBe(MLFLOW_SERVER_SERVICE_ACCOUNT);
+    expect(envOf(container)).toMatchObject({
+      MLFLOW_DB_APP_SECRET_ID: 'arn:app',
+      MLFLOW_FLASK_SECRET_ID: 'arn:flask',
+      MLFLOW_ADMIN_SECRET_ID: 'arn:admin',
+      MLFLOW_ARTIFACTS_DESTINATION: 's3://artifacts/mlflow',
+      MLFLOW_WORKERS: '4',
+    });
+    expect(envOf(container)).not.toHaveProperty('MLFLOW_DB_MASTER_SECRET_ID');
+    expect(container).not.toHaveProperty('envFrom');
+  });
+
+  test('allows the ingress host name and the in-cluster service names, which MLflow checks against the Host header', () => {
+    expect(envOf(container).MLFLOW_ALLOWED_HOSTS?.split(',')).toEqual([
+      'mlflow.example.internal',
+      'mlflow.mlflow.svc.cluster.local',
+      'mlflow.mlflow.svc',
+      'mlflow.mlflow',
+    ]);
+  });
+
+  test('probes /health at startup, for readiness and for liveness, with room for the migration at startup', () => {
+    for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) {
+      expect(probe?.httpGet).toEqual({ path: '/health', port: 'http' });
+    }
+    const startup = container.startupProbe ?? {};
+    expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)).toBeGreaterThanOrEqual(600);
+  });
+
+  test('requests and limits CPU and memory', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '2048Mi' }, limits: { cpu: '1000m', memory: '2048Mi' } });
+  });
+
+  test.each([
+    ['server', () => pod],
+    ['migration', () => jobPod],
+  ])('hardens the %s pod: non-root, read-only root, no capabilities, RuntimeDefault seccomp, scratch on /tmp', (_name, podSpec) => {
+    const spec: k8s.PodSpec = podSpec();
+    expect(spec.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(spec.automountServiceAccountToken).toBe(false);
+    for (const each of spec.containers) {
+      expect(each.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(each.volumeMounts).toEqual([{ name: 'scratch', mountPath: '/tmp' }]);
+    }
+    expect(spec.volumes).toEqual([{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }]);
+  });
+
+  test('spreads server pods over zones strictly and over nodes where it can', () => {
+    expect(pod.topologySpreadConstraints).toEqual([
+      expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: server.spec.selector.matchLabels } }),
+      expect.objectContaining({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }),
+    ]);
+  });
+
+  test('lets voluntary disruptions take one server pod at a time', () => {
+    expect(find(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: server.spec.selector });
+  });
+
+  test('migrates the schema in a Job named after the image, the only pod that may read the master secret', () => {
+    expect(job.metadata.name).toBe('mlflow-migrate-0123456789ab');
+    expect(jobPod.serviceAccountName).toBe(MLFLOW_MIGRATION_SERVICE_ACCOUNT);
+    expect(jobPod.containers[0].args).toEqual(['migrate']);
+    expect(envOf(jobPod.containers[0])).toMatchObject({ MLFLOW_DB_MASTER_SECRET_ID: 'arn:master', MLFLOW_DB_APP_SECRET_ID: 'arn:app' });
+    expect(envOf(jobPod.containers[0])).not.toHaveProperty('MLFLOW_ADMIN_SECRET_ID');
+  });
+
+  test('exposes the server through a Service whose selector and target port match the pods', () => {
+    const service = find<k8s.ServiceSpec>(objects, 'Service');
+    expect(service.spec.selector).toEqual(server.spec.template.metadata?.labels);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(container.ports).toEqual([{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }]);
+  });
+
+  test('routes the host name through the shared load balancer over HTTPS, from the configured CIDRs only', () => {
+    const ingress = find<k8s.IngressSpec>(objects, 'Ingress');
+    expect(ingress.spec.ingressClassName).toBe('platform');
+    expect(ingress.spec.rules?.[0].host).toBe('mlflow.example.internal');
+    expect(ingress.metadata.annotations).toMatchObject({
+      'alb.ingress.kubernetes.io/target-type': 'ip',
+      'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
+      'alb.ingress.kubernetes.io/inbound-cidrs': '10.0.0.0/16',
+      'alb.ingress.kubernetes.io/healthcheck-path': '/health',
+    });
+  });
+
+  test('listens on plain HTTP when no certificate is configured', () => {
+    const ingress = find(render({ https: false }), 'Ingress');
+    expect(ingress.metadata.annotations?.['alb.ingress.kubernetes.io/listen-ports']).toBe('[{"HTTP":80}]');
+    expect(ingress.metadata.annotations).not.toHaveProperty('alb.ingress.kubernetes.io/ssl-policy');
+  });
+
+  test('admits traffic to the server only from the load balancer subnets and tenant namespaces, on its port', () => {
+    const policy = find<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'mlflow-server-ingress');
+    expect(policy.spec.podSelector).toEqual(server.spec.selector);
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [
+          { ipBlock: { cidr: '10.0.32.0/19' } },
+          { ipBlock: { cidr: '10.0.64.0/19' } },
+          { namespaceSelector: { matchLabels: { 'mlops.platform/tenant': 'true' } } },
+        ],
+        ports: [{ protocol: 'TCP', port: MLFLOW_PORT }],
+      },
+    ]);
+  });
+
+  test('lets pods out only to DNS, the database subnets on 5432, HTTPS and the Pod Identity agent', () => {
+    expect(find(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const egressOf = (name: string) => find<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', name).spec.egress ?? [];
+    const egress = [...egressOf('allow-dns'), ...egressOf('mlflow-egress')];
+    expect(egress).toEqual([
+      { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+      { to: [{ ipBlock: { cidr: '10.0.200.0/24' } }, { ipBlock: { cidr: '10.0.201.0/24' } }], ports: [{ protocol: 'TCP', port: 5432 }] },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
+    ]);
+  });
+
+  test('holds no Kubernetes Secret: credentials stay in Secrets Manager', () => {
+    expect(objects.filter((object) => object.kind === 'Secret')).toEqual([]);
+  });
+});

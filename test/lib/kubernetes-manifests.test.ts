@@ -1,0 +1,127 @@
+import { k8s } from 'cdk8s-plus-27';
+import { ENFORCING_NODE_CLASS } from '../../charts/cluster-config-chart';
+import { appliedManifestsOf, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
+import { committedStage, ENVIRONMENTS } from '../helpers/app';
+import { KubernetesObject, validateKubernetesObjects } from '../helpers/kubernetes-schema';
+
+/** A validated object read through cdk8s's generated interfaces, which use the API's field names. */
+interface Kube<Spec = unknown> extends KubernetesObject {
+  metadata: k8s.ObjectMeta;
+  spec: Spec;
+}
+
+const ofKind = <Spec>(objects: Kube[], kind: string) => objects.filter((object) => object.kind === kind) as Kube<Spec>[];
+const sameNamespace = (a: Kube, b: Kube) => a.metadata.namespace === b.metadata.namespace;
+const selects = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+  Object.entries(selector ?? {}).every(([key, value]) => labels?.[key] === value) && Object.keys(selector ?? {}).length > 0;
+
+/** Pods of every workload the app applies, with the name of their owner. */
+function podsOf(objects: Kube[]): { owner: string; metadata: k8s.ObjectMeta; spec: k8s.PodSpec }[] {
+  const templates = [
+    ...ofKind<k8s.DeploymentSpec>(objects, 'Deployment').map((object) => ({ owner: `Deployment/${object.metadata.name}`, template: object.spec.template })),
+    ...ofKind<k8s.JobSpec>(objects, 'Job').map((object) => ({ owner: `Job/${object.metadata.name}`, template: object.spec.template })),
+  ];
+  return templates.map(({ owner, template }) => ({ owner, metadata: template.metadata ?? {}, spec: template.spec as k8s.PodSpec }));
+}
+
+describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
+  const stage = committedStage(name);
+  const applied = [stage.cluster, stage.mlflow].flatMap(appliedManifestsOf).map((manifest) => manifest.object);
+
+  test('all match the Kubernetes 1.36, Karpenter and EKS Auto Mode schemas', () => {
+    expect(applied.length).toBeGreaterThan(10);
+    expect(() => validateKubernetesObjects(applied)).not.toThrow();
+  });
+
+  const objects = applied as Kube[];
+
+  test('every NodePool launches nodes from the NodeClass that enforces NetworkPolicies', () => {
+    const nodeClasses = ofKind<{ networkPolicy?: string }>(objects, 'NodeClass');
+    const enforcing = nodeClasses.filter((nodeClass) => nodeClass.spec.networkPolicy !== undefined).map((nodeClass) => nodeClass.metadata.name);
+    expect(enforcing).toEqual([ENFORCING_NODE_CLASS]);
+    const pools = ofKind<{ template: { spec: { nodeClassRef: { group: string; kind: string; name: string } } } }>(objects, 'NodePool');
+    expect(pools.length).toBeGreaterThan(0);
+    for (const pool of pools) {
+      expect(pool.spec.template.spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: ENFORCING_NODE_CLASS });
+    }
+    expect(objects).toContainEqual(
+      expect.objectContaining({ kind: 'ConfigMap', data: { 'enable-network-policy-controller': 'true' } }),
+    );
+  });
+
+  test('every namespace the platform creates denies all ingress and egress by default', () => {
+    const namespaces = ofKind(objects, 'Namespace').map((namespace) => namespace.metadata.name);
+    expect(namespaces.length).toBeGreaterThan(0);
+    for (const namespace of namespaces) {
+      expect(ofKind<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy')).toContainEqual(
+        expect.objectContaining({
+          metadata: expect.objectContaining({ namespace }),
+          spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+        }),
+      );
+    }
+  });
+
+  test('no pod runs as root, escalates privileges, keeps a capability or writes its root filesystem', () => {
+    for (const pod of podsOf(objects)) {
+      expect([pod.owner, pod.spec.securityContext?.runAsNonRoot, pod.spec.securityContext?.runAsUser]).toEqual([pod.owner, true, expect.any(Number)]);
+      expect(pod.spec.securityContext?.runAsUser).not.toBe(0);
+      for (const container of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+        expect([pod.owner, container.securityContext]).toEqual([
+          pod.owner,
+          expect.objectContaining({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }),
+        ]);
+      }
+    }
+  });
+
+  test('every container states CPU and memory requests and limits', () => {
+    for (const pod of podsOf(objects)) {
+      for (const container of pod.spec.containers) {
+        expect([pod.owner, container.resources]).toEqual([
+          pod.owner,
+          { requests: { cpu: expect.anything(), memory: expect.anything() }, limits: { cpu: expect.anything(), memory: expect.anything() } },
+        ]);
+      }
+    }
+  });
+
+  test('every Deployment has probes, a disruption budget and zone spread', () => {
+    const budgets = ofKind<k8s.PodDisruptionBudgetSpec>(objects, 'PodDisruptionBudget');
+    for (const deployment of ofKind<k8s.DeploymentSpec>(objects, 'Deployment')) {
+      const pod = deployment.spec.template;
+      for (const container of pod.spec?.containers ?? []) {
+        expect([container.startupProbe, container.readinessProbe, container.livenessProbe].every(Boolean)).toBe(true);
+      }
+      expect(budgets.some((budget) => sameNamespace(budget, deployment) && selects(budget.spec.selector?.matchLabels, pod.metadata?.labels))).toBe(true);
+      expect(pod.spec?.topologySpreadConstraints?.map((constraint) => constraint.topologyKey)).toContain('topology.kubernetes.io/zone');
+    }
+  });
+
+  test('every Service selects the pods of a Deployment, and every Ingress routes to a Service that exists', () => {
+    const deployments = ofKind<k8s.DeploymentSpec>(objects, 'Deployment');
+    const services = ofKind<k8s.ServiceSpec>(objects, 'Service');
+    for (const service of services) {
+      expect(deployments.some((deployment) => sameNamespace(deployment, service) && selects(service.spec.selector, deployment.spec.template.metadata?.labels))).toBe(true);
+    }
+    for (const ingress of ofKind<k8s.IngressSpec>(objects, 'Ingress')) {
+      for (const path of (ingress.spec.rules ?? []).flatMap((rule) => rule.http?.paths ?? [])) {
+        expect(services.some((service) => sameNamespace(service, ingress) && service.metadata.name === path.backend.service?.name)).toBe(true);
+      }
+    }
+  });
+
+  test('hold no Kubernetes Secret and no credential: containers get secret ARNs and read the values at run time', () => {
+    expect(ofKind(objects, 'Secret')).toEqual([]);
+    for (const pod of podsOf(objects)) {
+      for (const container of pod.spec.containers) {
+        for (const variable of container.env ?? []) {
+          if (/PASSWORD|SECRET|TOKEN|KEY/.test(variable.name)) {
+            expect([variable.name, variable.value]).toEqual([expect.stringMatching(/_ID$/), DEPLOY_TIME_VALUE]);
+          }
+        }
+        expect(JSON.stringify([container.args, container.command, container.env])).not.toMatch(/:\/\/[^/@"]+:[^/@"]+@/);
+      }
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+
+const ALL_CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
+
+// cdk-nag's EKS rules match the classic CfnCluster class, not aws-eks-v2's, so these tests
+// state what those rules would: private endpoint, every log type, secrets encryption.
+describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
+  const config = committedEnvironment(name);
+  const stage = committedStage(name);
+  const template = Template.fromStack(stage.cluster);
+  const cluster = () => Object.values(template.findResources('AWS::EKS::Cluster'))[0].Properties;
+
+  test('runs the configured Kubernetes version in EKS Auto Mode with only the built-in system node pool', () => {
+    expect(cluster()).toMatchObject({
+      Version: config.cluster.kubernetesVersion,
+      ComputeConfig: { Enabled: true, NodePools: ['system'], NodeRoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^ClusterNodeRole/), 'Arn'] } },
+      StorageConfig: { BlockStorage: { Enabled: true } },
+      KubernetesNetworkConfig: { ElasticLoadBalancing: { Enabled: true } },
+    });
+  });
+
+  test('gives the Auto Mode nodes only the policies AWS documents for them', () => {
+    const role = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('ClusterNodeRole'))?.[1];
+    expect(JSON.stringify(role?.Properties.ManagedPolicyArns)).toBe(
+      JSON.stringify(
+        ['AmazonEKSWorkerNodeMinimalPolicy', 'AmazonEC2ContainerRegistryPullOnly'].map((policy) => ({
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/${policy}`]],
+        })),
+      ),
+    );
+    expect(role?.Properties.Policies).toBeUndefined();
+  });
+
+  test('keeps the API endpoint private unless config names the networks that may reach it', () => {
+    const { publicAccessCidrs } = config.cluster;
+    expect(cluster().ResourcesVpcConfig).toMatchObject({
+      EndpointPrivateAccess: true,
+      EndpointPublicAccess: publicAccessCidrs.length > 0,
+      ...(publicAccessCidrs.length > 0 ? { PublicAccessCidrs: publicAccessCidrs } : {}),
+    });
+    if (config.environmentType === 'production') {
+      expect(cluster().ResourcesVpcConfig.EndpointPublicAccess).toBe(false);
+    }
+  });
+
+  test('logs every control-plane log type into an encrypted group with the configured retention', () => {
+    const types = cluster().Logging.ClusterLogging.EnabledTypes.map((entry: { Type: string }) => entry.Type);
+    expect(types.sort()).toEqual(ALL_CONTROL_PLANE_LOGS.sort());
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: `/aws/eks/${config.namePrefix}-${name}-cluster/cluster`,
+      RetentionInDays: config.cluster.logRetentionDays,
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterKey'), 'Arn'] },
+    });
+  });
+
+  test('envelope-encrypts Kubernetes secrets with its own rotating key', () => {
+    expect(cluster().EncryptionConfig).toEqual([
+      { Provider: { KeyArn: { 'Fn::GetAtt': [expect.stringMatching(/^ClusterKey/), 'Arn'] } }, Resources: ['secrets'] },
+    ]);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('Kubernetes secrets') });
+  });
+
+  test('grants access through access entries only, and cluster admin to exactly the configured principals and the kubectl provider', () => {
+    expect(cluster().AccessConfig).toEqual({ AuthenticationMode: 'API', BootstrapClusterCreatorAdminPermissions: false });
+    const entries = Object.values(template.findResources('AWS::EKS::AccessEntry')).map((entry) => entry.Properties);
+    const literalPrincipals = entries.map((entry) => entry.PrincipalArn).filter((arn) => typeof arn === 'string');
+    expect(literalPrincipals.sort()).toEqual([...config.cluster.admins].sort());
+    expect(entries).toHaveLength(config.cluster.admins.length + 1);
+    for (const entry of entries) {
+      expect(entry.AccessPolicies).toEqual([
+        { AccessScope: { Type: 'cluster' }, PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy']] } },
+      ]);
+    }
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/aws-auth/);
+  });
+
+  test('installs metrics-server at its pinned version through the add-on API, after the node pools exist', () => {
+    const addons = template.findResources('AWS::EKS::Addon');
+    expect(Object.values(addons).map((addon) => addon.Properties)).toEqual(
+      Object.entries(config.cluster.addons).map(([addonName, addonVersion]) =>
+        expect.objectContaining({ AddonName: addonName, AddonVersion: addonVersion }),
+      ),
+    );
+    const clusterConfig = Object.keys(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))[0];
+    for (const addon of Object.values(addons)) {
+      expect(addon.DependsOn).toContain(clusterConfig);
+    }
+  });
+
+  test('applies the kubectl layer that matches the Kubernetes version', () => {
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: Match.stringLikeRegexp('kubectl') });
+    expect(config.cluster.kubernetesVersion).toBe('1.36');
+    expect(require.resolve('@aws-cdk/lambda-layer-kubectl-v36')).toBeTruthy();
+  });
+
+  test('admits the cluster security group, and nothing else, to the database on 5432', () => {
+    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((rule) => rule.Properties);
+    const databaseRules = rules.filter((rule) => JSON.stringify(rule.GroupId).includes('MlflowDatabaseSecurityGroup'));
+    expect(databaseRules).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 5432,
+        ToPort: 5432,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'ClusterSecurityGroupId'] },
+      }),
+    ]);
+    const dataTemplate = Template.fromStack(stage.data);
+    expect(dataTemplate.findResources('AWS::EC2::SecurityGroupIngress')).toEqual({});
+    const databaseGroup = Object.entries(dataTemplate.findResources('AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('MlflowDatabaseSecurityGroup'))?.[1];
+    expect(databaseGroup?.Properties.SecurityGroupIngress).toBeUndefined();
+  });
+});

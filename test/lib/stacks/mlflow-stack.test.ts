@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_NAMESPACE, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
+import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
+import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
+  const config = committedEnvironment(name);
+  const stage = committedStage(name);
+  const template = Template.fromStack(stage.mlflow);
+  const json = template.toJSON();
+  const resourcesOf = (type: string) => Object.entries(template.findResources(type));
+  const roleNamed = (prefix: string) => resourcesOf('AWS::IAM::Role').find(([id]) => id.startsWith(prefix)) ?? [];
+  const statementsOf = (rolePrefix: string): Statement[] =>
+    resourcesOf('AWS::IAM::Policy')
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref.startsWith(rolePrefix)))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
+
+  test('binds each service account to its own role through EKS Pod Identity', () => {
+    const associations = resourcesOf('AWS::EKS::PodIdentityAssociation').map(([, association]) => association.Properties);
+    expect(associations).toEqual([
+      expect.objectContaining({ Namespace: MLFLOW_NAMESPACE, ServiceAccount: MLFLOW_SERVER_SERVICE_ACCOUNT, RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^MlflowServerRole/), 'Arn'] } }),
+      expect.objectContaining({ Namespace: MLFLOW_NAMESPACE, ServiceAccount: MLFLOW_MIGRATION_SERVICE_ACCOUNT, RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^MlflowMigrationRole/), 'Arn'] } }),
+    ]);
+  });
+
+  test('lets only this cluster\'s Pod Identity assume the roles', () => {
+    for (const prefix of ['MlflowServerRole', 'MlflowMigrationRole']) {
+      expect(roleNamed(prefix)[1]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'pods.eks.amazonaws.com' },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': config.account },
+            ArnEquals: { 'aws:SourceArn': { 'Fn::GetStackOutput': expect.objectContaining({ StackName: `${name}-Cluster`, OutputName: expect.stringMatching(/Cluster.*Arn/) }) } },
+          },
+        },
+      ]);
+    }
+  });
+
+  test('gives the server the artifact prefix policy and read access to its three secrets, nothing with a * resource', () => {
+    expect(roleNamed('MlflowServerRole')[1]?.Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::GetStackOutput': expect.objectContaining({ StackName: `${name}-Data`, OutputName: expect.stringMatching(/ArtifactsMlflowAccessPolicy/) }) },
+    ]);
+    const statements = statementsOf('MlflowServerRole');
+    expect(statements.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    const secrets = statements.find((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))?.Resource;
+    expect(secrets).toEqual([
+      { Ref: expect.stringMatching(/^MlflowAdminSecret/) },
+      { Ref: expect.stringMatching(/^MlflowDatabaseAppSecret/) },
+      { Ref: expect.stringMatching(/^MlflowFlaskSecretKey/) },
+    ]);
+    expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
+  });
+
+  test('gives only the migration the database master secret', () => {
+    const migration = JSON.stringify(statementsOf('MlflowMigrationRole'));
+    const server = JSON.stringify(statementsOf('MlflowServerRole'));
+    expect(migration).toMatch(/MlflowDatabaseSecret/);
+    expect(migration).toMatch(/MlflowDatabaseKey/);
+    expect(server).not.toMatch(/MlflowDatabaseSecret|MlflowDatabaseKey/);
+    expect(migration).not.toMatch(/MlflowAdminSecret|MlflowFlaskSecretKey|"Resource":"\*"/);
+  });
+
+  test('lets secrets be decrypted only by way of Secrets Manager', () => {
+    for (const prefix of ['MlflowServerRole', 'MlflowMigrationRole']) {
+      const decrypt = statementsOf(prefix).filter((statement) => actionsOf(statement).includes('kms:Decrypt'));
+      expect(decrypt.map((statement) => statement.Condition)).toEqual([
+        { StringEquals: { 'kms:ViaService': `secretsmanager.${config.region}.amazonaws.com` } },
+      ]);
+    }
+  });
+
+  test('generates the app user, admin and Flask secrets, encrypted with its own key and kept outside development', () => {
+    const secrets = resourcesOf('AWS::SecretsManager::Secret');
+    expect(secrets.map(([, secret]) => secret.Properties.Name).sort()).toEqual(
+      ['admin', 'database-app', 'flask-secret-key'].map((secret) => `${config.namePrefix}/${name}/mlflow/${secret}`),
+    );
+    for (const [, secret] of secrets) {
+      expect(secret.Properties.GenerateSecretString).toBeDefined();
+      expect(secret.Properties.SecretString).toBeUndefined();
+      expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MlflowKey/), 'Arn'] });
+      expect(secret.DeletionPolicy).toBe(config.environmentType === 'production' ? 'Retain' : 'Delete');
+    }
+  });
+
+  test('applies the chart after the cluster-wide settings, and outputs the URL and the admin secret name', () => {
+    const [, chart] = resourcesOf('Custom::AWSCDK-EKS-KubernetesResource')[0];
+    expect(JSON.stringify(chart.Properties.ServiceToken)).toMatch(/KubectlProvider/);
+    expect(stage.mlflow.dependencies).toEqual(expect.arrayContaining([stage.cluster, stage.data]));
+    expect(Object.values(json.Outputs)).toEqual([
+      expect.objectContaining({ Value: `${config.ingress.certificateArn ? 'https' : 'http'}://${config.mlflow.hostname}` }),
+      expect.objectContaining({ Value: `${config.namePrefix}/${name}/mlflow/admin` }),
+    ]);
+  });
+
+  test('builds the server image from images/mlflow for amd64 at deploy time', () => {
+    const assets = JSON.parse(fs.readFileSync(path.join(stage.outdir, `${stage.mlflow.artifactId}.assets.json`), 'utf8'));
+    const images = Object.values(assets.dockerImages) as { source: { directory: string; platform?: string } }[];
+    expect(images).toHaveLength(1);
+    expect(images[0].source.platform).toBe('linux/amd64');
+    expect(fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, 'Dockerfile'), 'utf8')).toMatch(/^USER 10001:10001$/m);
+  });
+});
