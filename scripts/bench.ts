@@ -42,12 +42,20 @@ const environments = fs
   .map((file) => path.basename(file, '.yaml'));
 const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'));
 
+/** Folders the runs wrote, removed at the end: each cloud assembly holds tens of MB of assets. */
+const scratch: string[] = [];
+const scratchFolder = (prefix: string) => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  scratch.push(folder);
+  return folder;
+};
+
 /** Runs the app as the CLI does, on a folder holding only this environment's file, into a fresh folder. */
 function oneEnvironment(name: string): NodeJS.ProcessEnv {
-  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-config-'));
+  const configDir = scratchFolder('bench-config-');
   fs.copyFileSync(path.join(ROOT, 'config', `${name}.yaml`), path.join(configDir, `${name}.yaml`));
   return {
-    CDK_OUTDIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cdk-out-')),
+    CDK_OUTDIR: scratchFolder('bench-cdk-out-'),
     CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, 'aws:cdk:version-reporting': false, configDir }),
   };
 }
@@ -60,6 +68,9 @@ const results = [
   measure('npm run synth (every environment, CLI)', 'npm', ['run', 'synth']),
   measure('jest (whole suite)', 'npx', ['jest', '--silent']),
 ];
+for (const folder of scratch) {
+  fs.rmSync(folder, { recursive: true, force: true });
+}
 fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
 fs.writeFileSync(
   path.join(ROOT, 'bench-results', 'latest.json'),
