@@ -14,6 +14,9 @@ export const PLATFORM_INGRESS_CLASS = 'platform';
 /** Label every platform NodePool puts on its nodes, naming the pool, for node selectors. */
 export const NODE_POOL_LABEL = 'mlops.platform/node-pool';
 
+/** Taint of GPU nodes, and the resource GPU pods request: only pods that ask for a GPU land on one. */
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
 /** Limits and disruption settings of the general-purpose pool. */
 export interface GeneralNodePoolOptions {
   /** Most vCPUs the pool may run at once. */

@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PLATFORM_INGRESS_CLASS } from './cluster-config-chart';
+import { podIdentityAgentEgress } from './lib/network-rules';
 import { PlatformNamespace, TENANT_LABEL } from './lib/platform-namespace';
 import {
   oneAtATimeDisruptionBudget,
@@ -23,8 +24,8 @@ export const MLFLOW_MIGRATION_SERVICE_ACCOUNT = 'mlflow-migrate';
 /** Port the server listens on inside the pod. */
 export const MLFLOW_PORT = 5000;
 
-/** Where Auto Mode's Pod Identity agent hands out credentials, on every node. */
-const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';
+/** Labels of the tracking server's pods; tenant namespaces' egress policies name them. */
+export const MLFLOW_SERVER_LABELS = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/component': 'tracking-server' };
 
 /** Secrets Manager secrets the pods read at run time, by ARN; none of their values reaches a manifest. */
 export interface MlflowSecrets {
@@ -84,7 +85,7 @@ export class MlflowChart extends Chart {
     super(scope, id, { disableResourceNameHashes: true });
     const namespace = MLFLOW_NAMESPACE;
     const databasePort = props.databasePort ?? 5432;
-    const serverLabels = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/component': 'tracking-server' };
+    const serverLabels = MLFLOW_SERVER_LABELS;
     const migrationLabels = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/component': 'migration' };
 
     new PlatformNamespace(this, 'Namespace', { name: namespace });
@@ -276,7 +277,7 @@ export class MlflowChart extends Chart {
           { to: props.databaseSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [port(databasePort)] },
           // Secrets Manager, S3 and STS over HTTPS, through NAT or VPC endpoints.
           { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [port(443)] },
-          { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }], ports: [port(80)] },
+          podIdentityAgentEgress(),
         ],
       },
     });

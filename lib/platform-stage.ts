@@ -5,6 +5,7 @@ import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
 import { MlflowStack } from './stacks/mlflow-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { ServingStack } from './stacks/serving-stack';
 
 /** Properties of a {@link PlatformStage}. */
 export interface PlatformStageProps extends StageProps {
@@ -22,6 +23,8 @@ export class PlatformStage extends Stage {
   public readonly cluster: ClusterStack;
   /** MLflow tracking server of the environment. */
   public readonly mlflow: MlflowStack;
+  /** GPU node pools, teams and served models of the environment. */
+  public readonly serving: ServingStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -59,6 +62,16 @@ export class PlatformStage extends Stage {
       database: this.data.database,
       artifacts: this.data.artifacts,
       description: `MLOps platform ${config.name}: MLflow tracking server`,
+      terminationProtection: config.environmentType === 'production',
+    });
+    this.serving = new ServingStack(this, 'Serving', {
+      config,
+      vpc: this.network.vpc,
+      cluster: this.cluster.platformCluster.cluster,
+      clusterConfig: this.cluster.platformCluster.clusterConfig,
+      repositories: this.data.repositories,
+      artifacts: this.data.artifacts,
+      description: `MLOps platform ${config.name}: GPU node pools, team namespaces and model serving`,
       terminationProtection: config.environmentType === 'production',
     });
   }

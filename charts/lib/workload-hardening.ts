@@ -55,6 +55,17 @@ export function zoneAndNodeSpread(matchLabels: Record<string, string>): k8s.Topo
   ];
 }
 
+/** Prefer a node no other replica is on, so that one node's loss takes at most one replica. */
+export function preferSeparateNodes(matchLabels: Record<string, string>): k8s.Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels } } },
+      ],
+    },
+  };
+}
+
 /**
  * A disruption budget letting voluntary evictions (node consolidation, upgrades) take one
  * replica at a time. `maxUnavailable` rather than `minAvailable` so that a single-replica

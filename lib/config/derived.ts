@@ -25,3 +25,13 @@ export function namePath(config: EnvironmentConfig): string {
 export function ingressInboundCidrs(config: EnvironmentConfig): string[] {
   return config.ingress.inboundCidrs ?? [config.network.vpcCidr];
 }
+
+/** Every model of every team, by name (unique in an environment). */
+export function modelNames(config: EnvironmentConfig): string[] {
+  return config.teams.flatMap((team) => team.models.map((model) => model.name));
+}
+
+/** The host name clients call a model at. */
+export function modelHostname(config: EnvironmentConfig, model: { name: string; exposure: { hostname?: string } }): string {
+  return model.exposure.hostname ?? `${model.name}.${config.ingress.servingDomain}`;
+}

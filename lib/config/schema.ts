@@ -22,6 +22,12 @@ export const POSTGRES_MAJOR_VERSIONS = ['16', '17', '18'] as const;
  */
 export const KUBERNETES_VERSIONS = ['1.36'] as const;
 
+/** Name of the general-purpose CPU pool, which no GPU pool may take. */
+const GENERAL_POOL_NAME = 'general';
+
+/** Namespaces a team may not take. */
+const RESERVED_NAMESPACES = ['default', 'mlflow'];
+
 /** Auto Mode replaces every node within 21 days; Karpenter's expireAfter must stay below that. */
 const MAX_NODE_EXPIRY_HOURS = 21 * 24;
 
@@ -273,6 +279,11 @@ const ingressSchema = z
       .min(1)
       .optional()
       .describe('CIDRs that may reach the load balancer; defaults to the VPC CIDR'),
+    servingDomain: z
+      .string()
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase DNS name, e.g. models.example.internal')
+      .optional()
+      .describe('Domain under which each model is served as <model>.<servingDomain>; required once a model is configured'),
   })
   .prefault({});
 
@@ -287,12 +298,144 @@ const mlflowSchema = z.strictObject({
   memoryMiB: z.number().int().min(512).max(65536).default(2048).describe('Memory request and limit per pod, in MiB'),
 });
 
-const modelSchema = z.strictObject({
-  name: dnsLabel.describe('Model name; names its ECR repository and Kubernetes objects'),
+const gpuPoolSchema = z.strictObject({
+  name: dnsLabel.describe('Pool name; models pick it with gpu.pool, and its nodes carry it as a label'),
+  instanceFamilies: z
+    .array(z.string().regex(/^[a-z][a-z0-9]*$/, 'must be an EC2 instance family such as g6 or p5'))
+    .min(1)
+    .describe('EC2 instance families with NVIDIA GPUs, e.g. [g6, g6e]'),
+  capacityType: z
+    .enum(['on-demand', 'spot'])
+    .default('on-demand')
+    .describe('spot where interruption is acceptable (training, batch), on-demand for online inference'),
+  gpuLimit: z.number().int().min(1).max(1024).describe('Most GPUs the pool may run at once'),
+  cpuLimit: z.number().int().min(4).max(100000).default(256).describe('Most vCPUs the pool may run at once'),
+  consolidationPolicy: z
+    .enum(['WhenEmpty', 'WhenEmptyOrUnderutilized'])
+    .default('WhenEmpty')
+    .describe('When Karpenter may remove GPU nodes; WhenEmpty avoids moving model pods that load slowly'),
+  consolidateAfter: karpenterDuration.default('5m').describe('How long a node must be idle before it goes (idle pools scale to zero)'),
+  expireAfter: karpenterDuration
+    .default('336h')
+    .refine((value) => durationHours(value) <= MAX_NODE_EXPIRY_HOURS, {
+      message: `must be at most ${MAX_NODE_EXPIRY_HOURS}h: Auto Mode replaces nodes after 21 days`,
+    })
+    .describe('Node lifetime before replacement'),
+  disruptionBudget: z
+    .string()
+    .regex(/^(100|[1-9]?\d)%$|^\d+$/, 'must be a node count or a percentage such as 10%')
+    .default('1')
+    .describe('Most GPU nodes Karpenter may disrupt at once'),
 });
+
+const millicores = (fallback: number) => z.number().int().min(10).max(192000).default(fallback);
+const mebibytes = (fallback: number) => z.number().int().min(16).max(2097152).default(fallback);
+
+const modelResourcesSchema = z
+  .strictObject({
+    cpuRequestMillicores: millicores(500).describe('CPU request per pod, in millicores'),
+    cpuLimitMillicores: millicores(1000).describe('CPU limit per pod, in millicores'),
+    memoryRequestMiB: mebibytes(1024).describe('Memory request per pod, in MiB'),
+    memoryLimitMiB: mebibytes(1024).describe('Memory limit per pod, in MiB'),
+  })
+  .prefault({});
+
+const modelSchema = z
+  .strictObject({
+    name: dnsLabel.describe('Model name; names its ECR repository and Kubernetes objects'),
+    registeredModel: z
+      .string()
+      .min(1)
+      .max(256)
+      .describe('Name of the MLflow registered model the image was built from'),
+    alias: z
+      .string()
+      .regex(/^[A-Za-z][\w-]{0,254}$/, 'must be an MLflow alias such as champion')
+      .optional()
+      .describe('Registry alias the image was built from, e.g. champion (or give version)'),
+    version: z.number().int().min(1).optional().describe('Registry version the image was built from (or give alias)'),
+    imageTag: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker image tag')
+      .refine((tag) => tag !== 'latest', { message: 'must name a release, not latest: the repositories keep tags immutable' })
+      .describe("Tag of the serving image in the model's ECR repository"),
+    resources: modelResourcesSchema.describe('CPU and memory per pod'),
+    gpu: z
+      .strictObject({
+        pool: dnsLabel.describe('Name of the GPU pool to run on'),
+        count: z.number().int().min(1).max(8).default(1).describe('GPUs per pod'),
+      })
+      .optional()
+      .describe('GPUs per pod and the pool they come from; omit for CPU models'),
+    autoscaling: z
+      .strictObject({
+        minReplicas: z.number().int().min(1).max(1000).default(2).describe('Pods kept running at the quietest hour'),
+        maxReplicas: z.number().int().min(1).max(1000).default(10).describe('Pods at the busiest peak'),
+        targetCpuUtilization: z
+          .number()
+          .int()
+          .min(10)
+          .max(95)
+          .default(60)
+          .describe('Average CPU use, as a percentage of the request, the autoscaler aims for'),
+      })
+      .prefault({})
+      .describe('HorizontalPodAutoscaler settings'),
+    startupSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(3600)
+      .default(600)
+      .describe('Longest time the model may take to load before the pod counts as failed'),
+    exposure: z
+      .strictObject({
+        hostname: z
+          .string()
+          .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase DNS name')
+          .optional()
+          .describe('Host name clients call; defaults to <model>.<ingress.servingDomain>'),
+        allowedNamespaces: z
+          .array(dnsLabel)
+          .default([])
+          .describe('Namespaces whose pods may call the model directly, besides the load balancer'),
+      })
+      .prefault({})
+      .describe('How clients reach the model'),
+  })
+  .superRefine((model, ctx) => {
+    if ((model.alias === undefined) === (model.version === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['alias'], message: 'give exactly one of alias or version', input: model.alias });
+    }
+    if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoscaling', 'minReplicas'],
+        message: `must not exceed autoscaling.maxReplicas (${model.autoscaling.maxReplicas})`,
+        input: model.autoscaling.minReplicas,
+      });
+    }
+    const { resources } = model;
+    if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
+      ctx.addIssue({ code: 'custom', path: ['resources', 'cpuRequestMillicores'], message: 'must not exceed cpuLimitMillicores', input: resources.cpuRequestMillicores });
+    }
+    if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
+      ctx.addIssue({ code: 'custom', path: ['resources', 'memoryRequestMiB'], message: 'must not exceed memoryLimitMiB', input: resources.memoryRequestMiB });
+    }
+  });
 
 const teamSchema = z.strictObject({
   name: dnsLabel.describe('Team name; names its Kubernetes namespace'),
+  admins: z.array(iamPrincipalArn).default([]).describe('IAM roles or users that may edit the team namespace'),
+  members: z.array(iamPrincipalArn).default([]).describe('IAM roles or users that may view the namespace and restart its models'),
+  quota: z
+    .strictObject({
+      cpu: z.number().min(1).max(100000).describe('vCPUs the namespace may request in all'),
+      memoryGiB: z.number().min(1).max(1000000).describe('Memory the namespace may request in all, in GiB'),
+      pods: z.number().int().min(1).max(10000).describe('Pods the namespace may run'),
+      gpus: z.number().int().min(0).max(1024).default(0).describe('GPUs the namespace may request'),
+    })
+    .describe('ResourceQuota of the namespace; the models at their maximum scale must fit'),
   models: z.array(modelSchema).default([]).describe('Models the team serves'),
 });
 
@@ -326,6 +469,7 @@ export const environmentSchema = z
     cluster: clusterSchema,
     ingress: ingressSchema.describe('The shared Application Load Balancer in front of MLflow and models'),
     mlflow: mlflowSchema.describe('MLflow tracking server'),
+    gpuPools: z.array(gpuPoolSchema).default([]).describe('GPU node pools; each scales to zero when idle'),
     teams: z.array(teamSchema).default([]).describe('Teams onboarded to the platform'),
   })
   .superRefine(checkCrossFieldRules);
@@ -420,11 +564,73 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
     }
   }
 
+  settings.gpuPools.forEach((pool, index) => {
+    if (settings.gpuPools.findIndex((other) => other.name === pool.name) !== index) {
+      fail(['gpuPools', index, 'name'], 'must be unique among gpuPools', pool.name);
+    }
+    if (pool.name === GENERAL_POOL_NAME) {
+      fail(['gpuPools', index, 'name'], `must not be ${GENERAL_POOL_NAME}, the CPU pool's name`, pool.name);
+    }
+  });
+
   settings.teams.forEach((team, index) => {
     if (settings.teams.findIndex((other) => other.name === team.name) !== index) {
       fail(['teams', index, 'name'], 'must be unique among teams', team.name);
     }
+    if (RESERVED_NAMESPACES.includes(team.name) || team.name.startsWith('kube-')) {
+      fail(['teams', index, 'name'], `must not be a namespace the platform or Kubernetes uses (${RESERVED_NAMESPACES.join(', ')}, kube-*)`, team.name);
+    }
+    checkTeamFitsItsQuota(settings, index, fail);
+    team.models.forEach((model, modelIndex) => {
+      if (!model.gpu) {
+        return;
+      }
+      const path = ['teams', index, 'models', modelIndex, 'gpu'];
+      const pool = settings.gpuPools.find((candidate) => candidate.name === model.gpu?.pool);
+      if (!pool) {
+        const names = settings.gpuPools.map((candidate) => candidate.name);
+        fail([...path, 'pool'], `must name a pool in gpuPools (${names.length > 0 ? names.join(', ') : 'none defined'})`, model.gpu.pool);
+      } else if ((model.autoscaling.maxReplicas + 1) * model.gpu.count > pool.gpuLimit) {
+        fail(
+          [...path, 'count'],
+          `times autoscaling.maxReplicas plus the rolling-update pod (${model.autoscaling.maxReplicas + 1}) must not exceed the gpuLimit of pool ${pool.name} (${pool.gpuLimit})`,
+          model.gpu.count,
+        );
+      }
+    });
   });
+
+  const principals = [
+    ...settings.cluster.admins.map((arn, index) => ({ arn, path: ['cluster', 'admins', index] })),
+    ...settings.teams.flatMap((team, teamIndex) =>
+      (['admins', 'members'] as const).flatMap((role) =>
+        team[role].map((arn, index) => ({ arn, path: ['teams', teamIndex, role, index] })),
+      ),
+    ),
+  ];
+  principals.forEach((principal, index) => {
+    if (principals.findIndex((other) => other.arn === principal.arn) !== index) {
+      fail(principal.path, 'must appear once among cluster.admins and the teams\' admins and members (each principal has one EKS access entry)', principal.arn);
+    }
+  });
+
+  const hostnames = settings.teams.flatMap((team, teamIndex) =>
+    team.models.map((model, modelIndex) => ({
+      hostname: model.exposure.hostname ?? `${model.name}.${settings.ingress.servingDomain}`,
+      path: ['teams', teamIndex, 'models', modelIndex, 'exposure', 'hostname'],
+    })),
+  );
+  hostnames.forEach((entry, index) => {
+    const taken = hostnames.findIndex((other) => other.hostname === entry.hostname) !== index || entry.hostname === settings.mlflow.hostname;
+    if (taken) {
+      fail(entry.path, 'must be unique: another model or MLflow already answers at this host name', entry.hostname);
+    }
+  });
+
+  const hasModels = settings.teams.some((team) => team.models.length > 0);
+  if (hasModels && !settings.ingress.servingDomain) {
+    fail(['ingress', 'servingDomain'], 'is required once a team has models: each is served at <model>.<servingDomain>', undefined);
+  }
   const models = settings.teams.flatMap((team, teamIndex) =>
     team.models.map((model, modelIndex) => ({ name: model.name, path: ['teams', teamIndex, 'models', modelIndex, 'name'] })),
   );
@@ -433,6 +639,39 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
       fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
     }
   });
+}
+
+/**
+ * Rejects a team whose models, all at their maximum scale plus the one extra pod a rolling update
+ * adds, would not fit in its ResourceQuota: the autoscaler would stop short of the peak.
+ */
+function checkTeamFitsItsQuota(
+  settings: Settings,
+  teamIndex: number,
+  fail: (path: (string | number)[], message: string, input: unknown) => void,
+): void {
+  const team = settings.teams[teamIndex];
+  const peak = team.models.reduce(
+    (sum, model) => {
+      const pods = model.autoscaling.maxReplicas + 1;
+      return {
+        pods: sum.pods + pods,
+        cpu: sum.cpu + (pods * model.resources.cpuRequestMillicores) / 1000,
+        memoryGiB: sum.memoryGiB + (pods * model.resources.memoryRequestMiB) / 1024,
+        gpus: sum.gpus + pods * (model.gpu?.count ?? 0),
+      };
+    },
+    { pods: 0, cpu: 0, memoryGiB: 0, gpus: 0 },
+  );
+  for (const resource of ['pods', 'cpu', 'memoryGiB', 'gpus'] as const) {
+    if (peak[resource] > team.quota[resource]) {
+      fail(
+        ['teams', teamIndex, 'quota', resource],
+        `must cover the models at maxReplicas plus one rolling-update pod each (${Math.ceil(peak[resource] * 100) / 100})`,
+        team.quota[resource],
+      );
+    }
+  }
 }
 
 /** Hours in a Karpenter duration such as `336h`, `90m` or `1h30m`. */

@@ -23,6 +23,13 @@ export interface ArtifactBucketProps {
   readonly accessLogRetention?: Duration;
   /** What happens to the buckets and key when they leave the stack; DESTROY also empties the buckets. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** Models that get a read-only policy for their own prefix, {@link modelArtifactsPrefix}. @default - none */
+  readonly modelNames?: string[];
+}
+
+/** Key prefix a served model may read (reference data, thresholds), and nothing else. */
+export function modelArtifactsPrefix(model: string): string {
+  return `models/${model}/`;
 }
 
 /**
@@ -38,6 +45,8 @@ export class ArtifactBucket extends Construct {
   public readonly accessLogsBucket: s3.Bucket;
   /** Lets a principal list, read, write and delete objects under {@link MLFLOW_ARTIFACTS_PREFIX}, and nothing else. */
   public readonly mlflowAccessPolicy: iam.ManagedPolicy;
+  /** Per model, a policy to list and read its own prefix, and nothing else. */
+  public readonly modelReadPolicies: Readonly<Record<string, iam.ManagedPolicy>>;
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps = {}) {
     super(scope, id);
@@ -128,17 +137,21 @@ export class ArtifactBucket extends Construct {
         'MLflow deletes artifacts of deleted runs (mlflow gc) and predictions expire after days; write-once retention would block both. Versioning keeps overwritten and deleted objects for the configured days.',
     });
 
-    this.mlflowAccessPolicy = this.prefixReadWritePolicy('MlflowAccessPolicy', MLFLOW_ARTIFACTS_PREFIX);
+    this.mlflowAccessPolicy = this.prefixPolicy('MlflowAccessPolicy', MLFLOW_ARTIFACTS_PREFIX, 'readWrite');
+    this.modelReadPolicies = Object.fromEntries(
+      (props.modelNames ?? []).map((model) => [model, this.prefixPolicy(`Model-${model}-ReadPolicy`, modelArtifactsPrefix(model), 'read')]),
+    );
   }
 
   /**
    * A managed policy for one key prefix, created beside the bucket so that its wildcard finding
    * names this stack's bucket, and consumers in other stacks only attach it.
    */
-  private prefixReadWritePolicy(id: string, prefix: string): iam.ManagedPolicy {
+  private prefixPolicy(id: string, prefix: string, access: 'read' | 'readWrite'): iam.ManagedPolicy {
     const objects = this.bucket.arnForObjects(`${prefix}*`);
+    const write = access === 'readWrite';
     const policy = new iam.ManagedPolicy(this, id, {
-      description: `Read and write ${prefix} in the artifact bucket`,
+      description: `${write ? 'Read and write' : 'Read'} ${prefix} in the artifact bucket`,
       statements: [
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
@@ -146,11 +159,11 @@ export class ArtifactBucket extends Construct {
           conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
         }),
         new iam.PolicyStatement({
-          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          actions: write ? ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] : ['s3:GetObject'],
           resources: [objects],
         }),
         new iam.PolicyStatement({
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          actions: write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
           resources: [this.key.keyArn],
           conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
         }),

@@ -17,6 +17,7 @@ import {
 import { ArtifactBucket, MLFLOW_ARTIFACTS_PREFIX } from './artifact-bucket';
 import { EncryptionKey } from './encryption-key';
 import { MlflowDatabase, POSTGRES_PORT } from './mlflow-database';
+import { loadBalancerSubnetCidrs } from './platform-vpc';
 import { PodIdentityRole } from './pod-identity-role';
 
 /** Folder of the server image's Dockerfile. */
@@ -134,7 +135,6 @@ export class MlflowServer extends Construct {
     grantSecretRead(migration, [database.secret], database.key);
 
     const vpc = props.vpc;
-    const loadBalancerSubnets = props.ingressScheme === 'internet-facing' ? vpc.publicSubnets : vpc.privateSubnets;
     const chart = new MlflowChart(new cdk8s.App(), 'mlflow', {
       image: image.imageUri,
       imageRevision: image.assetHash.slice(0, 12),
@@ -155,7 +155,7 @@ export class MlflowServer extends Construct {
       cpuMillicores: props.cpuMillicores,
       memoryMiB: props.memoryMiB,
       inboundCidrs: props.inboundCidrs,
-      loadBalancerSubnetCidrs: loadBalancerSubnets.map((subnet) => subnet.ipv4CidrBlock),
+      loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc, props.ingressScheme),
       https: props.https,
     });
     // Created here rather than with cluster.addCdk8sChart, which would put it in the cluster's stack.

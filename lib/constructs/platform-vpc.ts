@@ -129,3 +129,12 @@ export class PlatformVpc extends Construct {
     });
   }
 }
+
+/**
+ * CIDRs of the subnets a load balancer of this scheme sits in (Auto Mode picks them by the ELB
+ * subnet tags): its nodes are the addresses NetworkPolicies must admit for IP targets.
+ */
+export function loadBalancerSubnetCidrs(vpc: ec2.IVpc, scheme: 'internal' | 'internet-facing' = 'internal'): string[] {
+  const subnets = scheme === 'internet-facing' ? vpc.publicSubnets : vpc.privateSubnets;
+  return subnets.map((subnet) => subnet.ipv4CidrBlock);
+}

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { databaseRemovalPolicy, namePath, physicalName, statefulRemovalPolicy } from '../config/derived';
+import { databaseRemovalPolicy, modelNames, namePath, physicalName, statefulRemovalPolicy } from '../config/derived';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { ImageRepositories } from '../constructs/image-repositories';
 import { MlflowDatabase } from '../constructs/mlflow-database';
@@ -53,11 +53,12 @@ export class DataStack extends PlatformStack {
       abortIncompleteMultipartUploadAfter: Duration.days(artifacts.abortIncompleteMultipartUploadDays),
       accessLogRetention: Duration.days(artifacts.accessLogRetentionDays),
       removalPolicy: statefulRemovalPolicy(config),
+      modelNames: modelNames(config),
     });
 
     this.repositories = new ImageRepositories(this, 'Repositories', {
       repositoryNamePrefix: namePath(config),
-      modelNames: config.teams.flatMap((team) => team.models.map((model) => model.name)),
+      modelNames: modelNames(config),
       maxImageCount: repositories.maxImageCount,
       untaggedImageExpiry: Duration.days(repositories.untaggedImageExpiryDays),
       removalPolicy: statefulRemovalPolicy(config),

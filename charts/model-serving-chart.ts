@@ -1,0 +1,244 @@
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { GENERAL_NODE_POOL, GPU_RESOURCE, NODE_POOL_LABEL, PLATFORM_INGRESS_CLASS } from './cluster-config-chart';
+import { MLFLOW_NAMESPACE } from './mlflow-chart';
+import {
+  oneAtATimeDisruptionBudget,
+  preferSeparateNodes,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolume,
+  zoneAndNodeSpread,
+} from './lib/workload-hardening';
+
+/** Port of the MLflow scoring server in images built by `mlflow models build-docker`. */
+export const SCORING_PORT = 8080;
+
+/** Label naming the model on every object of its chart. */
+export const MODEL_LABEL = 'mlops.platform/model';
+
+/** CPU, memory and GPUs of one pod. */
+export interface ModelResources {
+  /** CPU request in millicores. */
+  readonly cpuRequestMillicores: number;
+  /** CPU limit in millicores. */
+  readonly cpuLimitMillicores: number;
+  /** Memory request in MiB. */
+  readonly memoryRequestMiB: number;
+  /** Memory limit in MiB. */
+  readonly memoryLimitMiB: number;
+}
+
+/** Properties of a {@link ModelServingChart}. */
+export interface ModelServingChartProps {
+  /** The team, whose namespace the model runs in. */
+  readonly team: string;
+  /** Model name; names the Deployment, Service, service account and the rest. */
+  readonly model: string;
+  /** MLflow registered model the image was built from. */
+  readonly registeredModel: string;
+  /** Registry alias the image was built from. @default - a version is given instead */
+  readonly alias?: string;
+  /** Registry version the image was built from. @default - an alias is given instead */
+  readonly version?: number;
+  /** Image URI, with its immutable tag. */
+  readonly image: string;
+  /** The image tag alone, recorded on the pods. */
+  readonly imageTag: string;
+  /** Per-pod CPU and memory. */
+  readonly resources: ModelResources;
+  /** GPUs per pod and their pool. @default - a CPU model on the general pool */
+  readonly gpu?: { readonly pool: string; readonly count: number };
+  /** Fewest pods. */
+  readonly minReplicas: number;
+  /** Most pods. */
+  readonly maxReplicas: number;
+  /** Average CPU use, as a percentage of the request, the autoscaler aims for. */
+  readonly targetCpuUtilization: number;
+  /** Longest time the model may take to load, in seconds. */
+  readonly startupSeconds: number;
+  /** Host name clients call through the shared load balancer. */
+  readonly hostname: string;
+  /** Namespaces whose pods may call the model directly. */
+  readonly allowedNamespaces: string[];
+  /** CIDRs allowed to reach the load balancer. */
+  readonly inboundCidrs: string[];
+  /** CIDRs of the subnets the load balancer sits in. */
+  readonly loadBalancerSubnetCidrs: string[];
+  /** Serve HTTPS on the load balancer. @default false */
+  readonly https?: boolean;
+}
+
+/**
+ * One model as its own service and failure domain: a Deployment serving the MLflow scoring
+ * protocol from the model's image (the model is baked in, so scaling out never waits on MLflow),
+ * a Service, an autoscaler tuned for sudden spikes, a disruption budget, spread over zones and
+ * nodes, a service account for its Pod Identity role, a route on the shared load balancer, and a
+ * NetworkPolicy admitting only the load balancer and the namespaces config lists.
+ */
+export class ModelServingChart extends Chart {
+  constructor(scope: Construct, id: string, props: ModelServingChartProps) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const namespace = props.team;
+    const name = props.model;
+    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': props.team, [MODEL_LABEL]: name };
+    const metadata = { name, namespace, labels };
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata, automountServiceAccountToken: false });
+
+    const { resources } = props;
+    const gpus: Record<string, k8s.Quantity> = props.gpu ? { [GPU_RESOURCE]: k8s.Quantity.fromNumber(props.gpu.count) } : {};
+    const ping = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
+      httpGet: { path: '/ping', port: k8s.IntOrString.fromString('http') },
+      periodSeconds,
+      failureThreshold,
+      timeoutSeconds: 5,
+    });
+    const scratch = scratchVolume();
+
+    new k8s.KubeDeployment(this, 'Deployment', {
+      metadata,
+      spec: {
+        // No replicas: the autoscaler owns the count, and a redeploy must not reset it.
+        selector: { matchLabels: labels },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+        },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              'mlops.platform/registered-model': props.registeredModel,
+              ...(props.alias ? { 'mlops.platform/model-alias': props.alias } : {}),
+              ...(props.version ? { 'mlops.platform/model-version': String(props.version) } : {}),
+              'mlops.platform/image-tag': props.imageTag,
+            },
+          },
+          spec: {
+            serviceAccountName: name,
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(),
+            topologySpreadConstraints: zoneAndNodeSpread(labels),
+            affinity: preferSeparateNodes(labels),
+            nodeSelector: { [NODE_POOL_LABEL]: props.gpu?.pool ?? GENERAL_NODE_POOL },
+            tolerations: props.gpu ? [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }] : undefined,
+            containers: [
+              {
+                name: 'model',
+                image: props.image,
+                ports: [{ name: 'http', containerPort: SCORING_PORT, protocol: 'TCP' }],
+                env: [
+                  { name: 'HOME', value: '/tmp' },
+                  { name: 'MLFLOW_TRACKING_URI', value: `http://mlflow.${MLFLOW_NAMESPACE}.svc.cluster.local` },
+                ],
+                resources: {
+                  requests: {
+                    cpu: k8s.Quantity.fromString(`${resources.cpuRequestMillicores}m`),
+                    memory: k8s.Quantity.fromString(`${resources.memoryRequestMiB}Mi`),
+                    ...gpus,
+                  },
+                  limits: {
+                    cpu: k8s.Quantity.fromString(`${resources.cpuLimitMillicores}m`),
+                    memory: k8s.Quantity.fromString(`${resources.memoryLimitMiB}Mi`),
+                    ...gpus,
+                  },
+                },
+                // Liveness only starts once the model has loaded, so a slow load is never killed in a loop.
+                startupProbe: ping(10, Math.ceil(props.startupSeconds / 10)),
+                readinessProbe: ping(5, 3),
+                livenessProbe: ping(10, 3),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [scratch.mount],
+              },
+            ],
+            volumes: [scratch.volume],
+          },
+        },
+      },
+    });
+
+    new k8s.KubeService(this, 'Service', {
+      metadata,
+      spec: {
+        type: 'ClusterIP',
+        selector: labels,
+        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
+      metadata,
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        minReplicas: props.minReplicas,
+        maxReplicas: props.maxReplicas,
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.targetCpuUtilization } } },
+        ],
+        behavior: {
+          // A spike doubles the pods (or adds four) every 15 s, without waiting.
+          scaleUp: {
+            stabilizationWindowSeconds: 0,
+            selectPolicy: 'Max',
+            policies: [
+              { type: 'Percent', value: 100, periodSeconds: 15 },
+              { type: 'Pods', value: 4, periodSeconds: 15 },
+            ],
+          },
+          // Quiet minutes release a tenth of the pods a minute, after five calm minutes.
+          scaleDown: {
+            stabilizationWindowSeconds: 300,
+            selectPolicy: 'Min',
+            policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }],
+          },
+        },
+      },
+    });
+
+    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, matchLabels: labels });
+
+    const listener = props.https ? { HTTPS: 443 } : { HTTP: 80 };
+    new k8s.KubeIngress(this, 'Ingress', {
+      metadata: {
+        ...metadata,
+        annotations: {
+          'alb.ingress.kubernetes.io/target-type': 'ip',
+          'alb.ingress.kubernetes.io/listen-ports': JSON.stringify([listener]),
+          'alb.ingress.kubernetes.io/inbound-cidrs': props.inboundCidrs.join(','),
+          'alb.ingress.kubernetes.io/healthcheck-path': '/ping',
+          ...(props.https ? { 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
+        },
+      },
+      spec: {
+        ingressClassName: PLATFORM_INGRESS_CLASS,
+        rules: [
+          {
+            host: props.hostname,
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { name: 'http' } } } }] },
+          },
+        ],
+      },
+    });
+
+    new k8s.KubeNetworkPolicy(this, 'AllowIngress', {
+      metadata: { name: `${name}-ingress`, namespace, labels },
+      spec: {
+        podSelector: { matchLabels: labels },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              ...props.loadBalancerSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+              ...props.allowedNamespaces.map((allowed) => ({
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': allowed } },
+              })),
+            ],
+            ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(SCORING_PORT) }],
+          },
+        ],
+      },
+    });
+  }
+}
