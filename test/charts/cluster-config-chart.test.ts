@@ -40,6 +40,10 @@ function find(list: KubeObject[], kind: string): KubeObject {
 }
 
 describe('ClusterConfigChart', () => {
+  test('renders as the snapshot', () => {
+    expect(objects()).toMatchSnapshot();
+  });
+
   test('switches on the VPC CNI network policy controller, without which no NetworkPolicy is enforced', () => {
     expect(find(objects(), 'ConfigMap')).toEqual(
       expect.objectContaining({

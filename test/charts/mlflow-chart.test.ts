@@ -8,6 +8,7 @@ import {
   MlflowChart,
   MlflowChartProps,
 } from '../../charts/mlflow-chart';
+import { envOf, findObject, KubeObject } from '../helpers/kube-objects';
 
 const PROPS: MlflowChartProps = {
   image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlflow:abc',
@@ -30,30 +31,9 @@ const PROPS: MlflowChartProps = {
   https: true,
 };
 
-/**
- * A rendered Kubernetes object. cdk8s's generated interfaces use the API's own field names, so
- * they type the rendered JSON too (quantities and int-or-strings come out as plain values).
- */
-interface KubeObject<Spec = unknown> {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: k8s.ObjectMeta;
-  readonly spec: Spec;
-}
-
 const render = (props: Partial<MlflowChartProps> = {}): KubeObject[] =>
   new MlflowChart(Testing.app(), 'mlflow', { ...PROPS, ...props }).toJson();
-
-function find<Spec>(list: KubeObject[], kind: string, name?: string): KubeObject<Spec> {
-  const found = list.find((object) => object.kind === kind && (name === undefined || object.metadata.name === name));
-  if (!found) {
-    throw new Error(`no ${kind} ${name ?? ''}`);
-  }
-  return found as KubeObject<Spec>;
-}
-
-const envOf = (container: k8s.Container): Record<string, string | undefined> =>
-  Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value]));
+const find = findObject;
 
 describe('MlflowChart', () => {
   const objects = render();
@@ -62,6 +42,10 @@ describe('MlflowChart', () => {
   const container = pod.containers[0];
   const job = find<k8s.JobSpec>(objects, 'Job');
   const jobPod = job.spec.template.spec as k8s.PodSpec;
+
+  test('renders as the snapshot', () => {
+    expect(objects).toMatchSnapshot();
+  });
 
   test('puts every object in the mlflow namespace, which enforces the restricted Pod Security Standard', () => {
     expect(find(objects, 'Namespace').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });

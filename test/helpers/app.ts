@@ -65,12 +65,12 @@ export function withSettings(name: string, change: (config: EnvironmentConfig) =
 }
 
 /** The stacks of a stage, in deployment order. */
-export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Mlflow'] as const;
+export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Mlflow', 'Serving'] as const;
 
 /** The id of one of a stage's stacks. */
 export type StackId = (typeof STACK_IDS)[number];
 
 /** The stack of `stage` called `id`. */
 export function stackOf(stage: PlatformStage, id: StackId): Stack {
-  return { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Mlflow: stage.mlflow }[id];
+  return { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Mlflow: stage.mlflow, Serving: stage.serving }[id];
 }

@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-27';
-import { ENFORCING_NODE_CLASS } from '../../charts/cluster-config-chart';
+import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { appliedManifestsOf, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
 import { committedStage, ENVIRONMENTS } from '../helpers/app';
 import { KubernetesObject, validateKubernetesObjects } from '../helpers/kubernetes-schema';
@@ -26,7 +26,7 @@ function podsOf(objects: Kube[]): { owner: string; metadata: k8s.ObjectMeta; spe
 
 describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   const stage = committedStage(name);
-  const applied = [stage.cluster, stage.mlflow].flatMap(appliedManifestsOf).map((manifest) => manifest.object);
+  const applied = [stage.cluster, stage.mlflow, stage.serving].flatMap(appliedManifestsOf).map((manifest) => manifest.object);
 
   test('all match the Kubernetes 1.36, Karpenter and EKS Auto Mode schemas', () => {
     expect(applied.length).toBeGreaterThan(10);
@@ -80,7 +80,10 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
       for (const container of pod.spec.containers) {
         expect([pod.owner, container.resources]).toEqual([
           pod.owner,
-          { requests: { cpu: expect.anything(), memory: expect.anything() }, limits: { cpu: expect.anything(), memory: expect.anything() } },
+          {
+            requests: expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }),
+            limits: expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }),
+          },
         ]);
       }
     }
@@ -108,6 +111,39 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
       for (const path of (ingress.spec.rules ?? []).flatMap((rule) => rule.http?.paths ?? [])) {
         expect(services.some((service) => sameNamespace(service, ingress) && service.metadata.name === path.backend.service?.name)).toBe(true);
       }
+    }
+  });
+
+  test('every HorizontalPodAutoscaler scales a Deployment that exists, and that Deployment leaves its replica count to it', () => {
+    const deployments = ofKind<k8s.DeploymentSpec>(objects, 'Deployment');
+    const autoscalers = ofKind<k8s.HorizontalPodAutoscalerSpecV2>(objects, 'HorizontalPodAutoscaler');
+    expect(autoscalers.length).toBeGreaterThan(0);
+    for (const autoscaler of autoscalers) {
+      expect(autoscaler.apiVersion).toBe('autoscaling/v2');
+      const target = deployments.find((deployment) => sameNamespace(deployment, autoscaler) && deployment.metadata.name === autoscaler.spec.scaleTargetRef.name);
+      expect(target?.spec.replicas).toBeUndefined();
+    }
+  });
+
+  test('every GPU pod requests GPUs, tolerates the GPU taint and selects a GPU NodePool by its label', () => {
+    const gpuPools = ofKind<{ template: { metadata: { labels: Record<string, string> }; spec: { taints?: { key: string; effect: string }[] } } }>(objects, 'NodePool')
+      .filter((pool) => pool.spec.template.spec.taints?.some((taint) => taint.key === GPU_RESOURCE));
+    const pods = podsOf(objects);
+    const gpuPods = pods.filter((pod) => pod.spec.containers.some((container) => container.resources?.limits?.[GPU_RESOURCE] !== undefined));
+    expect(gpuPods.length).toBeGreaterThan(0);
+    for (const pod of gpuPods) {
+      const pool = gpuPools.find((candidate) => candidate.spec.template.metadata.labels[NODE_POOL_LABEL] === pod.spec.nodeSelector?.[NODE_POOL_LABEL]);
+      expect([pod.owner, pool?.metadata.name]).toEqual([pod.owner, expect.any(String)]);
+      for (const taint of pool?.spec.template.spec.taints ?? []) {
+        expect(pod.spec.tolerations).toContainEqual(expect.objectContaining({ key: taint.key, effect: taint.effect }));
+      }
+      for (const container of pod.spec.containers) {
+        expect(Number(container.resources?.requests?.[GPU_RESOURCE])).toBeGreaterThan(0);
+        expect(container.resources?.requests?.[GPU_RESOURCE]).toEqual(container.resources?.limits?.[GPU_RESOURCE]);
+      }
+    }
+    for (const pod of pods.filter((candidate) => !gpuPods.includes(candidate))) {
+      expect([pod.owner, pod.spec.tolerations]).toEqual([pod.owner, undefined]);
     }
   });
 

@@ -23,6 +23,8 @@ const DATA = [
   'MlflowDatabaseUpgradeLogs11F4CBD7',
   'RepositoriesKey2E0C24DA',
   'RepositoriesMlflowServerEA5CD421',
+  'RepositoriesModelfraudscorerE1B82F80',
+  'RepositoriesModelimagetagger805FB27C',
 ];
 
 const CLUSTER = [

@@ -17,6 +17,15 @@ const VALID = {
 };
 const { cluster, ingress, mlflow } = VALID;
 
+/** A serving setup that fits: one GPU pool, a team with a CPU and a GPU model. */
+const GPU_POOL = { name: 'inference', instanceFamilies: ['g6'], gpuLimit: 4 };
+const CPU_MODEL = { name: 'churn', registeredModel: 'churn', alias: 'champion', imageTag: '1.0.0', autoscaling: { minReplicas: 2, maxReplicas: 4 } };
+const GPU_MODEL = { ...CPU_MODEL, name: 'tagger', gpu: { pool: 'inference', count: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3 } };
+const TEAM = { name: 'growth', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 4 }, models: [CPU_MODEL, GPU_MODEL] };
+const SERVING = { ...VALID, ingress: { ...ingress, servingDomain: 'models.example.internal' }, gpuPools: [GPU_POOL], teams: [TEAM] };
+const withModel = (change: Record<string, unknown>) => ({ ...SERVING, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, ...change }] }] });
+const withTeam = (change: Record<string, unknown>) => ({ ...SERVING, teams: [{ ...TEAM, ...change }] });
+
 function validate(settings: unknown, file = 'config/prod.yaml') {
   return validateEnvironments([{ file, text: typeof settings === 'string' ? settings : stringify(settings) }]);
 }
@@ -89,9 +98,29 @@ describe('a malformed config is rejected with its file and field', () => {
     ['malformed maintenance window', { ...VALID, database: { maintenanceWindow: 'sunday 4am' } }, 'database.maintenanceWindow', /sun:04:30-sun:05:30/],
     ['string where a number belongs', { ...VALID, artifacts: { predictionsExpirationDays: 'three' } }, 'artifacts.predictionsExpirationDays', /expected number/],
     ['zero-day noncurrent version expiry', { ...VALID, artifacts: { noncurrentVersionExpirationDays: 0 } }, 'artifacts.noncurrentVersionExpirationDays', />=1/],
-    ['team name that is not a DNS label', { ...VALID, teams: [{ name: 'Data_Science' }] }, 'teams[0].name', /DNS label/],
-    ['two teams with one name', { ...VALID, teams: [{ name: 'fraud' }, { name: 'fraud' }] }, 'teams[1].name', /unique among teams/],
-    ['one model name in two teams', { ...VALID, teams: [{ name: 'a', models: [{ name: 'churn' }] }, { name: 'b', models: [{ name: 'churn' }] }] }, 'teams[1].models[0].name', /unique among all models/],
+    ['team name that is not a DNS label', withTeam({ name: 'Data_Science' }), 'teams[0].name', /DNS label/],
+    ['two teams with one name', { ...SERVING, teams: [TEAM, { ...TEAM, models: [] }] }, 'teams[1].name', /unique among teams/],
+    ['team taking the MLflow namespace', withTeam({ name: 'mlflow' }), 'teams[0].name', /must not be a namespace the platform or Kubernetes uses/],
+    ['one model name in two teams', { ...SERVING, teams: [TEAM, { ...TEAM, name: 'other', models: [CPU_MODEL] }] }, 'teams[1].models[0].name', /unique among all models/],
+    ['model name that is not a DNS label', withModel({ name: 'Churn_Model' }), 'teams[0].models[0].name', /DNS label/],
+    ['model with both alias and version', withModel({ version: 3 }), 'teams[0].models[0].alias', /exactly one of alias or version/],
+    ['model with neither alias nor version', withModel({ alias: undefined }), 'teams[0].models[0].alias', /exactly one of alias or version/],
+    ['image tag latest', withModel({ imageTag: 'latest' }), 'teams[0].models[0].imageTag', /not latest/],
+    ['more min than max replicas', withModel({ autoscaling: { minReplicas: 5, maxReplicas: 3 } }), 'teams[0].models[0].autoscaling.minReplicas', /must not exceed autoscaling.maxReplicas \(3\)/],
+    ['CPU request above its limit', withModel({ resources: { cpuRequestMillicores: 2000, cpuLimitMillicores: 1000 } }), 'teams[0].models[0].resources.cpuRequestMillicores', /must not exceed cpuLimitMillicores/],
+    ['memory request above its limit', withModel({ resources: { memoryRequestMiB: 4096, memoryLimitMiB: 2048 } }), 'teams[0].models[0].resources.memoryRequestMiB', /must not exceed memoryLimitMiB/],
+    ['GPU pool that does not exist', withModel({ gpu: { pool: 'training' } }), 'teams[0].models[0].gpu.pool', /must name a pool in gpuPools \(inference\)/],
+    ['more GPUs at peak than the pool allows', withModel({ gpu: { pool: 'inference', count: 2 }, autoscaling: { minReplicas: 1, maxReplicas: 2 } }), 'teams[0].models[0].gpu.count', /must not exceed the gpuLimit of pool inference \(4\)/],
+    ['models at peak above the team CPU quota', withTeam({ quota: { ...TEAM.quota, cpu: 4 } }), 'teams[0].quota.cpu', /must cover the models at maxReplicas plus one rolling-update pod each \(4.5\)/],
+    ['models at peak above the team memory quota', withTeam({ quota: { ...TEAM.quota, memoryGiB: 8 } }), 'teams[0].quota.memoryGiB', /\(9\)/],
+    ['models at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 8 } }), 'teams[0].quota.pods', /\(9\)/],
+    ['GPU models without a GPU quota', withTeam({ quota: { ...TEAM.quota, gpus: 0 } }), 'teams[0].quota.gpus', /\(4\)/],
+    ['two GPU pools with one name', { ...SERVING, gpuPools: [GPU_POOL, GPU_POOL] }, 'gpuPools[1].name', /unique among gpuPools/],
+    ['GPU pool named like the CPU pool', { ...SERVING, gpuPools: [{ ...GPU_POOL, name: 'general' }] }, 'gpuPools[0].name', /must not be general/],
+    ['GPU pool with a made-up capacity type', { ...SERVING, gpuPools: [{ ...GPU_POOL, capacityType: 'reserved-ish' }] }, 'gpuPools[0].capacityType', /"on-demand"\|"spot"/],
+    ['a principal in two teams', { ...SERVING, teams: [{ ...TEAM, admins: ['arn:aws:iam::123456789012:role/A'] }, { ...TEAM, name: 'other', models: [], members: ['arn:aws:iam::123456789012:role/A'] }] }, 'teams[1].members[0]', /must appear once/],
+    ['two models at one host name', { ...SERVING, teams: [{ ...TEAM, models: [CPU_MODEL, { ...CPU_MODEL, name: 'ltv', exposure: { hostname: 'churn.models.example.internal' } }] }] }, 'teams[0].models[1].exposure.hostname', /must be unique/],
+    ['models without a serving domain', { ...SERVING, ingress }, 'ingress.servingDomain', /is required once a team has models/],
     ['name prefix with capitals', { ...VALID, namePrefix: 'MLOps' }, 'namePrefix', /lowercase/],
     ['Kubernetes version without a kubectl layer', { ...VALID, cluster: { ...cluster, kubernetesVersion: '1.30' } }, 'cluster.kubernetesVersion', /"1.36"/],
     ['public API endpoint in production', { ...VALID, cluster: { ...cluster, publicAccessCidrs: ['203.0.113.0/24'] } }, 'cluster.publicAccessCidrs', /must be empty when environmentType is production/],
@@ -129,6 +158,17 @@ describe('a malformed config is rejected with its file and field', () => {
 
   test('a file name that cannot name a stage is rejected', () => {
     expect(problemsOf(VALID, 'config/Prod_EU.yaml')[0]).toMatchObject({ file: 'config/Prod_EU.yaml', received: 'Prod_EU' });
+  });
+
+  test('teams whose models fit their quota and GPU pools are accepted', () => {
+    const result = validate(SERVING);
+    expect(result.ok && result.environments[0].teams[0].models[1]).toMatchObject({
+      gpu: { pool: 'inference', count: 1 },
+      resources: { cpuRequestMillicores: 500, cpuLimitMillicores: 1000, memoryRequestMiB: 1024, memoryLimitMiB: 1024 },
+      autoscaling: { targetCpuUtilization: 60 },
+      startupSeconds: 600,
+      exposure: { allowedNamespaces: [] },
+    });
   });
 
   test('development environments may drop protection that production must keep', () => {

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { committedEnvironment, committedStage, ENVIRONMENTS, testStage, withSettings } from '../../helpers/app';
+import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
 
 const PRODUCTION_LIKE = ['staging', 'prod'] as const;
 
@@ -170,7 +170,9 @@ describe.each(ENVIRONMENTS)('%s data stack', (name) => {
     });
 
     test('offers a policy for the mlflow/ prefix alone: list it, read and write its objects, use the key through S3', () => {
-      const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+      const policies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'))
+        .filter(([id]) => id.startsWith('ArtifactsMlflowAccessPolicy'))
+        .map(([, policy]) => policy);
       expect(policies).toHaveLength(1);
       const bucketArn = { 'Fn::GetAtt': [expect.stringMatching(/^ArtifactsBucket/), 'Arn'] };
       expect(policies[0].Properties.PolicyDocument.Statement).toEqual([
@@ -215,20 +217,28 @@ describe.each(ENVIRONMENTS)('%s data stack', (name) => {
   });
 });
 
-describe('image repositories per model', () => {
+describe.each(ENVIRONMENTS)('%s per-model resources', (name) => {
+  const config = committedEnvironment(name);
+  const template = Template.fromStack(committedStage(name).data);
+  const models = config.teams.flatMap((team) => team.models.map((model) => model.name));
+
   test('every configured model gets its own repository', () => {
-    const config = withSettings('staging', (settings) => ({
-      ...settings,
-      teams: [
-        { name: 'fraud', models: [{ name: 'fraud-detector' }] },
-        { name: 'growth', models: [{ name: 'churn' }, { name: 'ltv' }] },
-      ],
-    }));
-    const template = Template.fromStack(testStage(config).data);
-    for (const model of ['fraud-detector', 'churn', 'ltv']) {
-      template.hasResourceProperties('AWS::ECR::Repository', { RepositoryName: `mlops/staging/models/${model}`, ImageTagMutability: 'IMMUTABLE' });
+    expect(models.length).toBeGreaterThan(0);
+    for (const model of models) {
+      template.hasResourceProperties('AWS::ECR::Repository', { RepositoryName: `mlops/${name}/models/${model}`, ImageTagMutability: 'IMMUTABLE' });
     }
-    template.resourceCountIs('AWS::ECR::Repository', 4);
+    template.resourceCountIs('AWS::ECR::Repository', models.length + 1);
+  });
+
+  test('every configured model gets a policy to list and read models/<model>/ only', () => {
+    for (const model of models) {
+      const policy = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => id.startsWith(`ArtifactsModel${model.replace(/-/g, '')}ReadPolicy`))?.[1];
+      expect(policy?.Properties.PolicyDocument.Statement).toEqual([
+        expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': [`models/${model}/*`] } } }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [expect.anything(), `/models/${model}/*`]] } }),
+        expect.objectContaining({ Action: 'kms:Decrypt' }),
+      ]);
+    }
   });
 });
 

@@ -1,0 +1,139 @@
+import { Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
+import { ModelServingChart, ModelServingChartProps, SCORING_PORT } from '../../charts/model-serving-chart';
+import { envOf, findObject, KubeObject } from '../helpers/kube-objects';
+
+const PROPS: ModelServingChartProps = {
+  team: 'fraud',
+  model: 'fraud-scorer',
+  registeredModel: 'Fraud Scorer',
+  alias: 'champion',
+  image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops/dev/models/fraud-scorer:2026.11.1',
+  imageTag: '2026.11.1',
+  resources: { cpuRequestMillicores: 1000, cpuLimitMillicores: 2000, memoryRequestMiB: 2048, memoryLimitMiB: 2048 },
+  minReplicas: 4,
+  maxReplicas: 24,
+  targetCpuUtilization: 60,
+  startupSeconds: 300,
+  hostname: 'fraud-scorer.models.example.internal',
+  allowedNamespaces: ['checkout'],
+  inboundCidrs: ['10.0.0.0/16'],
+  loadBalancerSubnetCidrs: ['10.0.32.0/19', '10.0.64.0/19'],
+  https: true,
+};
+
+const render = (props: Partial<ModelServingChartProps> = {}) =>
+  new ModelServingChart(Testing.app(), 'model', { ...PROPS, ...props }).toJson() as KubeObject[];
+
+describe('ModelServingChart', () => {
+  const objects = render();
+  const deployment = findObject<k8s.DeploymentSpec>(objects, 'Deployment');
+  const pod = deployment.spec.template.spec as k8s.PodSpec;
+  const container = pod.containers[0];
+
+  test('renders as the snapshot, for a CPU and a GPU model', () => {
+    expect([objects, render({ gpu: { pool: 'inference', count: 1 } })]).toMatchSnapshot();
+  });
+
+  test('runs the model image in its team namespace and records the registered model, alias and tag', () => {
+    for (const object of objects) {
+      expect(object.metadata.namespace).toBe('fraud');
+    }
+    expect(container.image).toBe(PROPS.image);
+    expect(deployment.spec.template.metadata?.annotations).toEqual({
+      'mlops.platform/registered-model': 'Fraud Scorer',
+      'mlops.platform/model-alias': 'champion',
+      'mlops.platform/image-tag': '2026.11.1',
+    });
+    expect(render({ alias: undefined, version: 7 }).find((object) => object.kind === 'Deployment')).toHaveProperty(
+      ['spec', 'template', 'metadata', 'annotations', 'mlops.platform/model-version'],
+      '7',
+    );
+  });
+
+  test('serves the MLflow scoring protocol on 8080 and probes /ping, with a startup probe as long as the model load', () => {
+    expect(container.ports).toEqual([{ name: 'http', containerPort: SCORING_PORT, protocol: 'TCP' }]);
+    for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) {
+      expect(probe?.httpGet).toEqual({ path: '/ping', port: 'http' });
+    }
+    expect((container.startupProbe?.periodSeconds ?? 0) * (container.startupProbe?.failureThreshold ?? 0)).toBe(300);
+  });
+
+  test('leaves the replica count to the autoscaler and rolls out without losing capacity', () => {
+    expect(deployment.spec.replicas).toBeUndefined();
+    expect(deployment.spec.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  test('scales between the configured bounds on CPU, up fast and down slowly', () => {
+    const hpa = findObject<k8s.HorizontalPodAutoscalerSpecV2>(objects, 'HorizontalPodAutoscaler');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
+      minReplicas: 4,
+      maxReplicas: 24,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+    });
+    expect(hpa.spec.behavior?.scaleUp?.stabilizationWindowSeconds).toBe(0);
+    expect(hpa.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
+  });
+
+  test('runs a CPU model on the general pool, with requests and limits and no GPU', () => {
+    expect(pod.nodeSelector).toEqual({ [NODE_POOL_LABEL]: 'general' });
+    expect(pod.tolerations).toBeUndefined();
+    expect(container.resources).toEqual({ requests: { cpu: '1000m', memory: '2048Mi' }, limits: { cpu: '2000m', memory: '2048Mi' } });
+  });
+
+  test('gives a GPU model its GPUs as a real quantity, the GPU toleration and its pool as node selector', () => {
+    const gpuPod = findObject<k8s.DeploymentSpec>(render({ gpu: { pool: 'inference', count: 2 } }), 'Deployment').spec.template.spec as k8s.PodSpec;
+    expect(gpuPod.containers[0].resources?.limits).toMatchObject({ [GPU_RESOURCE]: 2 });
+    expect(gpuPod.containers[0].resources?.requests).toMatchObject({ [GPU_RESOURCE]: 2 });
+    expect(gpuPod.tolerations).toEqual([{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(gpuPod.nodeSelector).toEqual({ [NODE_POOL_LABEL]: 'inference' });
+  });
+
+  test('hardens the pod like every platform workload, under its own service account', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.serviceAccountName).toBe('fraud-scorer');
+    expect(findObject(objects, 'ServiceAccount').metadata.name).toBe('fraud-scorer');
+    expect(envOf(container)).toEqual({ HOME: '/tmp', MLFLOW_TRACKING_URI: 'http://mlflow.mlflow.svc.cluster.local' });
+  });
+
+  test('spreads pods over zones and nodes and lets disruptions take one at a time', () => {
+    const labels = deployment.spec.selector.matchLabels;
+    expect(pod.topologySpreadConstraints?.map((constraint) => constraint.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
+    expect(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0].podAffinityTerm).toEqual({
+      topologyKey: 'kubernetes.io/hostname',
+      labelSelector: { matchLabels: labels },
+    });
+    expect(findObject(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: labels } });
+  });
+
+  test('routes its host name on the shared load balancer to its Service', () => {
+    const ingress = findObject<k8s.IngressSpec>(objects, 'Ingress');
+    expect(ingress.spec.ingressClassName).toBe('platform');
+    expect(ingress.spec.rules).toEqual([
+      { host: PROPS.hostname, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'fraud-scorer', port: { name: 'http' } } } }] } },
+    ]);
+    expect(ingress.metadata.annotations).toMatchObject({ 'alb.ingress.kubernetes.io/healthcheck-path': '/ping', 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]' });
+    expect(findObject<k8s.ServiceSpec>(objects, 'Service').spec.selector).toEqual(deployment.spec.template.metadata?.labels);
+  });
+
+  test('admits callers only from the load balancer subnets and the listed namespaces, on the scoring port', () => {
+    expect(findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy').spec).toEqual({
+      podSelector: deployment.spec.selector,
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [
+            { ipBlock: { cidr: '10.0.32.0/19' } },
+            { ipBlock: { cidr: '10.0.64.0/19' } },
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'checkout' } } },
+          ],
+          ports: [{ protocol: 'TCP', port: SCORING_PORT }],
+        },
+      ],
+    });
+  });
+});

@@ -1,0 +1,60 @@
+import { Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { MLFLOW_PORT, MLFLOW_SERVER_LABELS } from '../../charts/mlflow-chart';
+import { TeamChart } from '../../charts/team-chart';
+import { findObject, KubeObject } from '../helpers/kube-objects';
+
+const objects = new TeamChart(Testing.app(), 'fraud', {
+  team: 'fraud',
+  quota: { cpu: 16, memoryGiB: 32, pods: 20, gpus: 2 },
+  membersGroup: 'mlops:fraud:members',
+}).toJson() as KubeObject[];
+
+describe('TeamChart', () => {
+  test('renders as the snapshot', () => {
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('creates the team namespace, enforcing the restricted Pod Security Standard and open to MLflow', () => {
+    expect(findObject(objects, 'Namespace').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'mlops.platform/tenant': 'true',
+      'mlops.platform/team': 'fraud',
+    });
+  });
+
+  test('caps CPU, memory, pods and GPUs with a ResourceQuota', () => {
+    expect(findObject<k8s.ResourceQuotaSpec>(objects, 'ResourceQuota').spec.hard).toEqual({
+      'requests.cpu': '16',
+      'requests.memory': '32Gi',
+      pods: '20',
+      'requests.nvidia.com/gpu': '2',
+    });
+  });
+
+  test('fills in requests and limits for containers that state none, so every pod counts against the quota', () => {
+    expect(findObject<k8s.LimitRangeSpec>(objects, 'LimitRange').spec.limits).toEqual([
+      { type: 'Container', defaultRequest: { cpu: '100m', memory: '128Mi' }, default: { cpu: '500m', memory: '512Mi' } },
+    ]);
+  });
+
+  test("lets the team's members restart deployments in their namespace and nothing more", () => {
+    expect(findObject(objects, 'Role')).toMatchObject({ rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] }] });
+    expect(findObject(objects, 'RoleBinding')).toMatchObject({
+      roleRef: { kind: 'Role', name: 'model-rollout' },
+      subjects: [{ kind: 'Group', name: 'mlops:fraud:members' }],
+    });
+  });
+
+  test('denies all traffic by default, then lets pods out to DNS, the MLflow server, HTTPS and the Pod Identity agent only', () => {
+    expect(findObject(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'allow-platform-egress').spec.egress).toEqual([
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlflow' } }, podSelector: { matchLabels: MLFLOW_SERVER_LABELS } }],
+        ports: [{ protocol: 'TCP', port: MLFLOW_PORT }],
+      },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
+    ]);
+  });
+});

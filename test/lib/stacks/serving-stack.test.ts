@@ -1,0 +1,66 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+
+describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
+  const config = committedEnvironment(name);
+  const stage = committedStage(name);
+  const template = Template.fromStack(stage.serving);
+  const resources = (type: string) => Object.entries(template.findResources(type));
+  const models = config.teams.flatMap((team) => team.models.map((model) => ({ team: team.name, ...model })));
+  const logicalId = (prefix: string) => resources('Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => id.startsWith(prefix))?.[0];
+
+  test('gives each team principal one access entry scoped to the team namespace: admins edit, members view', () => {
+    const entries = resources('AWS::EKS::AccessEntry').map(([, entry]) => entry.Properties);
+    const expected = config.teams.flatMap((team) => [
+      ...team.admins.map((arn) => ({ arn, policy: 'AmazonEKSEditPolicy', group: `mlops:${team.name}:admins`, namespace: team.name })),
+      ...team.members.map((arn) => ({ arn, policy: 'AmazonEKSViewPolicy', group: `mlops:${team.name}:members`, namespace: team.name })),
+    ]);
+    expect(entries).toHaveLength(expected.length);
+    for (const { arn, policy, group, namespace } of expected) {
+      expect(entries).toContainEqual(
+        expect.objectContaining({
+          PrincipalArn: arn,
+          Type: 'STANDARD',
+          KubernetesGroups: [group],
+          AccessPolicies: [
+            {
+              AccessScope: { Type: 'namespace', Namespaces: [namespace] },
+              PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks::aws:cluster-access-policy/${policy}`]] },
+            },
+          ],
+        }),
+      );
+    }
+  });
+
+  test("binds each model's service account to a role that holds only the model's read policy", () => {
+    for (const model of models) {
+      const id = model.name.replace(/-/g, '');
+      const association = resources('AWS::EKS::PodIdentityAssociation').find(([key]) => key.startsWith(`Model${id}`))?.[1];
+      expect(association?.Properties).toMatchObject({ Namespace: model.team, ServiceAccount: model.name });
+      const role = resources('AWS::IAM::Role').find(([key]) => key.startsWith(`Model${id}Role`))?.[1];
+      expect(role?.Properties.ManagedPolicyArns).toEqual([
+        { 'Fn::GetStackOutput': expect.objectContaining({ StackName: `${name}-Data`, OutputName: expect.stringMatching(new RegExp(`ArtifactsModel${id}ReadPolicy`)) }) },
+      ]);
+      expect(role?.Properties.Policies).toBeUndefined();
+      expect(role?.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'pods.eks.amazonaws.com' });
+    }
+    expect(resources('AWS::IAM::Policy')).toEqual([]);
+  });
+
+  test("pulls each model's image from its own repository at the configured tag", () => {
+    for (const model of models) {
+      const manifest = JSON.stringify(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')[logicalId(`Model${model.name.replace(/-/g, '')}`) ?? '']);
+      expect(manifest).toMatch(new RegExp(`RepositoriesModel${model.name.replace(/-/g, '')}`));
+      expect(manifest).toContain(`:${model.imageTag}`);
+    }
+  });
+
+  test('applies each model after its team namespace and the GPU node pools', () => {
+    for (const model of models) {
+      const chart = template.findResources('Custom::AWSCDK-EKS-KubernetesResource')[logicalId(`Model${model.name.replace(/-/g, '')}`) ?? ''];
+      expect(chart.DependsOn).toEqual(expect.arrayContaining([logicalId(`Team${model.team}`), logicalId('GpuNodePools')]));
+    }
+    expect(stage.serving.dependencies).toEqual(expect.arrayContaining([stage.cluster, stage.data]));
+  });
+});
