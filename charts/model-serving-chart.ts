@@ -2,7 +2,6 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GENERAL_NODE_POOL, GPU_RESOURCE, NODE_POOL_LABEL, PLATFORM_INGRESS_CLASS } from './cluster-config-chart';
-import { MLFLOW_NAMESPACE } from './mlflow-chart';
 import {
   oneAtATimeDisruptionBudget,
   preferSeparateNodes,
@@ -12,8 +11,11 @@ import {
   zoneAndNodeSpread,
 } from './lib/workload-hardening';
 
-/** Port of the MLflow scoring server in images built by `mlflow models build-docker`. */
+/** Port the MLflow scoring server listens on in the pod. */
 export const SCORING_PORT = 8080;
+
+/** Where `mlflow models build-docker` puts the model in the image. */
+export const MODEL_PATH = '/opt/ml/model';
 
 /** Label naming the model on every object of its chart. */
 export const MODEL_LABEL = 'mlops.platform/model';
@@ -48,6 +50,8 @@ export interface ModelServingChartProps {
   readonly imageTag: string;
   /** Per-pod CPU and memory. */
   readonly resources: ModelResources;
+  /** Scoring server worker processes per pod. */
+  readonly workers: number;
   /** GPUs per pod and their pool. @default - a CPU model on the general pool */
   readonly gpu?: { readonly pool: string; readonly count: number };
   /** Fewest pods. */
@@ -128,10 +132,21 @@ export class ModelServingChart extends Chart {
               {
                 name: 'model',
                 image: props.image,
+                // The image's own entrypoint starts nginx, which writes under /var at start (the root
+                // filesystem is read-only here) and sizes workers by the node's CPUs, not the pod's.
+                // The scoring app it fronts is started directly instead, on all interfaces.
+                command: ['python', '-m', 'uvicorn'],
+                args: [
+                  '--host', '0.0.0.0',
+                  '--port', String(SCORING_PORT),
+                  '--workers', String(props.workers),
+                  'mlflow.pyfunc.scoring_server.app:app',
+                ],
                 ports: [{ name: 'http', containerPort: SCORING_PORT, protocol: 'TCP' }],
                 env: [
+                  { name: '__pyfunc_model_path__', value: MODEL_PATH },
                   { name: 'HOME', value: '/tmp' },
-                  { name: 'MLFLOW_TRACKING_URI', value: `http://mlflow.${MLFLOW_NAMESPACE}.svc.cluster.local` },
+                  { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
                 ],
                 resources: {
                   requests: {

@@ -1,8 +1,9 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GPU_RESOURCE } from './cluster-config-chart';
 import { MLFLOW_NAMESPACE, MLFLOW_PORT, MLFLOW_SERVER_LABELS } from './mlflow-chart';
+import { MODEL_LABEL, SCORING_PORT } from './model-serving-chart';
 import { PlatformNamespace } from './lib/platform-namespace';
 import { podIdentityAgentEgress } from './lib/network-rules';
 
@@ -26,6 +27,8 @@ export interface TeamChartProps {
   readonly quota: TeamQuota;
   /** Kubernetes group the team's members are mapped to by their EKS access entries. */
   readonly membersGroup: string;
+  /** Models of other teams that list this namespace in their allowed callers. @default - none */
+  readonly callableModels?: { readonly namespace: string; readonly model: string }[];
 }
 
 /**
@@ -67,7 +70,8 @@ export class TeamChart extends Chart {
     });
 
     // Viewing comes from the members' EKS access policy; this adds restarting a model
-    // (`kubectl rollout restart`), the one change on-call data scientists need.
+    // (`kubectl rollout restart`), the one change on-call data scientists need, and the admission
+    // policy below keeps it to that.
     new k8s.KubeRole(this, 'RolloutRole', {
       metadata: { name: 'model-rollout', namespace },
       rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] }],
@@ -97,7 +101,50 @@ export class TeamChart extends Chart {
           // AWS APIs (S3 through the gateway endpoint, STS) for the models' Pod Identity roles.
           { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [port(443)] },
           podIdentityAgentEgress(),
+          // The other side of each model's ingress rule that names this namespace.
+          ...(props.callableModels ?? []).map((callee) => ({
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': callee.namespace } },
+                podSelector: { matchLabels: { [MODEL_LABEL]: callee.model } },
+              },
+            ],
+            ports: [port(SCORING_PORT)],
+          })),
         ],
+      },
+    });
+
+    // RBAC cannot tell a restart from any other patch, and a changed pod template could run any
+    // code under the model's IAM role; this lets members' updates through only if the pod
+    // template's spec is unchanged (a restart only stamps an annotation).
+    const policyName = `${props.team}-members-restart-only`;
+    new ApiObject(this, 'MembersRestartOnly', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: policyName },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments'] }],
+        },
+        matchConditions: [{ name: 'team-member', expression: `'${props.membersGroup}' in request.userInfo.groups` }],
+        validations: [
+          {
+            expression: 'object.spec.template.spec == oldObject.spec.template.spec && object.spec.replicas == oldObject.spec.replicas',
+            message: 'team members may only restart a deployment (kubectl rollout restart); change models through the platform config',
+          },
+        ],
+      },
+    });
+    new ApiObject(this, 'MembersRestartOnlyBinding', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: policyName },
+      spec: {
+        policyName,
+        validationActions: ['Deny'],
+        matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
       },
     });
   }

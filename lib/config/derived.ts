@@ -35,3 +35,20 @@ export function modelNames(config: EnvironmentConfig): string[] {
 export function modelHostname(config: EnvironmentConfig, model: { name: string; exposure: { hostname?: string } }): string {
   return model.exposure.hostname ?? `${model.name}.${config.ingress.servingDomain}`;
 }
+
+/**
+ * Scoring processes per pod: as configured, else one per whole CPU of the limit; GPU models get
+ * one, since every process loads its own copy of the model into GPU memory.
+ */
+export function modelWorkers(model: { workers?: number; gpu?: unknown; resources: { cpuLimitMillicores: number } }): number {
+  return model.workers ?? (model.gpu ? 1 : Math.max(1, Math.floor(model.resources.cpuLimitMillicores / 1000)));
+}
+
+/** Models of any team that admit calls from `namespace`, with the namespace they run in. */
+export function modelsCallableFrom(config: EnvironmentConfig, namespace: string): { namespace: string; model: string }[] {
+  return config.teams.flatMap((team) =>
+    team.models
+      .filter((model) => model.exposure.allowedNamespaces.includes(namespace))
+      .map((model) => ({ namespace: team.name, model: model.name })),
+  );
+}

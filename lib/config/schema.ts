@@ -1,6 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { DEMAND_RESOURCES, peakDemand } from './capacity';
 
 /** CloudWatch Logs accepts only these retention periods, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -360,6 +361,13 @@ const modelSchema = z
       .refine((tag) => tag !== 'latest', { message: 'must name a release, not latest: the repositories keep tags immutable' })
       .describe("Tag of the serving image in the model's ECR repository"),
     resources: modelResourcesSchema.describe('CPU and memory per pod'),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Scoring server processes per pod; defaults to one per whole CPU of the limit, one for GPU models'),
     gpu: z
       .strictObject({
         pool: dnsLabel.describe('Name of the GPU pool to run on'),
@@ -600,6 +608,8 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
     });
   });
 
+  checkPoolsFitTheirModels(settings, fail);
+
   const principals = [
     ...settings.cluster.admins.map((arn, index) => ({ arn, path: ['cluster', 'admins', index] })),
     ...settings.teams.flatMap((team, teamIndex) =>
@@ -651,19 +661,8 @@ function checkTeamFitsItsQuota(
   fail: (path: (string | number)[], message: string, input: unknown) => void,
 ): void {
   const team = settings.teams[teamIndex];
-  const peak = team.models.reduce(
-    (sum, model) => {
-      const pods = model.autoscaling.maxReplicas + 1;
-      return {
-        pods: sum.pods + pods,
-        cpu: sum.cpu + (pods * model.resources.cpuRequestMillicores) / 1000,
-        memoryGiB: sum.memoryGiB + (pods * model.resources.memoryRequestMiB) / 1024,
-        gpus: sum.gpus + pods * (model.gpu?.count ?? 0),
-      };
-    },
-    { pods: 0, cpu: 0, memoryGiB: 0, gpus: 0 },
-  );
-  for (const resource of ['pods', 'cpu', 'memoryGiB', 'gpus'] as const) {
+  const peak = peakDemand(team.models);
+  for (const resource of DEMAND_RESOURCES) {
     if (peak[resource] > team.quota[resource]) {
       fail(
         ['teams', teamIndex, 'quota', resource],
@@ -671,6 +670,34 @@ function checkTeamFitsItsQuota(
         team.quota[resource],
       );
     }
+  }
+}
+
+/**
+ * Rejects node pools too small for the models they host, all at peak: the GPU pools' GPU and CPU
+ * limits, and the general pool's CPU and memory limits against the CPU models and MLflow. Limits
+ * bound node capacity, which exceeds what pods may request, so passing is necessary, not enough.
+ */
+function checkPoolsFitTheirModels(settings: Settings, fail: (path: (string | number)[], message: string, input: unknown) => void): void {
+  const models = settings.teams.flatMap((team) => team.models);
+  settings.gpuPools.forEach((pool, index) => {
+    const peak = peakDemand(models.filter((model) => model.gpu?.pool === pool.name));
+    if (peak.gpus > pool.gpuLimit) {
+      fail(['gpuPools', index, 'gpuLimit'], `must cover the GPUs of its models at peak (${peak.gpus})`, pool.gpuLimit);
+    }
+    if (peak.cpu > pool.cpuLimit) {
+      fail(['gpuPools', index, 'cpuLimit'], `must cover the CPU requests of its models at peak (${Math.ceil(peak.cpu)})`, pool.cpuLimit);
+    }
+  });
+  const { mlflow, cluster } = settings;
+  const cpuModels = peakDemand(models.filter((model) => !model.gpu));
+  const cpu = cpuModels.cpu + ((mlflow.replicas + 1) * mlflow.cpuMillicores) / 1000;
+  const memoryGiB = cpuModels.memoryGiB + ((mlflow.replicas + 1) * mlflow.memoryMiB) / 1024;
+  if (cpu > cluster.nodePool.cpuLimit) {
+    fail(['cluster', 'nodePool', 'cpuLimit'], `must cover the CPU models and MLflow at peak (${Math.ceil(cpu)})`, cluster.nodePool.cpuLimit);
+  }
+  if (memoryGiB > cluster.nodePool.memoryLimitGiB) {
+    fail(['cluster', 'nodePool', 'memoryLimitGiB'], `must cover the CPU models and MLflow at peak (${Math.ceil(memoryGiB)})`, cluster.nodePool.memoryLimitGiB);
   }
 }
 

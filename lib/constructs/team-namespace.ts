@@ -15,6 +15,8 @@ export interface TeamNamespaceProps {
   readonly members?: string[];
   /** The namespace's ResourceQuota. */
   readonly quota: TeamQuota;
+  /** Models in other namespaces this team's pods may call directly. @default - none */
+  readonly callableModels?: { readonly namespace: string; readonly model: string }[];
 }
 
 /**
@@ -32,7 +34,12 @@ export class TeamNamespace extends Construct {
 
     this.manifest = new eks.KubernetesManifest(this, 'Chart', {
       cluster: props.cluster,
-      manifest: new TeamChart(new cdk8s.App(), props.team, { team: props.team, quota: props.quota, membersGroup }).toJson(),
+      manifest: new TeamChart(new cdk8s.App(), props.team, {
+        team: props.team,
+        quota: props.quota,
+        membersGroup,
+        callableModels: props.callableModels,
+      }).toJson(),
     });
 
     const grants: [string[], string, string][] = [

@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { GpuNodePoolsChart } from '../../charts/gpu-node-pools-chart';
-import { ingressInboundCidrs, modelHostname } from '../config/derived';
+import { ingressInboundCidrs, modelHostname, modelsCallableFrom, modelWorkers } from '../config/derived';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { ImageRepositories } from '../constructs/image-repositories';
 import { ModelService } from '../constructs/model-service';
@@ -44,6 +44,7 @@ export class ServingStack extends PlatformStack {
         admins: team.admins,
         members: team.members,
         quota: team.quota,
+        callableModels: modelsCallableFrom(config, team.name),
       });
       for (const model of team.models) {
         new ModelService(this, `Model-${model.name}`, {
@@ -58,6 +59,7 @@ export class ServingStack extends PlatformStack {
           image: props.repositories.models[model.name].repositoryUriForTag(model.imageTag),
           imageTag: model.imageTag,
           resources: model.resources,
+          workers: modelWorkers(model),
           gpu: model.gpu,
           ...model.autoscaling,
           startupSeconds: model.startupSeconds,

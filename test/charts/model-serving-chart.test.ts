@@ -12,6 +12,7 @@ const PROPS: ModelServingChartProps = {
   image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlops/dev/models/fraud-scorer:2026.11.1',
   imageTag: '2026.11.1',
   resources: { cpuRequestMillicores: 1000, cpuLimitMillicores: 2000, memoryRequestMiB: 2048, memoryLimitMiB: 2048 },
+  workers: 2,
   minReplicas: 4,
   maxReplicas: 24,
   targetCpuUtilization: 60,
@@ -50,6 +51,11 @@ describe('ModelServingChart', () => {
       ['spec', 'template', 'metadata', 'annotations', 'mlops.platform/model-version'],
       '7',
     );
+  });
+
+  test("starts MLflow's scoring app on all interfaces with the configured workers, bypassing the image's nginx", () => {
+    expect(container.command).toEqual(['python', '-m', 'uvicorn']);
+    expect(container.args).toEqual(['--host', '0.0.0.0', '--port', String(SCORING_PORT), '--workers', '2', 'mlflow.pyfunc.scoring_server.app:app']);
   });
 
   test('serves the MLflow scoring protocol on 8080 and probes /ping, with a startup probe as long as the model load', () => {
@@ -97,7 +103,7 @@ describe('ModelServingChart', () => {
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(pod.serviceAccountName).toBe('fraud-scorer');
     expect(findObject(objects, 'ServiceAccount').metadata.name).toBe('fraud-scorer');
-    expect(envOf(container)).toEqual({ HOME: '/tmp', MLFLOW_TRACKING_URI: 'http://mlflow.mlflow.svc.cluster.local' });
+    expect(envOf(container)).toEqual({ __pyfunc_model_path__: '/opt/ml/model', HOME: '/tmp', PYTHONDONTWRITEBYTECODE: '1' });
   });
 
   test('spreads pods over zones and nodes and lets disruptions take one at a time', () => {

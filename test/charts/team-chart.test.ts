@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { MLFLOW_PORT, MLFLOW_SERVER_LABELS } from '../../charts/mlflow-chart';
+import { MODEL_LABEL, SCORING_PORT } from '../../charts/model-serving-chart';
 import { TeamChart } from '../../charts/team-chart';
 import { findObject, KubeObject } from '../helpers/kube-objects';
 
@@ -8,6 +9,7 @@ const objects = new TeamChart(Testing.app(), 'fraud', {
   team: 'fraud',
   quota: { cpu: 16, memoryGiB: 32, pods: 20, gpus: 2 },
   membersGroup: 'mlops:fraud:members',
+  callableModels: [{ namespace: 'vision', model: 'image-tagger' }],
 }).toJson() as KubeObject[];
 
 describe('TeamChart', () => {
@@ -46,7 +48,7 @@ describe('TeamChart', () => {
     });
   });
 
-  test('denies all traffic by default, then lets pods out to DNS, the MLflow server, HTTPS and the Pod Identity agent only', () => {
+  test('denies all traffic by default, then lets pods out to DNS, MLflow, HTTPS, the Pod Identity agent and the models that admit them', () => {
     expect(findObject(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'allow-platform-egress').spec.egress).toEqual([
       {
@@ -55,6 +57,22 @@ describe('TeamChart', () => {
       },
       { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
       { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vision' } }, podSelector: { matchLabels: { [MODEL_LABEL]: 'image-tagger' } } }],
+        ports: [{ protocol: 'TCP', port: SCORING_PORT }],
+      },
     ]);
+  });
+
+  test("denies members any deployment update but a restart, in the team's namespace only", () => {
+    const policy = findObject<{ matchConditions: { expression: string }[]; validations: { expression: string }[]; failurePolicy: string }>(objects, 'ValidatingAdmissionPolicy');
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(policy.spec.matchConditions).toEqual([{ name: 'team-member', expression: "'mlops:fraud:members' in request.userInfo.groups" }]);
+    expect(policy.spec.validations[0].expression).toBe('object.spec.template.spec == oldObject.spec.template.spec && object.spec.replicas == oldObject.spec.replicas');
+    expect(findObject(objects, 'ValidatingAdmissionPolicyBinding').spec).toEqual({
+      policyName: policy.metadata.name,
+      validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'fraud' } } },
+    });
   });
 });

@@ -115,6 +115,8 @@ describe('a malformed config is rejected with its file and field', () => {
     ['models at peak above the team memory quota', withTeam({ quota: { ...TEAM.quota, memoryGiB: 8 } }), 'teams[0].quota.memoryGiB', /\(9\)/],
     ['models at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 8 } }), 'teams[0].quota.pods', /\(9\)/],
     ['GPU models without a GPU quota', withTeam({ quota: { ...TEAM.quota, gpus: 0 } }), 'teams[0].quota.gpus', /\(4\)/],
+    ['GPU models sharing a pool beyond its GPU limit', { ...SERVING, teams: [{ ...TEAM, quota: { ...TEAM.quota, gpus: 8 }, models: [GPU_MODEL, { ...GPU_MODEL, name: 'tagger-2' }] }] }, 'gpuPools[0].gpuLimit', /must cover the GPUs of its models at peak \(8\)/],
+    ['CPU models and MLflow beyond the general pool', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 3 } } }, 'cluster.nodePool.cpuLimit', /must cover the CPU models and MLflow at peak \(4\)/],
     ['two GPU pools with one name', { ...SERVING, gpuPools: [GPU_POOL, GPU_POOL] }, 'gpuPools[1].name', /unique among gpuPools/],
     ['GPU pool named like the CPU pool', { ...SERVING, gpuPools: [{ ...GPU_POOL, name: 'general' }] }, 'gpuPools[0].name', /must not be general/],
     ['GPU pool with a made-up capacity type', { ...SERVING, gpuPools: [{ ...GPU_POOL, capacityType: 'reserved-ish' }] }, 'gpuPools[0].capacityType', /"on-demand"\|"spot"/],
