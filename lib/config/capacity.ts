@@ -38,3 +38,71 @@ export function peakDemand(models: readonly ModelSizing[]): Demand {
     { pods: 0, cpu: 0, memoryGiB: 0, gpus: 0 },
   );
 }
+
+/** One line of a capacity report: what something needs at peak against what it is allowed. */
+export interface CapacityLine {
+  /** What is measured, e.g. `team fraud` or `GPU pool inference`. */
+  readonly subject: string;
+  /** Where the ceiling is set in config. */
+  readonly path: (string | number)[];
+  /** Demand at peak. */
+  readonly peak: number;
+  /** The configured ceiling. */
+  readonly limit: number;
+}
+
+type ServedModel = ModelSizing & { readonly gpu?: { readonly pool: string; readonly count: number } };
+
+/** The parts of an environment's config a capacity report reads. */
+export interface CapacityInputs {
+  readonly teams: readonly {
+    readonly name: string;
+    readonly quota: Readonly<Record<(typeof DEMAND_RESOURCES)[number], number>>;
+    readonly models: readonly ServedModel[];
+  }[];
+  readonly gpuPools: readonly { readonly name: string; readonly gpuLimit: number; readonly cpuLimit: number }[];
+  readonly cluster: { readonly nodePool: { readonly cpuLimit: number; readonly memoryLimitGiB: number } };
+  readonly mlflow: { readonly replicas: number; readonly cpuMillicores: number; readonly memoryMiB: number };
+}
+
+/**
+ * Every ceiling against what its workloads need at peak: each team's quota, each GPU pool's GPU
+ * and CPU limits, and the general pool's limits against the CPU models and MLflow. Node pool
+ * limits bound node capacity, which exceeds what pods may request, so fitting is necessary, not
+ * enough.
+ */
+export function capacityLines(config: CapacityInputs): CapacityLine[] {
+  const models = config.teams.flatMap((team) => team.models);
+  const cpuModels = peakDemand(models.filter((model) => !model.gpu));
+  const { mlflow } = config;
+  return [
+    ...config.teams.flatMap((team, index) => {
+      const peak = peakDemand(team.models);
+      return DEMAND_RESOURCES.map((resource) => ({
+        subject: `team ${team.name}`,
+        path: ['teams', index, 'quota', resource],
+        peak: peak[resource],
+        limit: team.quota[resource],
+      }));
+    }),
+    ...config.gpuPools.flatMap((pool, index) => {
+      const peak = peakDemand(models.filter((model) => model.gpu?.pool === pool.name));
+      return [
+        { subject: `GPU pool ${pool.name}`, path: ['gpuPools', index, 'gpuLimit'], peak: peak.gpus, limit: pool.gpuLimit },
+        { subject: `GPU pool ${pool.name}`, path: ['gpuPools', index, 'cpuLimit'], peak: peak.cpu, limit: pool.cpuLimit },
+      ];
+    }),
+    {
+      subject: 'general pool',
+      path: ['cluster', 'nodePool', 'cpuLimit'],
+      peak: cpuModels.cpu + ((mlflow.replicas + 1) * mlflow.cpuMillicores) / 1000,
+      limit: config.cluster.nodePool.cpuLimit,
+    },
+    {
+      subject: 'general pool',
+      path: ['cluster', 'nodePool', 'memoryLimitGiB'],
+      peak: cpuModels.memoryGiB + ((mlflow.replicas + 1) * mlflow.memoryMiB) / 1024,
+      limit: config.cluster.nodePool.memoryLimitGiB,
+    },
+  ];
+}

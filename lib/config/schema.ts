@@ -1,7 +1,8 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { DEMAND_RESOURCES, peakDemand } from './capacity';
+import { GENERAL_NODE_POOL } from '../../charts/cluster-config-chart';
+import { capacityLines } from './capacity';
 
 /** CloudWatch Logs accepts only these retention periods, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -22,9 +23,6 @@ export const POSTGRES_MAJOR_VERSIONS = ['16', '17', '18'] as const;
  * package (`@aws-cdk/lambda-layer-kubectl-vNN`), so adding one means adding that package.
  */
 export const KUBERNETES_VERSIONS = ['1.36'] as const;
-
-/** Name of the general-purpose CPU pool, which no GPU pool may take. */
-const GENERAL_POOL_NAME = 'general';
 
 /** Namespaces a team may not take. */
 const RESERVED_NAMESPACES = ['default', 'mlflow'];
@@ -576,8 +574,8 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
     if (settings.gpuPools.findIndex((other) => other.name === pool.name) !== index) {
       fail(['gpuPools', index, 'name'], 'must be unique among gpuPools', pool.name);
     }
-    if (pool.name === GENERAL_POOL_NAME) {
-      fail(['gpuPools', index, 'name'], `must not be ${GENERAL_POOL_NAME}, the CPU pool's name`, pool.name);
+    if (pool.name === GENERAL_NODE_POOL) {
+      fail(['gpuPools', index, 'name'], `must not be ${GENERAL_NODE_POOL}, the CPU pool's name`, pool.name);
     }
   });
 
@@ -588,7 +586,6 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
     if (RESERVED_NAMESPACES.includes(team.name) || team.name.startsWith('kube-')) {
       fail(['teams', index, 'name'], `must not be a namespace the platform or Kubernetes uses (${RESERVED_NAMESPACES.join(', ')}, kube-*)`, team.name);
     }
-    checkTeamFitsItsQuota(settings, index, fail);
     team.models.forEach((model, modelIndex) => {
       if (!model.gpu) {
         return;
@@ -608,7 +605,15 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
     });
   });
 
-  checkPoolsFitTheirModels(settings, fail);
+  for (const line of capacityLines(settings)) {
+    if (line.peak > line.limit) {
+      fail(
+        line.path,
+        `must cover what ${line.subject} needs at peak, every model at maxReplicas plus one rolling-update pod (${Math.ceil(line.peak * 100) / 100})`,
+        line.limit,
+      );
+    }
+  }
 
   const principals = [
     ...settings.cluster.admins.map((arn, index) => ({ arn, path: ['cluster', 'admins', index] })),
@@ -649,56 +654,6 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
       fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
     }
   });
-}
-
-/**
- * Rejects a team whose models, all at their maximum scale plus the one extra pod a rolling update
- * adds, would not fit in its ResourceQuota: the autoscaler would stop short of the peak.
- */
-function checkTeamFitsItsQuota(
-  settings: Settings,
-  teamIndex: number,
-  fail: (path: (string | number)[], message: string, input: unknown) => void,
-): void {
-  const team = settings.teams[teamIndex];
-  const peak = peakDemand(team.models);
-  for (const resource of DEMAND_RESOURCES) {
-    if (peak[resource] > team.quota[resource]) {
-      fail(
-        ['teams', teamIndex, 'quota', resource],
-        `must cover the models at maxReplicas plus one rolling-update pod each (${Math.ceil(peak[resource] * 100) / 100})`,
-        team.quota[resource],
-      );
-    }
-  }
-}
-
-/**
- * Rejects node pools too small for the models they host, all at peak: the GPU pools' GPU and CPU
- * limits, and the general pool's CPU and memory limits against the CPU models and MLflow. Limits
- * bound node capacity, which exceeds what pods may request, so passing is necessary, not enough.
- */
-function checkPoolsFitTheirModels(settings: Settings, fail: (path: (string | number)[], message: string, input: unknown) => void): void {
-  const models = settings.teams.flatMap((team) => team.models);
-  settings.gpuPools.forEach((pool, index) => {
-    const peak = peakDemand(models.filter((model) => model.gpu?.pool === pool.name));
-    if (peak.gpus > pool.gpuLimit) {
-      fail(['gpuPools', index, 'gpuLimit'], `must cover the GPUs of its models at peak (${peak.gpus})`, pool.gpuLimit);
-    }
-    if (peak.cpu > pool.cpuLimit) {
-      fail(['gpuPools', index, 'cpuLimit'], `must cover the CPU requests of its models at peak (${Math.ceil(peak.cpu)})`, pool.cpuLimit);
-    }
-  });
-  const { mlflow, cluster } = settings;
-  const cpuModels = peakDemand(models.filter((model) => !model.gpu));
-  const cpu = cpuModels.cpu + ((mlflow.replicas + 1) * mlflow.cpuMillicores) / 1000;
-  const memoryGiB = cpuModels.memoryGiB + ((mlflow.replicas + 1) * mlflow.memoryMiB) / 1024;
-  if (cpu > cluster.nodePool.cpuLimit) {
-    fail(['cluster', 'nodePool', 'cpuLimit'], `must cover the CPU models and MLflow at peak (${Math.ceil(cpu)})`, cluster.nodePool.cpuLimit);
-  }
-  if (memoryGiB > cluster.nodePool.memoryLimitGiB) {
-    fail(['cluster', 'nodePool', 'memoryLimitGiB'], `must cover the CPU models and MLflow at peak (${Math.ceil(memoryGiB)})`, cluster.nodePool.memoryLimitGiB);
-  }
 }
 
 /** Hours in a Karpenter duration such as `336h`, `90m` or `1h30m`. */
