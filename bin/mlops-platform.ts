@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addPolicyPacks } from '../lib/compliance';
 import { loadEnvironments } from '../lib/config/load';
-import { PlatformStage } from '../lib/platform-stage';
+import { buildPlatform } from '../lib/platform-app';
 
 const app = new App();
 // `-c configDir=<dir>` synthesizes another set of environment files, e.g. to try a change.
@@ -15,7 +15,8 @@ if (!loaded.ok) {
 }
 
 addPolicyPacks(app);
-for (const config of loaded.environments) {
-  new PlatformStage(app, config.name, { config });
-}
+buildPlatform(app, {
+  environments: loaded.environments,
+  bootstrapQualifier: app.node.tryGetContext('@aws-cdk/core:bootstrapQualifier'),
+});
 app.synth();

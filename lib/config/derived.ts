@@ -52,3 +52,58 @@ export function modelsCallableFrom(config: EnvironmentConfig, namespace: string)
       .map((model) => ({ namespace: team.name, model: model.name })),
   );
 }
+
+/** Name of the role GitHub Actions assumes to deploy this environment. */
+export function ciDeployRoleName(config: EnvironmentConfig): string {
+  return physicalName(config, 'github-deploy');
+}
+
+/** Name of the read-only role GitHub Actions assumes to diff this environment on pull requests. */
+export function ciDiffRoleName(config: EnvironmentConfig): string {
+  return physicalName(config, 'github-diff');
+}
+
+/** An environment that GitHub Actions deploys. */
+export type CiEnvironment = EnvironmentConfig & { readonly ci: NonNullable<EnvironmentConfig['ci']> };
+
+/** The environments with CI identities, grouped by the account whose CiIdentity stack holds them. */
+export function ciAccounts(environments: readonly EnvironmentConfig[]): { account: string; environments: CiEnvironment[] }[] {
+  const accounts = new Map<string, CiEnvironment[]>();
+  for (const config of environments.filter((candidate): candidate is CiEnvironment => candidate.ci !== undefined)) {
+    accounts.set(config.account, [...(accounts.get(config.account) ?? []), config]);
+  }
+  return [...accounts].map(([account, members]) => ({ account, environments: members }));
+}
+
+/** What a workflow needs to reach one environment: where it is and which roles to assume. */
+export interface CiTarget {
+  /** AWS account ID. */
+  readonly account: string;
+  /** AWS region. */
+  readonly region: string;
+  /** ARN of the role the deploy job assumes. */
+  readonly deployRoleArn: string;
+  /** ARN of the read-only role the pull request diff assumes. */
+  readonly diffRoleArn: string;
+}
+
+/** Per environment that GitHub Actions deploys, its account, region and role ARNs, keyed by name. */
+export function ciTargets(environments: readonly EnvironmentConfig[]): Record<string, CiTarget> {
+  const roleArn = (config: EnvironmentConfig, name: string) => `arn:${partitionOf(config.region)}:iam::${config.account}:role/${name}`;
+  return Object.fromEntries(
+    ciAccounts(environments)
+      .flatMap((group) => group.environments)
+      .map((config) => [
+        config.name,
+        { account: config.account, region: config.region, deployRoleArn: roleArn(config, ciDeployRoleName(config)), diffRoleArn: roleArn(config, ciDiffRoleName(config)) },
+      ]),
+  );
+}
+
+/** The AWS partition a region belongs to. */
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) {
+    return 'aws-cn';
+  }
+  return region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+}

@@ -157,6 +157,15 @@ function crossEnvironmentProblems(loaded: { file: string; config: EnvironmentCon
           received: config.network.vpcCidr,
         });
       }
+      const sameAccount = config.account === other.account && config.ci && other.ci;
+      if (sameAccount && config.ci?.createOidcProvider !== other.ci?.createOidcProvider) {
+        problems.push({
+          file,
+          field: 'ci.createOidcProvider',
+          message: `must match environment "${other.name}" in the same account: an account has one GitHub OIDC provider`,
+          received: config.ci?.createOidcProvider,
+        });
+      }
     }
   });
   return problems;

@@ -475,6 +475,19 @@ export const environmentSchema = z
     cluster: clusterSchema,
     ingress: ingressSchema.describe('The shared Application Load Balancer in front of MLflow and models'),
     mlflow: mlflowSchema.describe('MLflow tracking server'),
+    ci: z
+      .strictObject({
+        githubRepository: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be a GitHub repository as owner/name')
+          .describe('Repository whose workflows may deploy and diff this environment'),
+        createOidcProvider: z
+          .boolean()
+          .default(true)
+          .describe("Create the account's GitHub OIDC provider; false where one exists already (one per account)"),
+      })
+      .optional()
+      .describe('GitHub Actions identities for this environment, in the CiIdentity stack of its account'),
     gpuPools: z.array(gpuPoolSchema).default([]).describe('GPU node pools; each scales to zero when idle'),
     teams: z.array(teamSchema).default([]).describe('Teams onboarded to the platform'),
   })

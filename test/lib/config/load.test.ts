@@ -117,6 +117,7 @@ describe('a malformed config is rejected with its file and field', () => {
     ['GPU models without a GPU quota', withTeam({ quota: { ...TEAM.quota, gpus: 0 } }), 'teams[0].quota.gpus', /\(4\)/],
     ['GPU models sharing a pool beyond its GPU limit', { ...SERVING, teams: [{ ...TEAM, quota: { ...TEAM.quota, gpus: 8 }, models: [GPU_MODEL, { ...GPU_MODEL, name: 'tagger-2' }] }] }, 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak, .* \(8\)/],
     ['CPU models and MLflow beyond the general pool', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 3 } } }, 'cluster.nodePool.cpuLimit', /must cover what general pool needs at peak, .* \(4\)/],
+    ['CI repository that is not owner/name', { ...VALID, ci: { githubRepository: 'https://github.com/example/repo' } }, 'ci.githubRepository', /owner\/name/],
     ['two GPU pools with one name', { ...SERVING, gpuPools: [GPU_POOL, GPU_POOL] }, 'gpuPools[1].name', /unique among gpuPools/],
     ['GPU pool named like the CPU pool', { ...SERVING, gpuPools: [{ ...GPU_POOL, name: 'general' }] }, 'gpuPools[0].name', /must not be general/],
     ['GPU pool with a made-up capacity type', { ...SERVING, gpuPools: [{ ...GPU_POOL, capacityType: 'reserved-ish' }] }, 'gpuPools[0].capacityType', /"on-demand"\|"spot"/],
@@ -195,6 +196,17 @@ describe('problems across files', () => {
     ]);
     expect(!result.ok && result.problems).toEqual([
       expect.objectContaining({ file: 'config/prod.yaml', field: 'network.vpcCidr', message: expect.stringMatching(/overlaps the VPC of environment "dev"/) }),
+    ]);
+  });
+
+  test('environments sharing an account must agree on creating its one GitHub OIDC provider', () => {
+    const ci = (createOidcProvider: boolean) => ({ githubRepository: 'example-org/mlops-platform', createOidcProvider });
+    const result = validateEnvironments([
+      { file: 'config/dev.yaml', text: stringify({ ...VALID, network: { vpcCidr: '10.1.0.0/16' }, ci: ci(true) }) },
+      { file: 'config/qa.yaml', text: stringify({ ...VALID, network: { vpcCidr: '10.2.0.0/16' }, ci: ci(false) }) },
+    ]);
+    expect(!result.ok && result.problems).toEqual([
+      expect.objectContaining({ file: 'config/qa.yaml', field: 'ci.createOidcProvider', message: expect.stringMatching(/must match environment "dev" in the same account/) }),
     ]);
   });
 
