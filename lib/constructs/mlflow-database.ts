@@ -166,7 +166,7 @@ export class MlflowDatabase extends Construct {
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SMG4',
       reason:
-        'MLflow reads the password when a pod starts, so unattended rotation would break its new connections; rotation is an operator runbook that restarts the server.',
+        'Only the MLflow migration Job reads the master password (the server logs in as its own user); automatic rotation needs a rotation Lambda placed in the VPC with a path to the database, not built yet, so rotation is an operator runbook (docs/runbooks/rotate-credentials.md).',
     });
     if (props.multiAz === false) {
       const reason = 'database.multiAz is false in this environment\'s config to save cost; its data is not production data.';
