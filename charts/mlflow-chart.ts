@@ -1,8 +1,8 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PLATFORM_INGRESS_CLASS } from './cluster-config-chart';
-import { podIdentityAgentEgress } from './lib/network-rules';
+import { httpsEgress, podIdentityAgentEgress, tcpPort } from './lib/network-rules';
+import { PlatformIngress } from './lib/platform-ingress';
 import { PlatformNamespace, TENANT_LABEL } from './lib/platform-namespace';
 import {
   oneAtATimeDisruptionBudget,
@@ -214,43 +214,14 @@ export class MlflowChart extends Chart {
       },
     });
 
-    const listener = props.https ? { HTTPS: 443 } : { HTTP: 80 };
-    new k8s.KubeIngress(this, 'Ingress', {
-      metadata: {
-        name: 'mlflow',
-        namespace,
-        annotations: {
-          // Pod IPs as targets: traffic skips node ports, and NetworkPolicies see the load balancer's address.
-          'alb.ingress.kubernetes.io/target-type': 'ip',
-          'alb.ingress.kubernetes.io/listen-ports': JSON.stringify([listener]),
-          'alb.ingress.kubernetes.io/inbound-cidrs': props.inboundCidrs.join(','),
-          'alb.ingress.kubernetes.io/healthcheck-path': '/health',
-          ...(props.https ? { 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
-        },
-      },
-      spec: {
-        ingressClassName: PLATFORM_INGRESS_CLASS,
-        rules: [
-          {
-            host: props.hostname,
-            http: {
-              paths: [
-                {
-                  path: '/',
-                  pathType: 'Prefix',
-                  backend: { service: { name: 'mlflow', port: { name: 'http' } } },
-                },
-              ],
-            },
-          },
-        ],
-      },
+    new PlatformIngress(this, 'Ingress', {
+      metadata: { name: 'mlflow', namespace },
+      hostname: props.hostname,
+      healthCheckPath: '/health',
+      inboundCidrs: props.inboundCidrs,
+      https: props.https,
     });
 
-    const port = (number: number, protocol = 'TCP'): k8s.NetworkPolicyPort => ({
-      protocol,
-      port: k8s.IntOrString.fromNumber(number),
-    });
     new k8s.KubeNetworkPolicy(this, 'AllowServerIngress', {
       metadata: { name: 'mlflow-server-ingress', namespace },
       spec: {
@@ -262,7 +233,7 @@ export class MlflowChart extends Chart {
               ...props.loadBalancerSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })),
               { namespaceSelector: { matchLabels: { [TENANT_LABEL]: 'true' } } },
             ],
-            ports: [port(MLFLOW_PORT)],
+            ports: [tcpPort(MLFLOW_PORT)],
           },
         ],
       },
@@ -274,9 +245,9 @@ export class MlflowChart extends Chart {
         podSelector: {},
         policyTypes: ['Egress'],
         egress: [
-          { to: props.databaseSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [port(databasePort)] },
-          // Secrets Manager, S3 and STS over HTTPS, through NAT or VPC endpoints.
-          { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [port(443)] },
+          { to: props.databaseSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcpPort(databasePort)] },
+          // Secrets Manager, S3 and STS, through NAT or VPC endpoints.
+          httpsEgress(),
           podIdentityAgentEgress(),
         ],
       },

@@ -1,7 +1,9 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { GENERAL_NODE_POOL, GPU_RESOURCE, NODE_POOL_LABEL, PLATFORM_INGRESS_CLASS } from './cluster-config-chart';
+import { GENERAL_NODE_POOL, GPU_RESOURCE, NODE_POOL_LABEL } from './cluster-config-chart';
+import { tcpPort } from './lib/network-rules';
+import { PlatformIngress } from './lib/platform-ingress';
 import {
   oneAtATimeDisruptionBudget,
   preferSeparateNodes,
@@ -214,27 +216,12 @@ export class ModelServingChart extends Chart {
 
     oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, matchLabels: labels });
 
-    const listener = props.https ? { HTTPS: 443 } : { HTTP: 80 };
-    new k8s.KubeIngress(this, 'Ingress', {
-      metadata: {
-        ...metadata,
-        annotations: {
-          'alb.ingress.kubernetes.io/target-type': 'ip',
-          'alb.ingress.kubernetes.io/listen-ports': JSON.stringify([listener]),
-          'alb.ingress.kubernetes.io/inbound-cidrs': props.inboundCidrs.join(','),
-          'alb.ingress.kubernetes.io/healthcheck-path': '/ping',
-          ...(props.https ? { 'alb.ingress.kubernetes.io/ssl-policy': 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
-        },
-      },
-      spec: {
-        ingressClassName: PLATFORM_INGRESS_CLASS,
-        rules: [
-          {
-            host: props.hostname,
-            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { name: 'http' } } } }] },
-          },
-        ],
-      },
+    new PlatformIngress(this, 'Ingress', {
+      metadata: metadata,
+      hostname: props.hostname,
+      healthCheckPath: '/ping',
+      inboundCidrs: props.inboundCidrs,
+      https: props.https,
     });
 
     new k8s.KubeNetworkPolicy(this, 'AllowIngress', {
@@ -250,7 +237,7 @@ export class ModelServingChart extends Chart {
                 namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': allowed } },
               })),
             ],
-            ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(SCORING_PORT) }],
+            ports: [tcpPort(SCORING_PORT)],
           },
         ],
       },

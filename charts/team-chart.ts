@@ -5,7 +5,7 @@ import { GPU_RESOURCE } from './cluster-config-chart';
 import { MLFLOW_NAMESPACE, MLFLOW_PORT, MLFLOW_SERVER_LABELS } from './mlflow-chart';
 import { MODEL_LABEL, SCORING_PORT } from './model-serving-chart';
 import { PlatformNamespace } from './lib/platform-namespace';
-import { podIdentityAgentEgress } from './lib/network-rules';
+import { httpsEgress, podIdentityAgentEgress, tcpPort } from './lib/network-rules';
 
 /** What a team's namespace may request in all. */
 export interface TeamQuota {
@@ -82,7 +82,6 @@ export class TeamChart extends Chart {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: props.membersGroup }],
     });
 
-    const port = (number: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(number) });
     new k8s.KubeNetworkPolicy(this, 'AllowPlatformEgress', {
       metadata: { name: 'allow-platform-egress', namespace },
       spec: {
@@ -96,10 +95,10 @@ export class TeamChart extends Chart {
                 podSelector: { matchLabels: MLFLOW_SERVER_LABELS },
               },
             ],
-            ports: [port(MLFLOW_PORT)],
+            ports: [tcpPort(MLFLOW_PORT)],
           },
-          // AWS APIs (S3 through the gateway endpoint, STS) for the models' Pod Identity roles.
-          { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [port(443)] },
+          // AWS APIs for the models' Pod Identity roles.
+          httpsEgress(),
           podIdentityAgentEgress(),
           // The other side of each model's ingress rule that names this namespace.
           ...(props.callableModels ?? []).map((callee) => ({
@@ -109,7 +108,7 @@ export class TeamChart extends Chart {
                 podSelector: { matchLabels: { [MODEL_LABEL]: callee.model } },
               },
             ],
-            ports: [port(SCORING_PORT)],
+            ports: [tcpPort(SCORING_PORT)],
           })),
         ],
       },

@@ -206,6 +206,14 @@ const karpenterDuration = z
   .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'must be a duration such as 30s, 5m or 336h')
   .refine((value) => value !== '', { message: 'must not be empty' });
 
+const consolidationPolicy = z.enum(['WhenEmpty', 'WhenEmptyOrUnderutilized']);
+
+const nodeExpiry = karpenterDuration.default('336h').refine((value) => durationHours(value) <= MAX_NODE_EXPIRY_HOURS, {
+  message: `must be at most ${MAX_NODE_EXPIRY_HOURS}h: Auto Mode replaces nodes after 21 days`,
+});
+
+const disruptionBudget = z.string().regex(/^(100|[1-9]?\d)%$|^\d+$/, 'must be a node count or a percentage such as 10%');
+
 const nodePoolSchema = z
   .strictObject({
     cpuLimit: z.number().int().min(2).max(100000).default(64).describe('Most vCPUs the pool may run at once'),
@@ -221,22 +229,12 @@ const nodePoolSchema = z
       .default(['c', 'm', 'r'])
       .describe('EC2 instance categories (c compute, m general, r memory, t burstable)'),
     minInstanceGeneration: z.number().int().min(1).max(10).default(5).describe('Oldest EC2 instance generation allowed'),
-    consolidationPolicy: z
-      .enum(['WhenEmpty', 'WhenEmptyOrUnderutilized'])
+    consolidationPolicy: consolidationPolicy
       .default('WhenEmptyOrUnderutilized')
       .describe('When Karpenter may remove or replace nodes to save cost'),
     consolidateAfter: karpenterDuration.default('1m').describe('How long a node must be consolidatable before it is removed'),
-    expireAfter: karpenterDuration
-      .default('336h')
-      .refine((value) => durationHours(value) <= MAX_NODE_EXPIRY_HOURS, {
-        message: `must be at most ${MAX_NODE_EXPIRY_HOURS}h: Auto Mode replaces nodes after 21 days`,
-      })
-      .describe('Node lifetime before replacement (fresh AMIs and patches)'),
-    disruptionBudget: z
-      .string()
-      .regex(/^(100|[1-9]?\d)%$|^\d+$/, 'must be a node count or a percentage such as 10%')
-      .default('10%')
-      .describe('Most nodes Karpenter may disrupt at once'),
+    expireAfter: nodeExpiry.describe('Node lifetime before replacement (fresh AMIs and patches)'),
+    disruptionBudget: disruptionBudget.default('10%').describe('Most nodes Karpenter may disrupt at once'),
   })
   .prefault({});
 
@@ -309,22 +307,12 @@ const gpuPoolSchema = z.strictObject({
     .describe('spot where interruption is acceptable (training, batch), on-demand for online inference'),
   gpuLimit: z.number().int().min(1).max(1024).describe('Most GPUs the pool may run at once'),
   cpuLimit: z.number().int().min(4).max(100000).default(256).describe('Most vCPUs the pool may run at once'),
-  consolidationPolicy: z
-    .enum(['WhenEmpty', 'WhenEmptyOrUnderutilized'])
+  consolidationPolicy: consolidationPolicy
     .default('WhenEmpty')
     .describe('When Karpenter may remove GPU nodes; WhenEmpty avoids moving model pods that load slowly'),
   consolidateAfter: karpenterDuration.default('5m').describe('How long a node must be idle before it goes (idle pools scale to zero)'),
-  expireAfter: karpenterDuration
-    .default('336h')
-    .refine((value) => durationHours(value) <= MAX_NODE_EXPIRY_HOURS, {
-      message: `must be at most ${MAX_NODE_EXPIRY_HOURS}h: Auto Mode replaces nodes after 21 days`,
-    })
-    .describe('Node lifetime before replacement'),
-  disruptionBudget: z
-    .string()
-    .regex(/^(100|[1-9]?\d)%$|^\d+$/, 'must be a node count or a percentage such as 10%')
-    .default('1')
-    .describe('Most GPU nodes Karpenter may disrupt at once'),
+  expireAfter: nodeExpiry.describe('Node lifetime before replacement'),
+  disruptionBudget: disruptionBudget.default('1').describe('Most GPU nodes Karpenter may disrupt at once'),
 });
 
 const millicores = (fallback: number) => z.number().int().min(10).max(192000).default(fallback);
