@@ -22,15 +22,15 @@ export interface ModelServiceProps extends ModelServingChartProps {
 export class ModelService extends Construct {
   constructor(scope: Construct, id: string, props: ModelServiceProps) {
     super(scope, id);
+    const { cluster, readPolicy, after, ...chartProps } = props;
     const role = new PodIdentityRole(this, 'Role', {
-      cluster: props.cluster,
+      cluster,
       namespace: props.team,
       serviceAccount: props.model,
       description: `Model ${props.model} of team ${props.team}: reads its own artifact prefix`,
     }).role;
-    role.addManagedPolicy(props.readPolicy);
+    role.addManagedPolicy(readPolicy);
 
-    const { cluster, readPolicy, after, ...chartProps } = props;
     const manifest = new eks.KubernetesManifest(this, 'Chart', {
       cluster,
       manifest: new ModelServingChart(new cdk8s.App(), props.model, chartProps).toJson(),
