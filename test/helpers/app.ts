@@ -33,10 +33,16 @@ export function committedEnvironment(name: string): EnvironmentConfig {
 
 /**
  * An app with cdk.json's context. The built-in CloudFormation validation is off unless asked
- * for: it costs seconds per synth, and one test runs it over every environment.
+ * for: it costs seconds per synth, and one test runs it over every environment
+ * (test/lib/compliance.test.ts, which synthesizes exactly as the CLI does, staging included).
  */
 export function testApp(options: { validation?: boolean } = {}): App {
-  return new App({ context: cdkJsonContext(), builtinCloudFormationValidation: options.validation ?? false });
+  return new App({
+    // Asset staging copies the 37 MB kubectl layer into every test's cloud assembly; templates and
+    // asset manifests are the same without it.
+    context: { ...cdkJsonContext(), 'aws:cdk:disable-asset-staging': true },
+    builtinCloudFormationValidation: options.validation ?? false,
+  });
 }
 
 /** One environment's stage in a fresh test app. */
