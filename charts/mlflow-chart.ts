@@ -1,7 +1,8 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { httpsEgress, podIdentityAgentEgress, tcpPort } from './lib/network-rules';
+import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
+import { awsApiEgress, tcpPort } from './lib/network-rules';
 import { PlatformIngress } from './lib/platform-ingress';
 import { PlatformNamespace, TENANT_LABEL } from './lib/platform-namespace';
 import {
@@ -91,8 +92,7 @@ export class MlflowChart extends Chart {
     new PlatformNamespace(this, 'Namespace', { name: namespace });
 
     for (const name of [MLFLOW_SERVER_SERVICE_ACCOUNT, MLFLOW_MIGRATION_SERVICE_ACCOUNT]) {
-      // Pod Identity injects its own credentials; the pods never call the Kubernetes API.
-      new k8s.KubeServiceAccount(this, name, { metadata: { name, namespace }, automountServiceAccountToken: false });
+      new PodIdentityServiceAccount(this, name, { name, namespace });
     }
 
     const scratch = scratchVolume();
@@ -144,23 +144,13 @@ export class MlflowChart extends Chart {
     const cpu = props.cpuMillicores ?? 500;
     const memory = k8s.Quantity.fromString(`${props.memoryMiB ?? 2048}Mi`);
     const allowedHosts = [props.hostname, `mlflow.${namespace}.svc.cluster.local`, `mlflow.${namespace}.svc`, `mlflow.${namespace}`];
-    const health = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
-      httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
-      periodSeconds,
-      failureThreshold,
-      timeoutSeconds: 5,
-    });
 
     new k8s.KubeDeployment(this, 'Server', {
       metadata: { name: 'mlflow', namespace, labels: serverLabels },
       spec: {
         replicas: props.replicas ?? 2,
         selector: { matchLabels: serverLabels },
-        // A new pod must be ready before an old one goes, so capacity never drops during a rollout.
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
-        },
+        strategy: SURGE_ONE_ROLLOUT,
         template: {
           metadata: { labels: serverLabels },
           spec: {
@@ -175,7 +165,7 @@ export class MlflowChart extends Chart {
                 name: 'mlflow',
                 image: props.image,
                 args: ['serve'],
-                ports: [{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }],
+                ports: [{ name: HTTP_PORT_NAME, containerPort: MLFLOW_PORT, protocol: 'TCP' }],
                 env: env({
                   ...common,
                   MLFLOW_FLASK_SECRET_ID: props.secrets.flaskSecretKeyArn,
@@ -190,9 +180,9 @@ export class MlflowChart extends Chart {
                   limits: { cpu: k8s.Quantity.fromString(`${cpu * 2}m`), memory },
                 },
                 // The server waits for the migration Job before it listens: allow ten minutes to start.
-                startupProbe: health(10, 60),
-                readinessProbe: health(10, 3),
-                livenessProbe: health(20, 3),
+                startupProbe: httpProbe('/health', 10, 60),
+                readinessProbe: httpProbe('/health', 10, 3),
+                livenessProbe: httpProbe('/health', 20, 3),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [scratch.mount],
               },
@@ -205,14 +195,7 @@ export class MlflowChart extends Chart {
 
     oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name: 'mlflow', namespace, matchLabels: serverLabels });
 
-    new k8s.KubeService(this, 'Service', {
-      metadata: { name: 'mlflow', namespace, labels: serverLabels },
-      spec: {
-        type: 'ClusterIP',
-        selector: serverLabels,
-        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
-      },
-    });
+    new HttpService(this, 'Service', { name: 'mlflow', namespace, labels: serverLabels }, serverLabels);
 
     new PlatformIngress(this, 'Ingress', {
       metadata: { name: 'mlflow', namespace },
@@ -246,9 +229,8 @@ export class MlflowChart extends Chart {
         policyTypes: ['Egress'],
         egress: [
           { to: props.databaseSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcpPort(databasePort)] },
-          // Secrets Manager, S3 and STS, through NAT or VPC endpoints.
-          httpsEgress(),
-          podIdentityAgentEgress(),
+          // Secrets Manager, S3 and STS.
+          ...awsApiEgress(),
         ],
       },
     });

@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GENERAL_NODE_POOL, GPU_RESOURCE, NODE_POOL_LABEL } from './cluster-config-chart';
+import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
 import { tcpPort } from './lib/network-rules';
 import { PlatformIngress } from './lib/platform-ingress';
 import {
@@ -91,16 +92,10 @@ export class ModelServingChart extends Chart {
     const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': props.team, [MODEL_LABEL]: name };
     const metadata = { name, namespace, labels };
 
-    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata, automountServiceAccountToken: false });
+    new PodIdentityServiceAccount(this, 'ServiceAccount', metadata);
 
     const { resources } = props;
     const gpus: Record<string, k8s.Quantity> = props.gpu ? { [GPU_RESOURCE]: k8s.Quantity.fromNumber(props.gpu.count) } : {};
-    const ping = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
-      httpGet: { path: '/ping', port: k8s.IntOrString.fromString('http') },
-      periodSeconds,
-      failureThreshold,
-      timeoutSeconds: 5,
-    });
     const scratch = scratchVolume();
 
     new k8s.KubeDeployment(this, 'Deployment', {
@@ -108,10 +103,7 @@ export class ModelServingChart extends Chart {
       spec: {
         // No replicas: the autoscaler owns the count, and a redeploy must not reset it.
         selector: { matchLabels: labels },
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
-        },
+        strategy: SURGE_ONE_ROLLOUT,
         template: {
           metadata: {
             labels,
@@ -144,7 +136,7 @@ export class ModelServingChart extends Chart {
                   '--workers', String(props.workers),
                   'mlflow.pyfunc.scoring_server.app:app',
                 ],
-                ports: [{ name: 'http', containerPort: SCORING_PORT, protocol: 'TCP' }],
+                ports: [{ name: HTTP_PORT_NAME, containerPort: SCORING_PORT, protocol: 'TCP' }],
                 env: [
                   { name: '__pyfunc_model_path__', value: MODEL_PATH },
                   { name: 'HOME', value: '/tmp' },
@@ -163,9 +155,9 @@ export class ModelServingChart extends Chart {
                   },
                 },
                 // Liveness only starts once the model has loaded, so a slow load is never killed in a loop.
-                startupProbe: ping(10, Math.ceil(props.startupSeconds / 10)),
-                readinessProbe: ping(5, 3),
-                livenessProbe: ping(10, 3),
+                startupProbe: httpProbe('/ping', 10, Math.ceil(props.startupSeconds / 10)),
+                readinessProbe: httpProbe('/ping', 5, 3),
+                livenessProbe: httpProbe('/ping', 10, 3),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [scratch.mount],
               },
@@ -176,14 +168,7 @@ export class ModelServingChart extends Chart {
       },
     });
 
-    new k8s.KubeService(this, 'Service', {
-      metadata,
-      spec: {
-        type: 'ClusterIP',
-        selector: labels,
-        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
-      },
-    });
+    new HttpService(this, 'Service', metadata, labels);
 
     new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
       metadata,

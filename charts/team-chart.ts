@@ -5,7 +5,7 @@ import { GPU_RESOURCE } from './cluster-config-chart';
 import { MLFLOW_NAMESPACE, MLFLOW_PORT, MLFLOW_SERVER_LABELS } from './mlflow-chart';
 import { MODEL_LABEL, SCORING_PORT } from './model-serving-chart';
 import { PlatformNamespace } from './lib/platform-namespace';
-import { httpsEgress, podIdentityAgentEgress, tcpPort } from './lib/network-rules';
+import { awsApiEgress, tcpPort } from './lib/network-rules';
 
 /** What a team's namespace may request in all. */
 export interface TeamQuota {
@@ -98,8 +98,7 @@ export class TeamChart extends Chart {
             ports: [tcpPort(MLFLOW_PORT)],
           },
           // AWS APIs for the models' Pod Identity roles.
-          httpsEgress(),
-          podIdentityAgentEgress(),
+          ...awsApiEgress(),
           // The other side of each model's ingress rule that names this namespace.
           ...(props.callableModels ?? []).map((callee) => ({
             to: [

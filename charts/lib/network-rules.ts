@@ -8,12 +8,14 @@ export function tcpPort(port: number): k8s.NetworkPolicyPort {
   return { protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) };
 }
 
-/** Egress to the node's Pod Identity agent: without it a pod with an IAM role gets no credentials. */
-export function podIdentityAgentEgress(): k8s.NetworkPolicyEgressRule {
-  return { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }], ports: [tcpPort(80)] };
-}
-
-/** Egress to AWS APIs (S3 through the gateway endpoint, STS, Secrets Manager) over HTTPS. */
-export function httpsEgress(): k8s.NetworkPolicyEgressRule {
-  return { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443)] };
+/**
+ * Egress a pod with an IAM role needs: AWS APIs over HTTPS (S3 through the gateway endpoint has no
+ * fixed CIDR, hence any address) and the node's Pod Identity agent, without which it gets no
+ * credentials.
+ */
+export function awsApiEgress(): k8s.NetworkPolicyEgressRule[] {
+  return [
+    { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443)] },
+    { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }], ports: [tcpPort(80)] },
+  ];
 }

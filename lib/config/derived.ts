@@ -31,11 +31,6 @@ export function modelNames(config: EnvironmentConfig): string[] {
   return config.teams.flatMap((team) => team.models.map((model) => model.name));
 }
 
-/** The host name clients call a model at. */
-export function modelHostname(config: EnvironmentConfig, model: { name: string; exposure: { hostname?: string } }): string {
-  return model.exposure.hostname ?? `${model.name}.${config.ingress.servingDomain}`;
-}
-
 /**
  * Scoring processes per pod: as configured, else one per whole CPU of the limit; GPU models get
  * one, since every process loads its own copy of the model into GPU memory.

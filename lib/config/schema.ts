@@ -632,7 +632,7 @@ function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
 
   const hostnames = settings.teams.flatMap((team, teamIndex) =>
     team.models.map((model, modelIndex) => ({
-      hostname: model.exposure.hostname ?? `${model.name}.${settings.ingress.servingDomain}`,
+      hostname: modelHostname(settings, model),
       path: ['teams', teamIndex, 'models', modelIndex, 'exposure', 'hostname'],
     })),
   );
@@ -689,6 +689,14 @@ function subnetAllocationProblem(settings: Settings): string | undefined {
   } catch {
     return `three subnets per availability zone of these sizes do not fit in network.vpcCidr ${settings.network.vpcCidr}; use larger masks or a larger VPC`;
   }
+}
+
+/** The host name clients call a model at: its own, or `<model>.<ingress.servingDomain>`. */
+export function modelHostname(
+  settings: { ingress: { servingDomain?: string } },
+  model: { name: string; exposure: { hostname?: string } },
+): string {
+  return model.exposure.hostname ?? `${model.name}.${settings.ingress.servingDomain}`;
 }
 
 /** True for an IPv4 CIDR whose address is its network address (AWS rejects host bits). */

@@ -6,6 +6,7 @@ import {
   GENERAL_NODE_POOL,
   PLATFORM_INGRESS_CLASS,
 } from '../../charts/cluster-config-chart';
+import { findObject, KubeObject } from '../helpers/kube-objects';
 
 const PROPS: ClusterConfigChartProps = {
   nodeRoleName: 'node-role',
@@ -25,19 +26,10 @@ const PROPS: ClusterConfigChartProps = {
   ingressGroupName: 'mlops-test-cluster',
 };
 
-type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown };
-
 function objects(props: Partial<ClusterConfigChartProps> = {}): KubeObject[] {
   return new ClusterConfigChart(Testing.app(), 'test', { ...PROPS, ...props }).toJson();
 }
 
-function find(list: KubeObject[], kind: string): KubeObject {
-  const found = list.find((object) => object.kind === kind);
-  if (!found) {
-    throw new Error(`no ${kind}`);
-  }
-  return found;
-}
 
 describe('ClusterConfigChart', () => {
   test('renders as the snapshot', () => {
@@ -45,7 +37,7 @@ describe('ClusterConfigChart', () => {
   });
 
   test('switches on the VPC CNI network policy controller, without which no NetworkPolicy is enforced', () => {
-    expect(find(objects(), 'ConfigMap')).toEqual(
+    expect(findObject(objects(), 'ConfigMap')).toEqual(
       expect.objectContaining({
         metadata: expect.objectContaining({ name: 'amazon-vpc-cni', namespace: 'kube-system' }),
         data: { 'enable-network-policy-controller': 'true' },
@@ -54,7 +46,7 @@ describe('ClusterConfigChart', () => {
   });
 
   test('defines a NodeClass that enforces NetworkPolicies on the private subnets and the cluster security group', () => {
-    expect(find(objects(), 'NodeClass')).toEqual(
+    expect(findObject(objects(), 'NodeClass')).toEqual(
       expect.objectContaining({
         apiVersion: 'eks.amazonaws.com/v1',
         metadata: { name: ENFORCING_NODE_CLASS },
@@ -70,7 +62,7 @@ describe('ClusterConfigChart', () => {
   });
 
   test('puts the general-purpose NodePool on the enforcing NodeClass with limits and disruption settings from config', () => {
-    const pool = find(objects(), 'NodePool') as KubeObject & { spec: Record<string, never> };
+    const pool = findObject(objects(), 'NodePool') as KubeObject & { spec: Record<string, never> };
     expect(pool.metadata.name).toBe(GENERAL_NODE_POOL);
     expect(pool.spec).toEqual(
       expect.objectContaining({
@@ -91,17 +83,17 @@ describe('ClusterConfigChart', () => {
 
   test('shares one internal load balancer between every Ingress of the platform class', () => {
     const list = objects();
-    expect(find(list, 'IngressClass')).toHaveProperty('spec', {
+    expect(findObject(list, 'IngressClass')).toHaveProperty('spec', {
       controller: 'eks.amazonaws.com/alb',
       parameters: { apiGroup: 'eks.amazonaws.com', kind: 'IngressClassParams', name: PLATFORM_INGRESS_CLASS },
     });
-    expect(find(list, 'IngressClassParams')).toHaveProperty('spec.scheme', 'internal');
-    expect(find(list, 'IngressClassParams')).toHaveProperty('spec.group', { name: 'mlops-test-cluster' });
-    expect(find(list, 'IngressClassParams')).not.toHaveProperty('spec.certificateARNs');
+    expect(findObject(list, 'IngressClassParams')).toHaveProperty('spec.scheme', 'internal');
+    expect(findObject(list, 'IngressClassParams')).toHaveProperty('spec.group', { name: 'mlops-test-cluster' });
+    expect(findObject(list, 'IngressClassParams')).not.toHaveProperty('spec.certificateARNs');
   });
 
   test('serves HTTPS with the configured certificate', () => {
     const arn = 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000000';
-    expect(find(objects({ certificateArn: arn }), 'IngressClassParams')).toHaveProperty('spec.certificateARNs', [arn]);
+    expect(findObject(objects({ certificateArn: arn }), 'IngressClassParams')).toHaveProperty('spec.certificateARNs', [arn]);
   });
 });

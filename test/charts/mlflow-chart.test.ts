@@ -33,14 +33,13 @@ const PROPS: MlflowChartProps = {
 
 const render = (props: Partial<MlflowChartProps> = {}): KubeObject[] =>
   new MlflowChart(Testing.app(), 'mlflow', { ...PROPS, ...props }).toJson();
-const find = findObject;
 
 describe('MlflowChart', () => {
   const objects = render();
-  const server = find<k8s.DeploymentSpec>(objects, 'Deployment', 'mlflow');
+  const server = findObject<k8s.DeploymentSpec>(objects, 'Deployment', 'mlflow');
   const pod = server.spec.template.spec as k8s.PodSpec;
   const container = pod.containers[0];
-  const job = find<k8s.JobSpec>(objects, 'Job');
+  const job = findObject<k8s.JobSpec>(objects, 'Job');
   const jobPod = job.spec.template.spec as k8s.PodSpec;
 
   test('renders as the snapshot', () => {
@@ -48,7 +47,7 @@ describe('MlflowChart', () => {
   });
 
   test('puts every object in the mlflow namespace, which enforces the restricted Pod Security Standard', () => {
-    expect(find(objects, 'Namespace').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    expect(findObject(objects, 'Namespace').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
     for (const object of objects.filter((candidate) => candidate.kind !== 'Namespace')) {
       expect(object.metadata.namespace).toBe(MLFLOW_NAMESPACE);
     }
@@ -129,7 +128,7 @@ describe('MlflowChart', () => {
   });
 
   test('lets voluntary disruptions take one server pod at a time', () => {
-    expect(find(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: server.spec.selector });
+    expect(findObject(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: server.spec.selector });
   });
 
   test('migrates the schema in a Job named after the image, the only pod that may read the master secret', () => {
@@ -141,14 +140,14 @@ describe('MlflowChart', () => {
   });
 
   test('exposes the server through a Service whose selector and target port match the pods', () => {
-    const service = find<k8s.ServiceSpec>(objects, 'Service');
+    const service = findObject<k8s.ServiceSpec>(objects, 'Service');
     expect(service.spec.selector).toEqual(server.spec.template.metadata?.labels);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(container.ports).toEqual([{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }]);
   });
 
   test('routes the host name through the shared load balancer over HTTPS, from the configured CIDRs only', () => {
-    const ingress = find<k8s.IngressSpec>(objects, 'Ingress');
+    const ingress = findObject<k8s.IngressSpec>(objects, 'Ingress');
     expect(ingress.spec.ingressClassName).toBe('platform');
     expect(ingress.spec.rules?.[0].host).toBe('mlflow.example.internal');
     expect(ingress.metadata.annotations).toMatchObject({
@@ -160,13 +159,13 @@ describe('MlflowChart', () => {
   });
 
   test('listens on plain HTTP when no certificate is configured', () => {
-    const ingress = find(render({ https: false }), 'Ingress');
+    const ingress = findObject(render({ https: false }), 'Ingress');
     expect(ingress.metadata.annotations?.['alb.ingress.kubernetes.io/listen-ports']).toBe('[{"HTTP":80}]');
     expect(ingress.metadata.annotations).not.toHaveProperty('alb.ingress.kubernetes.io/ssl-policy');
   });
 
   test('admits traffic to the server only from the load balancer subnets and tenant namespaces, on its port', () => {
-    const policy = find<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'mlflow-server-ingress');
+    const policy = findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'mlflow-server-ingress');
     expect(policy.spec.podSelector).toEqual(server.spec.selector);
     expect(policy.spec.ingress).toEqual([
       {
@@ -181,8 +180,8 @@ describe('MlflowChart', () => {
   });
 
   test('lets pods out only to DNS, the database subnets on 5432, HTTPS and the Pod Identity agent', () => {
-    expect(find(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    const egressOf = (name: string) => find<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', name).spec.egress ?? [];
+    expect(findObject(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const egressOf = (name: string) => findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', name).spec.egress ?? [];
     const egress = [...egressOf('allow-dns'), ...egressOf('mlflow-egress')];
     expect(egress).toEqual([
       { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },

@@ -2,24 +2,18 @@ import { k8s } from 'cdk8s-plus-27';
 import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { appliedManifestsOf, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
 import { committedStage, ENVIRONMENTS } from '../helpers/app';
-import { KubernetesObject, validateKubernetesObjects } from '../helpers/kubernetes-schema';
+import { KubeObject, objectsOfKind } from '../helpers/kube-objects';
+import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
 
-/** A validated object read through cdk8s's generated interfaces, which use the API's field names. */
-interface Kube<Spec = unknown> extends KubernetesObject {
-  metadata: k8s.ObjectMeta;
-  spec: Spec;
-}
-
-const ofKind = <Spec>(objects: Kube[], kind: string) => objects.filter((object) => object.kind === kind) as Kube<Spec>[];
-const sameNamespace = (a: Kube, b: Kube) => a.metadata.namespace === b.metadata.namespace;
+const sameNamespace = (a: KubeObject, b: KubeObject) => a.metadata.namespace === b.metadata.namespace;
 const selects = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
   Object.entries(selector ?? {}).every(([key, value]) => labels?.[key] === value) && Object.keys(selector ?? {}).length > 0;
 
 /** Pods of every workload the app applies, with the name of their owner. */
-function podsOf(objects: Kube[]): { owner: string; metadata: k8s.ObjectMeta; spec: k8s.PodSpec }[] {
+function podsOf(objects: KubeObject[]): { owner: string; metadata: k8s.ObjectMeta; spec: k8s.PodSpec }[] {
   const templates = [
-    ...ofKind<k8s.DeploymentSpec>(objects, 'Deployment').map((object) => ({ owner: `Deployment/${object.metadata.name}`, template: object.spec.template })),
-    ...ofKind<k8s.JobSpec>(objects, 'Job').map((object) => ({ owner: `Job/${object.metadata.name}`, template: object.spec.template })),
+    ...objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment').map((object) => ({ owner: `Deployment/${object.metadata.name}`, template: object.spec.template })),
+    ...objectsOfKind<k8s.JobSpec>(objects, 'Job').map((object) => ({ owner: `Job/${object.metadata.name}`, template: object.spec.template })),
   ];
   return templates.map(({ owner, template }) => ({ owner, metadata: template.metadata ?? {}, spec: template.spec as k8s.PodSpec }));
 }
@@ -33,13 +27,13 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
     expect(() => validateKubernetesObjects(applied)).not.toThrow();
   });
 
-  const objects = applied as Kube[];
+  const objects = applied as KubeObject[];
 
   test('every NodePool launches nodes from the NodeClass that enforces NetworkPolicies', () => {
-    const nodeClasses = ofKind<{ networkPolicy?: string }>(objects, 'NodeClass');
+    const nodeClasses = objectsOfKind<{ networkPolicy?: string }>(objects, 'NodeClass');
     const enforcing = nodeClasses.filter((nodeClass) => nodeClass.spec.networkPolicy !== undefined).map((nodeClass) => nodeClass.metadata.name);
     expect(enforcing).toEqual([ENFORCING_NODE_CLASS]);
-    const pools = ofKind<{ template: { spec: { nodeClassRef: { group: string; kind: string; name: string } } } }>(objects, 'NodePool');
+    const pools = objectsOfKind<{ template: { spec: { nodeClassRef: { group: string; kind: string; name: string } } } }>(objects, 'NodePool');
     expect(pools.length).toBeGreaterThan(0);
     for (const pool of pools) {
       expect(pool.spec.template.spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: ENFORCING_NODE_CLASS });
@@ -50,10 +44,10 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   });
 
   test('every namespace the platform creates denies all ingress and egress by default', () => {
-    const namespaces = ofKind(objects, 'Namespace').map((namespace) => namespace.metadata.name);
+    const namespaces = objectsOfKind(objects, 'Namespace').map((namespace) => namespace.metadata.name);
     expect(namespaces.length).toBeGreaterThan(0);
     for (const namespace of namespaces) {
-      expect(ofKind<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy')).toContainEqual(
+      expect(objectsOfKind<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy')).toContainEqual(
         expect.objectContaining({
           metadata: expect.objectContaining({ namespace }),
           spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
@@ -90,8 +84,8 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   });
 
   test('every Deployment has probes, a disruption budget and zone spread', () => {
-    const budgets = ofKind<k8s.PodDisruptionBudgetSpec>(objects, 'PodDisruptionBudget');
-    for (const deployment of ofKind<k8s.DeploymentSpec>(objects, 'Deployment')) {
+    const budgets = objectsOfKind<k8s.PodDisruptionBudgetSpec>(objects, 'PodDisruptionBudget');
+    for (const deployment of objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment')) {
       const pod = deployment.spec.template;
       for (const container of pod.spec?.containers ?? []) {
         expect([container.startupProbe, container.readinessProbe, container.livenessProbe].every(Boolean)).toBe(true);
@@ -102,12 +96,12 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   });
 
   test('every Service selects the pods of a Deployment, and every Ingress routes to a Service that exists', () => {
-    const deployments = ofKind<k8s.DeploymentSpec>(objects, 'Deployment');
-    const services = ofKind<k8s.ServiceSpec>(objects, 'Service');
+    const deployments = objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment');
+    const services = objectsOfKind<k8s.ServiceSpec>(objects, 'Service');
     for (const service of services) {
       expect(deployments.some((deployment) => sameNamespace(deployment, service) && selects(service.spec.selector, deployment.spec.template.metadata?.labels))).toBe(true);
     }
-    for (const ingress of ofKind<k8s.IngressSpec>(objects, 'Ingress')) {
+    for (const ingress of objectsOfKind<k8s.IngressSpec>(objects, 'Ingress')) {
       for (const path of (ingress.spec.rules ?? []).flatMap((rule) => rule.http?.paths ?? [])) {
         expect(services.some((service) => sameNamespace(service, ingress) && service.metadata.name === path.backend.service?.name)).toBe(true);
       }
@@ -115,8 +109,8 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   });
 
   test('every HorizontalPodAutoscaler scales a Deployment that exists, and that Deployment leaves its replica count to it', () => {
-    const deployments = ofKind<k8s.DeploymentSpec>(objects, 'Deployment');
-    const autoscalers = ofKind<k8s.HorizontalPodAutoscalerSpecV2>(objects, 'HorizontalPodAutoscaler');
+    const deployments = objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment');
+    const autoscalers = objectsOfKind<k8s.HorizontalPodAutoscalerSpecV2>(objects, 'HorizontalPodAutoscaler');
     expect(autoscalers.length).toBeGreaterThan(0);
     for (const autoscaler of autoscalers) {
       expect(autoscaler.apiVersion).toBe('autoscaling/v2');
@@ -126,7 +120,7 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   });
 
   test('every GPU pod requests GPUs, tolerates the GPU taint and selects a GPU NodePool by its label', () => {
-    const gpuPools = ofKind<{ template: { metadata: { labels: Record<string, string> }; spec: { taints?: { key: string; effect: string }[] } } }>(objects, 'NodePool')
+    const gpuPools = objectsOfKind<{ template: { metadata: { labels: Record<string, string> }; spec: { taints?: { key: string; effect: string }[] } } }>(objects, 'NodePool')
       .filter((pool) => pool.spec.template.spec.taints?.some((taint) => taint.key === GPU_RESOURCE));
     const pods = podsOf(objects);
     const gpuPods = pods.filter((pod) => pod.spec.containers.some((container) => container.resources?.limits?.[GPU_RESOURCE] !== undefined));
@@ -148,7 +142,7 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   });
 
   test('hold no Kubernetes Secret and no credential: containers get secret ARNs and read the values at run time', () => {
-    expect(ofKind(objects, 'Secret')).toEqual([]);
+    expect(objectsOfKind(objects, 'Secret')).toEqual([]);
     for (const pod of podsOf(objects)) {
       for (const container of pod.spec.containers) {
         for (const variable of container.env ?? []) {
