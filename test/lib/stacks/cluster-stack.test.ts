@@ -1,5 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { appliedManifestsOf } from '../../helpers/applied-manifests';
 import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { findObject, KubeObject } from '../../helpers/kube-objects';
 
 const ALL_CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
 
@@ -10,6 +12,7 @@ describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
   const stage = committedStage(name);
   const template = Template.fromStack(stage.cluster);
   const cluster = () => Object.values(template.findResources('AWS::EKS::Cluster'))[0].Properties;
+  const applied = appliedManifestsOf(stage.cluster).map((manifest) => manifest.object) as KubeObject[];
 
   test('runs the configured Kubernetes version in EKS Auto Mode with only the built-in system node pool', () => {
     expect(cluster()).toMatchObject({
@@ -109,5 +112,27 @@ describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
     expect(dataTemplate.findResources('AWS::EC2::SecurityGroupIngress')).toEqual({});
     const databaseGroup = Object.entries(dataTemplate.findResources('AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('MlflowDatabaseSecurityGroup'))?.[1];
     expect(databaseGroup?.Properties.SecurityGroupIngress).toBeUndefined();
+  });
+
+  test('runs the general-purpose NodePool with the limits and disruption settings from config', () => {
+    const pool = findObject<{ template: { spec: { expireAfter: string; requirements: { key: string; values: string[] }[] } }; limits: unknown; disruption: unknown }>(
+      applied,
+      'NodePool',
+    );
+    const settings = config.cluster.nodePool;
+    expect(pool.spec.limits).toEqual({ cpu: String(settings.cpuLimit), memory: `${settings.memoryLimitGiB}Gi` });
+    expect(pool.spec.disruption).toEqual({
+      consolidationPolicy: settings.consolidationPolicy,
+      consolidateAfter: settings.consolidateAfter,
+      budgets: [{ nodes: settings.disruptionBudget }],
+    });
+    expect(pool.spec.template.spec.expireAfter).toBe(settings.expireAfter);
+    expect(pool.spec.template.spec.requirements).toContainEqual(expect.objectContaining({ key: 'karpenter.sh/capacity-type', values: settings.capacityTypes }));
+  });
+
+  test('gives the shared load balancer the configured scheme, and the configured certificate where there is one', () => {
+    const params = findObject<{ scheme: string; certificateARNs?: string[] }>(applied, 'IngressClassParams');
+    expect(params.spec.scheme).toBe(config.ingress.scheme);
+    expect(params.spec.certificateARNs).toEqual(config.ingress.certificateArn ? [config.ingress.certificateArn] : undefined);
   });
 });

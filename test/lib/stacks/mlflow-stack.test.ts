@@ -1,9 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { k8s } from 'cdk8s-plus-27';
 import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_NAMESPACE, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
+import { ingressInboundCidrs } from '../../../lib/config/derived';
+import { appliedManifestsOf } from '../../helpers/applied-manifests';
 import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 
 interface Statement {
   Action: string | string[];
@@ -111,5 +115,20 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
     expect(images).toHaveLength(1);
     expect(images[0].source.platform).toBe('linux/amd64');
     expect(fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, 'Dockerfile'), 'utf8')).toMatch(/^USER 10001:10001$/m);
+  });
+
+  test('runs the configured replicas and workers, answers the configured host name and admits only the configured CIDRs', () => {
+    const applied = appliedManifestsOf(stage.mlflow).map((manifest) => manifest.object) as KubeObject[];
+    const server = findObject<k8s.DeploymentSpec>(applied, 'Deployment', 'mlflow');
+    expect(server.spec.replicas).toBe(config.mlflow.replicas);
+    const env = envOf((server.spec.template.spec as k8s.PodSpec).containers[0]);
+    expect(env.MLFLOW_WORKERS).toBe(String(config.mlflow.workers));
+    expect(env.MLFLOW_ALLOWED_HOSTS?.split(',')).toEqual(expect.arrayContaining([config.mlflow.hostname, 'mlflow.mlflow.svc.cluster.local']));
+    const ingress = findObject<k8s.IngressSpec>(applied, 'Ingress', 'mlflow');
+    expect(ingress.spec.rules?.map((rule) => rule.host)).toEqual([config.mlflow.hostname]);
+    expect(ingress.metadata.annotations).toMatchObject({
+      'alb.ingress.kubernetes.io/inbound-cidrs': ingressInboundCidrs(config).join(','),
+      'alb.ingress.kubernetes.io/listen-ports': config.ingress.certificateArn ? '[{"HTTPS":443}]' : '[{"HTTP":80}]',
+    });
   });
 });

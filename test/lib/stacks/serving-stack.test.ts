@@ -1,5 +1,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { k8s } from 'cdk8s-plus-27';
+import { modelHostname } from '../../../lib/config/schema';
+import { appliedManifestsOf } from '../../helpers/applied-manifests';
 import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
 
 describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
   const config = committedEnvironment(name);
@@ -62,5 +66,56 @@ describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
       expect(chart.DependsOn).toEqual(expect.arrayContaining([logicalId(`Team${model.team}`), logicalId('GpuNodePools')]));
     }
     expect(stage.serving.dependencies).toEqual(expect.arrayContaining([stage.cluster, stage.data]));
+  });
+
+  describe('Kubernetes objects from config', () => {
+    const applied = appliedManifestsOf(stage.serving).map((manifest) => manifest.object) as KubeObject[];
+    const inNamespace = (namespace: string, kind: string) => objectsOfKind(applied, kind).filter((object) => object.metadata.namespace === namespace);
+
+    test("serves each configured model as its own Deployment in its team's namespace", () => {
+      for (const team of config.teams) {
+        expect(inNamespace(team.name, 'Deployment').map((deployment) => deployment.metadata.name).sort()).toEqual(team.models.map((model) => model.name).sort());
+      }
+    });
+
+    test("scales each model between its configured bounds on its configured CPU target", () => {
+      for (const model of models) {
+        const autoscaler = findObject<k8s.HorizontalPodAutoscalerSpecV2>(inNamespace(model.team, 'HorizontalPodAutoscaler'), 'HorizontalPodAutoscaler', model.name);
+        expect(autoscaler.spec).toMatchObject({
+          minReplicas: model.autoscaling.minReplicas,
+          maxReplicas: model.autoscaling.maxReplicas,
+          metrics: [{ resource: { target: { averageUtilization: model.autoscaling.targetCpuUtilization } } }],
+        });
+      }
+    });
+
+    test('routes each model at its host name and admits the namespaces config lists', () => {
+      for (const model of models) {
+        const ingress = findObject<k8s.IngressSpec>(inNamespace(model.team, 'Ingress'), 'Ingress', model.name);
+        expect(ingress.spec.rules?.map((rule) => rule.host)).toEqual([modelHostname(config, model)]);
+        const policy = findObject<k8s.NetworkPolicySpec>(inNamespace(model.team, 'NetworkPolicy'), 'NetworkPolicy', `${model.name}-ingress`);
+        const namespaces = policy.spec.ingress?.[0].from?.flatMap((peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? []);
+        expect(namespaces).toEqual(model.exposure.allowedNamespaces);
+      }
+    });
+
+    test("caps each team's namespace at its configured quota", () => {
+      for (const team of config.teams) {
+        expect(findObject<k8s.ResourceQuotaSpec>(inNamespace(team.name, 'ResourceQuota'), 'ResourceQuota').spec.hard).toEqual({
+          'requests.cpu': String(team.quota.cpu),
+          'requests.memory': `${team.quota.memoryGiB}Gi`,
+          pods: String(team.quota.pods),
+          'requests.nvidia.com/gpu': String(team.quota.gpus),
+        });
+      }
+    });
+
+    test('makes one GPU NodePool per configured pool, with its GPU and CPU limits', () => {
+      const pools = objectsOfKind<{ limits: Record<string, string> }>(applied, 'NodePool');
+      expect(pools.map((pool) => pool.metadata.name)).toEqual(config.gpuPools.map((pool) => `gpu-${pool.name}`));
+      for (const [index, pool] of config.gpuPools.entries()) {
+        expect(pools[index].spec.limits).toEqual({ cpu: String(pool.cpuLimit), 'nvidia.com/gpu': String(pool.gpuLimit) });
+      }
+    });
   });
 });
