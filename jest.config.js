@@ -14,6 +14,15 @@ module.exports = {
   resolver: '<rootDir>/test/jest-resolver.cjs',
   transformIgnorePatterns: ['/node_modules/(?!(kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)'],
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  // The scratch folder in which the committed environments are synthesized once for every test
+  // file (test/helpers/committed-assembly.ts), removed after the run.
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  // One worker per core. Jest's default leaves a core to its parent process, which idles, so on
+  // the 2-core machines every file ran in turn. The compliance test is started first (see the
+  // sequencer) and takes one worker for most of the run while the other runs everything else.
+  maxWorkers: '100%',
+  testSequencer: '<rootDir>/test/sequencer.cjs',
   // Full synths with every policy pack take several seconds on a 2-core machine.
   testTimeout: 120000,
 };

@@ -1,4 +1,4 @@
-// Median wall times of synth (per environment and whole app) and of the test suite.
+// Median wall times of synth (per environment and whole app), of the test suite and of the unit tier.
 // Usage: npm run bench [-- --runs N]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -67,6 +67,8 @@ const results = [
   ),
   measure('npm run synth (every environment, CLI)', 'npm', ['run', 'synth']),
   measure('jest (whole suite)', 'npx', ['jest', '--silent']),
+  // The unit tier as a developer runs it: type check, then every Jest file (budget: 15 s on 2 cores).
+  measure('unit tier (npm run test:unit)', 'npm', ['run', 'test:unit']),
 ];
 for (const folder of scratch) {
   fs.rmSync(folder, { recursive: true, force: true });

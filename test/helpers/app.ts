@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { loadEnvironments } from '../../lib/config/load';
-import { EnvironmentConfig } from '../../lib/config/schema';
-import { PlatformStage } from '../../lib/platform-stage';
+// The config loader (zod, yaml) and the app are loaded on first use: most test files read the
+// shared assembly (test/helpers/committed-assembly.ts) and never load a config or build a stage.
+import type { EnvironmentConfig } from '../../lib/config/schema';
+import type { PlatformStage } from '../../lib/platform-stage';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
@@ -15,6 +16,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /** The committed environments, as the app loads them. */
 export function committedEnvironments(): EnvironmentConfig[] {
+  const { loadEnvironments } = require('../../lib/config/load') as typeof import('../../lib/config/load');
   const loaded = loadEnvironments(path.join(REPO_ROOT, 'config'));
   if (!loaded.ok) {
     throw new Error(loaded.message);
@@ -36,23 +38,32 @@ export function committedEnvironment(name: string): EnvironmentConfig {
  * for: it costs seconds per synth, and one test runs it over every environment
  * (test/lib/compliance.test.ts, which synthesizes exactly as the CLI does, staging included).
  */
-export function testApp(options: { validation?: boolean } = {}): App {
+export function testApp(options: { validation?: boolean; outdir?: string } = {}): App {
   return new App({
     // Asset staging copies the 37 MB kubectl layer into every test's cloud assembly; templates and
     // asset manifests are the same without it.
     context: { ...cdkJsonContext(), 'aws:cdk:disable-asset-staging': true },
     builtinCloudFormationValidation: options.validation ?? false,
+    outdir: options.outdir,
   });
+}
+
+/** The PlatformStage class, loaded with the whole app on first use. */
+export function platformStageClass(): typeof PlatformStage {
+  return (require('../../lib/platform-stage') as typeof import('../../lib/platform-stage')).PlatformStage;
 }
 
 /** One environment's stage in a fresh test app. */
 export function testStage(config: EnvironmentConfig): PlatformStage {
-  return new PlatformStage(testApp(), config.name, { config });
+  return new (platformStageClass())(testApp(), config.name, { config });
 }
 
 const stages = new Map<string, PlatformStage>();
 
-/** The stage of a committed environment, built once per test file. */
+/**
+ * The stage of a committed environment, built once per test file. Tests that only read templates
+ * or stack properties use test/helpers/committed-assembly.ts instead, synthesized once per run.
+ */
 export function committedStage(name: string): PlatformStage {
   let stage = stages.get(name);
   if (!stage) {
@@ -62,8 +73,15 @@ export function committedStage(name: string): PlatformStage {
   return stage;
 }
 
-/** Names of the committed environments, for `describe.each`. */
-export const ENVIRONMENTS = committedEnvironments().map((config) => config.name);
+/**
+ * Names of the committed environments, for `describe.each`: the loader names each environment
+ * after its file, so they are read from the file names without loading and validating the files.
+ */
+export const ENVIRONMENTS = fs
+  .readdirSync(path.join(REPO_ROOT, 'config'))
+  .filter((file) => file.endsWith('.yaml'))
+  .sort()
+  .map((file) => path.basename(file, '.yaml'));
 
 /** A copy of a committed environment's config with some settings changed. */
 export function withSettings(name: string, change: (config: EnvironmentConfig) => EnvironmentConfig): EnvironmentConfig {

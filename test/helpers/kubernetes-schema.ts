@@ -1,8 +1,6 @@
 import { Model } from '@kubernetes-models/base';
-import * as karpenter from '@kubernetes-models/karpenter/karpenter.sh/v1';
 import { formats } from '@kubernetes-models/validate';
 import { Ajv, ValidationError, type ErrorObject, type ValidateFunction } from 'ajv';
-import * as kubernetes from 'kubernetes-models';
 import { INGRESS_CLASS_PARAMS_SCHEMA, NODE_CLASS_SCHEMA } from './eks-auto-mode-schemas';
 
 /** The fields every Kubernetes object has; the rest is for its kind's schema to judge. */
@@ -25,30 +23,53 @@ function isModelClass(value: unknown): value is ModelClass {
   );
 }
 
-/** The model classes exported anywhere under a module namespace: kubernetes-models nests them by group and version. */
-function* modelClasses(namespace: object): Generator<ModelClass> {
-  for (const value of Object.values(namespace)) {
-    if (isModelClass(value)) {
-      yield value;
-    } else if (typeof value === 'object' && value !== null) {
-      yield* modelClasses(value);
-    }
-  }
-}
-
 function typeKey(apiVersion: string, kind: string): string {
   return `${apiVersion} ${kind}`;
 }
 
 /**
- * Every kind with a published schema, by apiVersion and kind. Of Karpenter only karpenter.sh is
- * taken: EKS Auto Mode serves NodePool and NodeClaim but not karpenter.k8s.aws's EC2NodeClass.
- * kubernetes-models also keeps API versions that later Kubernetes releases removed (such as
- * extensions/v1beta1), so passing here does not prove the cluster still serves an apiVersion.
+ * Where the model class of a kind lives: kubernetes-models keeps each kind in a module of its own,
+ * `<group>/<version>/<Kind>` (`<version>/<Kind>` for the core group), and so does
+ * @kubernetes-models/karpenter, of which only karpenter.sh/v1 is taken: EKS Auto Mode serves
+ * NodePool and NodeClaim but not karpenter.k8s.aws's EC2NodeClass. kubernetes-models also keeps
+ * API versions that later Kubernetes releases removed (such as extensions/v1beta1), so passing
+ * here does not prove the cluster still serves an apiVersion.
  */
-const MODELS = new Map(
-  [...modelClasses(kubernetes), ...modelClasses(karpenter)].map((model) => [typeKey(model.apiVersion, model.kind), model]),
-);
+function modelModule(apiVersion: string, kind: string): string | undefined {
+  const match = /^(?:([a-z0-9.-]+)\/)?(v[0-9]+(?:(?:alpha|beta)[0-9]+)?)$/.exec(apiVersion);
+  if (!match || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) {
+    return undefined;
+  }
+  const [, group, version] = match;
+  if (group === 'karpenter.sh') {
+    return version === 'v1' ? `@kubernetes-models/karpenter/karpenter.sh/v1/${kind}` : undefined;
+  }
+  return group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
+}
+
+const models = new Map<string, ModelClass | undefined>();
+
+/**
+ * The model class of a kind with a published schema. Loaded on first use: the packages hold
+ * about 2,000 modules, and loading them all took seconds in each test file that validates.
+ */
+function modelOf(apiVersion: string, kind: string): ModelClass | undefined {
+  const key = typeKey(apiVersion, kind);
+  if (!models.has(key)) {
+    const request = modelModule(apiVersion, kind);
+    let exported: unknown;
+    try {
+      exported = request ? (require(request) as Record<string, unknown>)[kind] : undefined;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
+        throw error;
+      }
+    }
+    const model = isModelClass(exported) && exported.apiVersion === apiVersion && exported.kind === kind ? exported : undefined;
+    models.set(key, model);
+  }
+  return models.get(key);
+}
 
 const ajv = new Ajv({ allErrors: true, formats });
 
@@ -90,7 +111,7 @@ function schemaErrors(object: KubernetesObject): Partial<ErrorObject>[] {
   if (extraSchema) {
     return extraSchema(object) ? [] : (extraSchema.errors ?? []);
   }
-  const model = MODELS.get(key);
+  const model = modelOf(object.apiVersion, object.kind);
   if (!model) {
     throw new Error(`${objectName(object)}: no schema for ${object.apiVersion} ${object.kind}; add one to EXTRA_SCHEMAS in test/helpers/kubernetes-schema.ts`);
   }

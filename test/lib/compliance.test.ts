@@ -6,8 +6,8 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 import { addPolicyPacks, LAMBDA_PLACEMENT_CHECKED_BY_TESTS } from '../../lib/compliance';
-import { buildPlatform } from '../../lib/platform-app';
-import { cdkJsonContext, committedEnvironments } from '../helpers/app';
+import { cdkJsonContext, committedEnvironments, REPO_ROOT } from '../helpers/app';
+import { runApp } from '../helpers/run-app';
 
 interface PluginReport {
   pluginName: string;
@@ -16,6 +16,31 @@ interface PluginReport {
   suppressedViolations?: unknown[];
 }
 
+/** Output folders of this file's synths, removed at the end: the app's holds every staged asset. */
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const outdir of outdirs) {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+});
+
+function newOutdir(): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  outdirs.push(outdir);
+  return outdir;
+}
+
+function validationReport(outdir: string): PluginReport[] {
+  return JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')).pluginReports;
+}
+
+/**
+ * The app as `cdk synth` runs it: bin/mlops-platform.ts with cdk.json's context, built-in
+ * validation on, every policy pack, assets staged. One run, which the app test below shares.
+ */
+const APP_OUTDIR = newOutdir();
+const appRun = runApp(cdkJsonContext(), APP_OUTDIR);
+
 /** Synthesizes like `cdk synth`: cdk.json's context, built-in validation on, every policy pack. */
 function synthesizeLikeTheCli(build: (app: App) => void): {
   report: PluginReport[];
@@ -23,7 +48,7 @@ function synthesizeLikeTheCli(build: (app: App) => void): {
   app: App;
   assembly?: CloudAssembly;
 } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  const outdir = newOutdir();
   const app = new App({ context: cdkJsonContext(), outdir });
   addPolicyPacks(app);
   build(app);
@@ -34,8 +59,7 @@ function synthesizeLikeTheCli(build: (app: App) => void): {
   } catch (caught) {
     error = caught as Error;
   }
-  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')).pluginReports;
-  return { report, error, app, assembly };
+  return { report: validationReport(outdir), error, app, assembly };
 }
 
 function acknowledgments(root: IConstruct): { path: string; id: string; reason: string }[] {
@@ -48,7 +72,10 @@ function acknowledgments(root: IConstruct): { path: string; id: string; reason: 
 }
 
 describe('every environment, synthesized as `cdk synth` does', () => {
-  const { report, error, app, assembly } = synthesizeLikeTheCli((scope) => buildPlatform(scope, { environments: committedEnvironments() }));
+  const report = validationReport(APP_OUTDIR);
+  const { synthError: error, assembly } = appRun;
+  // The app the entry point built; acknowledgments are read from its constructs.
+  const app = appRun.app as App;
   const pluginNamed = (name: string) => report.find((plugin) => plugin.pluginName === name);
 
   test('synthesizes without a validation error', () => {
@@ -133,6 +160,16 @@ describe('the Lambda placement check', () => {
       },
     };
     expect(lambdasOutsideTheVpc(template)).toEqual(['Careless']);
+  });
+});
+
+describe('the app', () => {
+  test('synthesizes one stage per config file', () => {
+    expect({ status: appRun.status, stderr: appRun.stderr }).toEqual({ status: 0, stderr: '' });
+    const files = fs.readdirSync(path.join(REPO_ROOT, 'config')).filter((file) => file.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(APP_OUTDIR, 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.artifacts)).toEqual(expect.arrayContaining(files.map((file) => `assembly-${path.basename(file, '.yaml')}`)));
   });
 });
 

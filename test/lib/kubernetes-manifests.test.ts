@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-27';
 import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
-import { appliedManifestsOf, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
-import { committedStage, ENVIRONMENTS } from '../helpers/app';
+import { appliedManifests, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
+import { ENVIRONMENTS } from '../helpers/app';
+import { committedTemplate } from '../helpers/committed-assembly';
 import { KubeObject, objectsOfKind } from '../helpers/kube-objects';
 import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
 
@@ -19,8 +20,9 @@ function podsOf(objects: KubeObject[]): { owner: string; metadata: k8s.ObjectMet
 }
 
 describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
-  const stage = committedStage(name);
-  const applied = [stage.cluster, stage.mlflow, stage.serving].flatMap(appliedManifestsOf).map((manifest) => manifest.object);
+  const applied = (['Cluster', 'Mlflow', 'Serving'] as const)
+    .flatMap((id) => appliedManifests(committedTemplate(name, id).toJSON()))
+    .map((manifest) => manifest.object);
 
   test('all match the Kubernetes 1.36, Karpenter and EKS Auto Mode schemas', () => {
     expect(applied.length).toBeGreaterThan(10);

@@ -1,17 +1,16 @@
-import { Template } from 'aws-cdk-lib/assertions';
-import { committedStage, ENVIRONMENTS, STACK_IDS, stackOf } from '../helpers/app';
+import { ENVIRONMENTS, STACK_IDS } from '../helpers/app';
+import { committedTemplate } from '../helpers/committed-assembly';
 import { secretLiterals } from '../helpers/secrets';
 
 describe('templates', () => {
   test.each(ENVIRONMENTS)('of %s hold no password or secret literal', (name) => {
-    const stage = committedStage(name);
-    for (const stack of STACK_IDS.map((id) => stackOf(stage, id))) {
-      expect(secretLiterals(Template.fromStack(stack).toJSON())).toEqual([]);
+    for (const id of STACK_IDS) {
+      expect(secretLiterals(committedTemplate(name, id).toJSON())).toEqual([]);
     }
   });
 
   test('the database password is only ever a Secrets Manager reference', () => {
-    const instance = Object.values(Template.fromStack(committedStage('prod').data).findResources('AWS::RDS::DBInstance'))[0];
+    const instance = Object.values(committedTemplate('prod', 'Data').findResources('AWS::RDS::DBInstance'))[0];
     expect(JSON.stringify(instance.Properties.MasterUserPassword)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",/);
   });
 

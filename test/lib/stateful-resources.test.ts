@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { committedStage, ENVIRONMENTS, STACK_IDS, stackOf } from '../helpers/app';
+import { ENVIRONMENTS, STACK_IDS } from '../helpers/app';
+import { committedTemplate } from '../helpers/committed-assembly';
 
 /** Resource types that hold data or guard it; a new logical ID means a new, empty resource. */
 const STATEFUL_TYPES = [
@@ -50,8 +51,6 @@ function statefulLogicalIds(template: Template): string[] {
 }
 
 describe.each(ENVIRONMENTS)('%s stateful resources', (name) => {
-  const stage = committedStage(name);
-
   test('have logical IDs pinned for this environment', () => {
     if (!PINNED[name]) {
       throw new Error(`Environment ${name} has no pinned stateful logical IDs: add it to PINNED in ${__filename}.`);
@@ -59,8 +58,7 @@ describe.each(ENVIRONMENTS)('%s stateful resources', (name) => {
   });
 
   test.each(STACK_IDS)('keep their logical IDs in the %s stack', (stackId) => {
-    const stack = stackOf(stage, stackId);
-    const actual = statefulLogicalIds(Template.fromStack(stack));
+    const actual = statefulLogicalIds(committedTemplate(name, stackId));
     const pinned = PINNED[name]?.[stackId] ?? [];
     const gone = pinned.filter((id) => !actual.includes(id));
     const unpinned = actual.filter((id) => !pinned.includes(id));

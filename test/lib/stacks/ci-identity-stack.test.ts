@@ -1,14 +1,14 @@
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ciAccounts } from '../../../lib/config/derived';
 import { CiIdentityStack } from '../../../lib/stacks/ci-identity-stack';
-import { cdkJsonContext, committedEnvironments, withSettings } from '../../helpers/app';
+import { committedEnvironments, testApp, withSettings } from '../../helpers/app';
 import { normalizedTemplate } from '../../helpers/snapshot';
 
 const ISSUER = 'token.actions.githubusercontent.com';
 
 function templatesOf(environments = committedEnvironments()) {
-  const app = new App({ context: cdkJsonContext() });
+  // Built-in validation is the compliance test's (test/lib/compliance.test.ts runs it on these stacks).
+  const app = testApp();
   const stacks = ciAccounts(environments).map(({ account, environments: members }) => ({
     account,
     members,

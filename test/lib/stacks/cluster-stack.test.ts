@@ -1,6 +1,7 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { appliedManifestsOf } from '../../helpers/applied-manifests';
-import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { Match } from 'aws-cdk-lib/assertions';
+import { appliedManifests } from '../../helpers/applied-manifests';
+import { ENVIRONMENTS } from '../../helpers/app';
+import { committedConfig, committedTemplate } from '../../helpers/committed-assembly';
 import { findObject, KubeObject } from '../../helpers/kube-objects';
 
 const ALL_CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
@@ -8,11 +9,10 @@ const ALL_CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerMana
 // cdk-nag's EKS rules match the classic CfnCluster class, not aws-eks-v2's, so these tests
 // state what those rules would: private endpoint, every log type, secrets encryption.
 describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
-  const config = committedEnvironment(name);
-  const stage = committedStage(name);
-  const template = Template.fromStack(stage.cluster);
+  const config = committedConfig(name);
+  const template = committedTemplate(name, 'Cluster');
   const cluster = () => Object.values(template.findResources('AWS::EKS::Cluster'))[0].Properties;
-  const applied = appliedManifestsOf(stage.cluster).map((manifest) => manifest.object) as KubeObject[];
+  const applied = appliedManifests(template.toJSON()).map((manifest) => manifest.object) as KubeObject[];
 
   test('runs the configured Kubernetes version in EKS Auto Mode with only the built-in system node pool', () => {
     expect(cluster()).toMatchObject({
@@ -108,7 +108,7 @@ describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
         SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'ClusterSecurityGroupId'] },
       }),
     ]);
-    const dataTemplate = Template.fromStack(stage.data);
+    const dataTemplate = committedTemplate(name, 'Data');
     expect(dataTemplate.findResources('AWS::EC2::SecurityGroupIngress')).toEqual({});
     const databaseGroup = Object.entries(dataTemplate.findResources('AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('MlflowDatabaseSecurityGroup'))?.[1];
     expect(databaseGroup?.Properties.SecurityGroupIngress).toBeUndefined();

@@ -1,11 +1,12 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { Match } from 'aws-cdk-lib/assertions';
+import { ENVIRONMENTS } from '../../helpers/app';
+import { committedConfig, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
 
 const PRODUCTION_LIKE = ['staging', 'prod'] as const;
 
 describe.each(ENVIRONMENTS)('%s data stack', (name) => {
-  const config = committedEnvironment(name);
-  const template = Template.fromStack(committedStage(name).data);
+  const config = committedConfig(name);
+  const template = committedTemplate(name, 'Data');
 
   describe('database', () => {
     test('runs PostgreSQL of the configured major version and class', () => {
@@ -218,8 +219,8 @@ describe.each(ENVIRONMENTS)('%s data stack', (name) => {
 });
 
 describe.each(ENVIRONMENTS)('%s per-model resources', (name) => {
-  const config = committedEnvironment(name);
-  const template = Template.fromStack(committedStage(name).data);
+  const config = committedConfig(name);
+  const template = committedTemplate(name, 'Data');
   const models = config.teams.flatMap((team) => team.models.map((model) => model.name));
 
   test('every configured model gets its own repository', () => {
@@ -246,7 +247,7 @@ describe('removal policies', () => {
   const stateful = ['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::ECR::Repository', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup'];
 
   test.each(PRODUCTION_LIKE)('%s retains every stateful resource and snapshots the database', (name) => {
-    const template = Template.fromStack(committedStage(name).data);
+    const template = committedTemplate(name, 'Data');
     for (const type of stateful) {
       const expected = type === 'AWS::RDS::DBInstance' ? 'Snapshot' : 'Retain';
       for (const resource of Object.values(template.findResources(type))) {
@@ -257,7 +258,7 @@ describe('removal policies', () => {
   });
 
   test('dev deletes everything with the stack, emptying buckets and repositories first', () => {
-    const template = Template.fromStack(committedStage('dev').data);
+    const template = committedTemplate('dev', 'Data');
     for (const type of stateful) {
       for (const resource of Object.values(template.findResources(type))) {
         expect({ type, policy: resource.DeletionPolicy }).toEqual({ type, policy: 'Delete' });
@@ -269,7 +270,7 @@ describe('removal policies', () => {
   });
 
   test.each(PRODUCTION_LIKE)('%s stacks have termination protection', (name) => {
-    const stage = committedStage(name);
-    expect([stage.network.terminationProtection, stage.data.terminationProtection]).toEqual([true, true]);
+    const { stacks } = committedStageFacts(name);
+    expect([stacks.Network.terminationProtection, stacks.Data.terminationProtection]).toEqual([true, true]);
   });
 });

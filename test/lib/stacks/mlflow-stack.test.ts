@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
 import { k8s } from 'cdk8s-plus-27';
 import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_NAMESPACE, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { ingressInboundCidrs } from '../../../lib/config/derived';
-import { appliedManifestsOf } from '../../helpers/applied-manifests';
-import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { appliedManifests } from '../../helpers/applied-manifests';
+import { ENVIRONMENTS } from '../../helpers/app';
+import { committedConfig, committedStageDirectory, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 
 interface Statement {
@@ -18,9 +18,9 @@ interface Statement {
 const actionsOf = (statement: Statement) => [statement.Action].flat();
 
 describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
-  const config = committedEnvironment(name);
-  const stage = committedStage(name);
-  const template = Template.fromStack(stage.mlflow);
+  const config = committedConfig(name);
+  const stage = committedStageFacts(name);
+  const template = committedTemplate(name, 'Mlflow');
   const json = template.toJSON();
   const resourcesOf = (type: string) => Object.entries(template.findResources(type));
   const roleNamed = (prefix: string) => resourcesOf('AWS::IAM::Role').find(([id]) => id.startsWith(prefix)) ?? [];
@@ -102,7 +102,7 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
   test('applies the chart after the cluster-wide settings, and outputs the URL and the admin secret name', () => {
     const [, chart] = resourcesOf('Custom::AWSCDK-EKS-KubernetesResource')[0];
     expect(JSON.stringify(chart.Properties.ServiceToken)).toMatch(/KubectlProvider/);
-    expect(stage.mlflow.dependencies).toEqual(expect.arrayContaining([stage.cluster, stage.data]));
+    expect(stage.stacks.Mlflow.dependencies).toEqual(expect.arrayContaining(['Cluster', 'Data']));
     expect(Object.values(json.Outputs)).toEqual([
       expect.objectContaining({ Value: `${config.ingress.certificateArn ? 'https' : 'http'}://${config.mlflow.hostname}` }),
       expect.objectContaining({ Value: `${config.namePrefix}/${name}/mlflow/admin` }),
@@ -110,7 +110,7 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
   });
 
   test('builds the server image from images/mlflow for amd64 at deploy time', () => {
-    const assets = JSON.parse(fs.readFileSync(path.join(stage.outdir, `${stage.mlflow.artifactId}.assets.json`), 'utf8'));
+    const assets = JSON.parse(fs.readFileSync(path.join(committedStageDirectory(name), `${stage.stacks.Mlflow.artifactId}.assets.json`), 'utf8'));
     const images = Object.values(assets.dockerImages) as { source: { directory: string; platform?: string } }[];
     expect(images).toHaveLength(1);
     expect(images[0].source.platform).toBe('linux/amd64');
@@ -118,7 +118,7 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
   });
 
   test('runs the configured replicas and workers, answers the configured host name and admits only the configured CIDRs', () => {
-    const applied = appliedManifestsOf(stage.mlflow).map((manifest) => manifest.object) as KubeObject[];
+    const applied = appliedManifests(json).map((manifest) => manifest.object) as KubeObject[];
     const server = findObject<k8s.DeploymentSpec>(applied, 'Deployment', 'mlflow');
     expect(server.spec.replicas).toBe(config.mlflow.replicas);
     const env = envOf((server.spec.template.spec as k8s.PodSpec).containers[0]);

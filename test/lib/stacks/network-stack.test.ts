@@ -1,9 +1,10 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { Match } from 'aws-cdk-lib/assertions';
+import { ENVIRONMENTS } from '../../helpers/app';
+import { committedConfig, committedStageAssembly, committedTemplate } from '../../helpers/committed-assembly';
 
 describe.each(ENVIRONMENTS)('%s network stack', (name) => {
-  const config = committedEnvironment(name);
-  const template = Template.fromStack(committedStage(name).network);
+  const config = committedConfig(name);
+  const template = committedTemplate(name, 'Network');
   const zones = config.availabilityZones.length;
 
   test('creates the VPC with the configured CIDR', () => {
@@ -117,19 +118,19 @@ describe.each(ENVIRONMENTS)('%s network stack', (name) => {
 
 describe('network stack across environments', () => {
   test('dev saves cost with one NAT gateway and no interface endpoints', () => {
-    const template = Template.fromStack(committedStage('dev').network);
+    const template = committedTemplate('dev', 'Network');
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
     template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 0);
   });
 
   test('prod survives a zone loss with a NAT gateway per zone', () => {
-    const template = Template.fromStack(committedStage('prod').network);
+    const template = committedTemplate('prod', 'Network');
     template.resourceCountIs('AWS::EC2::NatGateway', 3);
   });
 
   test('needs no AWS lookup to synthesize', () => {
     for (const name of ENVIRONMENTS) {
-      const assembly = committedStage(name).synth();
+      const assembly = committedStageAssembly(name);
       expect(assembly.manifest.missing ?? []).toEqual([]);
     }
   });

@@ -1,14 +1,14 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { k8s } from 'cdk8s-plus-27';
 import { modelHostname } from '../../../lib/config/schema';
-import { appliedManifestsOf } from '../../helpers/applied-manifests';
-import { committedEnvironment, committedStage, ENVIRONMENTS } from '../../helpers/app';
+import { appliedManifests } from '../../helpers/applied-manifests';
+import { ENVIRONMENTS } from '../../helpers/app';
+import { committedConfig, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
 import { findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
 
 describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
-  const config = committedEnvironment(name);
-  const stage = committedStage(name);
-  const template = Template.fromStack(stage.serving);
+  const config = committedConfig(name);
+  const stage = committedStageFacts(name);
+  const template = committedTemplate(name, 'Serving');
   const resources = (type: string) => Object.entries(template.findResources(type));
   const models = config.teams.flatMap((team) => team.models.map((model) => ({ team: team.name, ...model })));
   const logicalId = (prefix: string) => resources('Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => id.startsWith(prefix))?.[0];
@@ -65,11 +65,11 @@ describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
       const chart = template.findResources('Custom::AWSCDK-EKS-KubernetesResource')[logicalId(`Model${model.name.replace(/-/g, '')}`) ?? ''];
       expect(chart.DependsOn).toEqual(expect.arrayContaining([logicalId(`Team${model.team}`), logicalId('GpuNodePools')]));
     }
-    expect(stage.serving.dependencies).toEqual(expect.arrayContaining([stage.cluster, stage.data]));
+    expect(stage.stacks.Serving.dependencies).toEqual(expect.arrayContaining(['Cluster', 'Data']));
   });
 
   describe('Kubernetes objects from config', () => {
-    const applied = appliedManifestsOf(stage.serving).map((manifest) => manifest.object) as KubeObject[];
+    const applied = appliedManifests(template.toJSON()).map((manifest) => manifest.object) as KubeObject[];
     const inNamespace = (namespace: string, kind: string) => objectsOfKind(applied, kind).filter((object) => object.metadata.namespace === namespace);
 
     test("serves each configured model as its own Deployment in its team's namespace", () => {

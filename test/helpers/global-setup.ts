@@ -1,0 +1,3 @@
+import { globalSetup } from './scratch';
+
+export default globalSetup;

@@ -1,0 +1,3 @@
+import { globalTeardown } from './scratch';
+
+export default globalTeardown;
