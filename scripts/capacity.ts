@@ -1,22 +1,38 @@
 // What each team and GPU pool needs with every model at maxReplicas plus its rolling-update pod,
-// against its quota or limit: the headroom to read before merging a config change.
+// against its quota or limit, and what each model serves at maxReplicas against its peak request
+// rate: the headroom to read before merging a config change.
 // Usage: npm run capacity [-- <config folder>]
 import * as path from 'node:path';
-import { capacityLines } from '../lib/config/capacity';
+import { capacityLines, SERVING_HEADROOM, servingLines } from '../lib/config/capacity';
 import { loadEnvironments } from '../lib/config/load';
+import { EnvironmentConfig } from '../lib/config/schema';
 
-const configDir = process.argv[2] ?? path.join(__dirname, '..', 'config');
-const loaded = loadEnvironments(configDir);
-if (!loaded.ok) {
-  console.error(loaded.message);
-  process.exit(1);
-}
-const round = (value: number) => String(Math.round(value * 100) / 100);
-for (const environment of loaded.environments) {
-  console.log(`\n${environment.name}`);
-  for (const line of capacityLines(environment)) {
-    const use = line.limit > 0 ? `${Math.round((line.peak / line.limit) * 100)} %` : line.peak > 0 ? 'over' : '-';
-    const field = String(line.path[line.path.length - 1]);
-    console.log(`  ${line.subject.padEnd(24)} ${field.padEnd(24)} peak ${round(line.peak).padStart(7)} of ${round(line.limit).padStart(7)}  ${use}`);
+/** The report, one environment after another. */
+export function capacityReport(environments: readonly EnvironmentConfig[]): string {
+  const round = (value: number) => String(Math.round(value * 100) / 100);
+  const minimumHeadroom = Math.round((SERVING_HEADROOM - 1) * 100);
+  const lines: string[] = [];
+  for (const environment of environments) {
+    lines.push('', environment.name);
+    for (const line of capacityLines(environment)) {
+      const use = line.limit > 0 ? `${Math.round((line.peak / line.limit) * 100)} %` : line.peak > 0 ? 'over' : '-';
+      const field = String(line.path[line.path.length - 1]);
+      lines.push(`  ${line.subject.padEnd(24)} ${field.padEnd(24)} peak ${round(line.peak).padStart(7)} of ${round(line.limit).padStart(7)}  ${use}`);
+    }
+    for (const line of servingLines(environment)) {
+      const atMax = `req/s at maxReplicas (${line.maxReplicas} × ${round(line.podRequestsPerSecond)})`;
+      const headroom = `headroom ${Math.round(line.headroom * 100)} %, at least ${minimumHeadroom} %`;
+      lines.push(`  ${line.subject.padEnd(24)} ${'capacity'.padEnd(24)} peak ${round(line.peak).padStart(7)} of ${round(line.capacity).padStart(7)} ${atMax}  ${headroom}`);
+    }
   }
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  const loaded = loadEnvironments(process.argv[2] ?? path.join(__dirname, '..', 'config'));
+  if (!loaded.ok) {
+    console.error(loaded.message);
+    process.exit(1);
+  }
+  console.log(capacityReport(loaded.environments));
 }

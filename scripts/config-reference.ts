@@ -33,6 +33,7 @@ const CROSS_FIELD_RULES = [
   'Each model sets exactly one of `alias` and `version`; its `autoscaling.minReplicas` is at most `autoscaling.maxReplicas`; its CPU and memory requests are at most their limits.',
   '`teams[].models[].gpu.pool` names an entry of `gpuPools`.',
   "At peak, every model at `autoscaling.maxReplicas` plus one rolling-update pod: each team's models fit its `quota`; the models on each GPU pool fit its `gpuLimit` and `cpuLimit`; the CPU models and MLflow (`mlflow.replicas` + 1 pods) fit `cluster.nodePool.cpuLimit` and `cluster.nodePool.memoryLimitGiB`.",
+  "Each model's `autoscaling.maxReplicas × capacity.podRequestsPerSecond` is at least 1.3 × `capacity.peakRequestsPerSecond`.",
   "An IAM principal appears once among `cluster.admins` and every team's `admins` and `members`.",
   '`ingress.servingDomain` is set once any team has a model.',
   'Each model host name (`exposure.hostname`, by default `<model>.<ingress.servingDomain>`) is unique and is not `mlflow.hostname`.',

@@ -106,3 +106,77 @@ export function capacityLines(config: CapacityInputs): CapacityLine[] {
     },
   ];
 }
+
+/**
+ * How far a model's serving capacity at maxReplicas must exceed its peak request rate: room for
+ * the seconds before the autoscaler reacts, for pods still warming up, and for a measurement
+ * taken on one pod that a fleet does not quite repeat.
+ */
+export const SERVING_HEADROOM = 1.3;
+
+/** The parts of a model's config that decide the request rate it can serve. */
+export interface ServingSizing {
+  readonly autoscaling: { readonly maxReplicas: number };
+  readonly capacity: { readonly peakRequestsPerSecond: number; readonly podRequestsPerSecond: number };
+}
+
+/** A model's request rate at peak against what its pods serve at maxReplicas. */
+export interface ServingCapacity {
+  /** Requests per second at peak, as configured. */
+  readonly peak: number;
+  /** What the rule asks for: SERVING_HEADROOM × peak, in requests per second. */
+  readonly required: number;
+  /** What maxReplicas pods serve: maxReplicas × podRequestsPerSecond, in requests per second. */
+  readonly capacity: number;
+  /** Spare capacity at peak, as a fraction of the peak: 0.3 is 30 % above it. */
+  readonly headroom: number;
+  /** The smallest maxReplicas that meets the rule with the configured podRequestsPerSecond. */
+  readonly minimumMaxReplicas: number;
+  /** True when capacity is at least required. */
+  readonly sufficient: boolean;
+}
+
+/** Request rates are compared to a millionth, so 1.3 × 100 is 130, not 130.00000000000003. */
+const rate = (value: number) => Math.round(value * 1e6) / 1e6;
+
+/** What a model serves at maxReplicas against SERVING_HEADROOM × its peak. */
+export function servingCapacity(model: ServingSizing): ServingCapacity {
+  const { peakRequestsPerSecond: peak, podRequestsPerSecond: perPod } = model.capacity;
+  const required = rate(peak * SERVING_HEADROOM);
+  const capacity = rate(model.autoscaling.maxReplicas * perPod);
+  return {
+    peak,
+    required,
+    capacity,
+    headroom: rate(capacity / peak - 1),
+    minimumMaxReplicas: Math.ceil(rate(required / perPod)),
+    sufficient: capacity >= required,
+  };
+}
+
+/** One model's line in a capacity report. */
+export interface ServingLine extends ServingCapacity {
+  /** What is measured, e.g. `model fraud-scorer`. */
+  readonly subject: string;
+  /** Where the model's capacity is set in config. */
+  readonly path: (string | number)[];
+  /** The model's autoscaling.maxReplicas. */
+  readonly maxReplicas: number;
+  /** The model's capacity.podRequestsPerSecond. */
+  readonly podRequestsPerSecond: number;
+}
+
+/** Every model's serving capacity at maxReplicas against its peak, in config order. */
+export function servingLines(config: {
+  readonly teams: readonly { readonly models: readonly (ServingSizing & { readonly name: string })[] }[];
+}): ServingLine[] {
+  return config.teams.flatMap((team, teamIndex) =>
+    team.models.map((model, modelIndex) => ({
+      subject: `model ${model.name}`,
+      path: ['teams', teamIndex, 'models', modelIndex, 'capacity'],
+      maxReplicas: model.autoscaling.maxReplicas,
+      podRequestsPerSecond: model.capacity.podRequestsPerSecond,
+      ...servingCapacity(model),
+    })),
+  );
+}

@@ -2,7 +2,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { GENERAL_NODE_POOL } from '../../charts/cluster-config-chart';
-import { capacityLines } from './capacity';
+import { capacityLines, SERVING_HEADROOM, servingCapacity } from './capacity';
 
 /** CloudWatch Logs accepts only these retention periods, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -375,6 +375,20 @@ const modelSchema = z
       })
       .prefault({})
       .describe('HorizontalPodAutoscaler settings'),
+    capacity: z
+      .strictObject({
+        peakRequestsPerSecond: z
+          .number()
+          .min(0.1, 'must be at least 0.1 requests per second')
+          .max(1000000, 'must be at most 1000000 requests per second: check the unit is requests per second')
+          .describe('Requests per second the model must serve at its busiest, across all its pods'),
+        podRequestsPerSecond: z
+          .number()
+          .min(0.1, 'must be at least 0.1 requests per second')
+          .max(100000, 'must be at most 100000 requests per second, more than one scoring server pod sustains: check the measurement')
+          .describe('Requests per second one pod sustains within p95 300 ms and p99 500 ms, measured with npm run bench:serving'),
+      })
+      .describe(`Request rates that size the model: autoscaling.maxReplicas × podRequestsPerSecond must be at least ${SERVING_HEADROOM} × peakRequestsPerSecond`),
     startupSeconds: z
       .number()
       .int()
@@ -407,6 +421,19 @@ const modelSchema = z
         path: ['autoscaling', 'minReplicas'],
         message: `must not exceed autoscaling.maxReplicas (${model.autoscaling.maxReplicas})`,
         input: model.autoscaling.minReplicas,
+      });
+    }
+    const serving = servingCapacity(model);
+    if (!serving.sufficient) {
+      const round = (value: number) => Math.round(value * 100) / 100;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['capacity'],
+        message:
+          `autoscaling.maxReplicas ${model.autoscaling.maxReplicas} × podRequestsPerSecond ${model.capacity.podRequestsPerSecond} = ${round(serving.capacity)} req/s ` +
+          `is below ${SERVING_HEADROOM} × peakRequestsPerSecond ${model.capacity.peakRequestsPerSecond} = ${round(serving.required)} req/s; ` +
+          `raise autoscaling.maxReplicas to at least ${serving.minimumMaxReplicas} or measure podRequestsPerSecond again (npm run bench:serving)`,
+        input: model.capacity,
       });
     }
     const { resources } = model;

@@ -19,7 +19,14 @@ const { cluster, ingress, mlflow } = VALID;
 
 /** A serving setup that fits: one GPU pool, a team with a CPU and a GPU model. */
 const GPU_POOL = { name: 'inference', instanceFamilies: ['g6'], gpuLimit: 4 };
-const CPU_MODEL = { name: 'churn', registeredModel: 'churn', alias: 'champion', imageTag: '1.0.0', autoscaling: { minReplicas: 2, maxReplicas: 4 } };
+const CPU_MODEL = {
+  name: 'churn',
+  registeredModel: 'churn',
+  alias: 'champion',
+  imageTag: '1.0.0',
+  autoscaling: { minReplicas: 2, maxReplicas: 4 },
+  capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 50 },
+};
 const GPU_MODEL = { ...CPU_MODEL, name: 'tagger', gpu: { pool: 'inference', count: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3 } };
 const TEAM = { name: 'growth', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 4 }, models: [CPU_MODEL, GPU_MODEL] };
 const SERVING = { ...VALID, ingress: { ...ingress, servingDomain: 'models.example.internal' }, gpuPools: [GPU_POOL], teams: [TEAM] };
@@ -107,6 +114,12 @@ describe('a malformed config is rejected with its file and field', () => {
     ['model with neither alias nor version', withModel({ alias: undefined }), 'teams[0].models[0].alias', /exactly one of alias or version/],
     ['image tag latest', withModel({ imageTag: 'latest' }), 'teams[0].models[0].imageTag', /not latest/],
     ['more min than max replicas', withModel({ autoscaling: { minReplicas: 5, maxReplicas: 3 } }), 'teams[0].models[0].autoscaling.minReplicas', /must not exceed autoscaling.maxReplicas \(3\)/],
+    ['model without capacity figures', withModel({ capacity: undefined }), 'teams[0].models[0].capacity', /is required/],
+    ['pod request rate of zero', withModel({ capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 0 } }), 'teams[0].models[0].capacity.podRequestsPerSecond', /at least 0.1 requests per second/],
+    ['peak request rate beyond any realistic load', withModel({ capacity: { peakRequestsPerSecond: 5e6, podRequestsPerSecond: 50 } }), 'teams[0].models[0].capacity.peakRequestsPerSecond', /at most 1000000 requests per second/],
+    ['pod request rate beyond what a pod sustains', withModel({ capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 2e5 } }), 'teams[0].models[0].capacity.podRequestsPerSecond', /at most 100000 requests per second/],
+    ['unknown capacity field', withModel({ capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 50, averageRequestsPerSecond: 30 } }), 'teams[0].models[0].capacity', /unknown field "averageRequestsPerSecond"; allowed: peakRequestsPerSecond, podRequestsPerSecond/],
+    ['pods at maxReplicas serving less than 1.3 × the peak', withModel({ capacity: { peakRequestsPerSecond: 200, podRequestsPerSecond: 50 } }), 'teams[0].models[0].capacity', /= 200 req\/s is below 1.3 × peakRequestsPerSecond 200 = 260 req\/s/],
     ['CPU request above its limit', withModel({ resources: { cpuRequestMillicores: 2000, cpuLimitMillicores: 1000 } }), 'teams[0].models[0].resources.cpuRequestMillicores', /must not exceed cpuLimitMillicores/],
     ['memory request above its limit', withModel({ resources: { memoryRequestMiB: 4096, memoryLimitMiB: 2048 } }), 'teams[0].models[0].resources.memoryRequestMiB', /must not exceed memoryLimitMiB/],
     ['GPU pool that does not exist', withModel({ gpu: { pool: 'training' } }), 'teams[0].models[0].gpu.pool', /must name a pool in gpuPools \(inference\)/],
@@ -172,6 +185,29 @@ describe('a malformed config is rejected with its file and field', () => {
       startupSeconds: 600,
       exposure: { allowedNamespaces: [] },
     });
+  });
+
+  test('a model whose pods at maxReplicas serve less than 1.3 × its peak is rejected with the numbers and the fix', () => {
+    const problems = problemsOf(withModel({ autoscaling: { minReplicas: 2, maxReplicas: 8 }, capacity: { peakRequestsPerSecond: 1000, podRequestsPerSecond: 150 } }));
+    expect(problems).toEqual([
+      {
+        file: 'config/prod.yaml',
+        field: 'teams[0].models[0].capacity',
+        message:
+          'autoscaling.maxReplicas 8 × podRequestsPerSecond 150 = 1200 req/s is below 1.3 × peakRequestsPerSecond 1000 = 1300 req/s; ' +
+          'raise autoscaling.maxReplicas to at least 9 or measure podRequestsPerSecond again (npm run bench:serving)',
+        received: { peakRequestsPerSecond: 1000, podRequestsPerSecond: 150 },
+      },
+    ]);
+  });
+
+  test.each([
+    ['whole numbers', 13, { peakRequestsPerSecond: 100, podRequestsPerSecond: 10 }],
+    ['the users\' peak', 10, { peakRequestsPerSecond: 1000, podRequestsPerSecond: 130 }],
+    ['fractional rates, where 1.3 × 6 is 7.800000000000001 in floating point', 4, { peakRequestsPerSecond: 6, podRequestsPerSecond: 1.95 }],
+  ])('a model whose pods at maxReplicas serve exactly 1.3 × its peak is accepted (%s)', (_title, maxReplicas, capacity) => {
+    const result = validate(withModel({ autoscaling: { minReplicas: 2, maxReplicas }, capacity }));
+    expect(result.ok && result.environments[0].teams[0].models[0].capacity).toEqual(capacity);
   });
 
   test('development environments may drop protection that production must keep', () => {
