@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
 import { EncryptionKey } from './encryption-key';
@@ -65,5 +65,16 @@ export class ImageRepositories extends Construct {
     this.models = Object.fromEntries(
       (props.modelNames ?? []).map((name) => [name, repository(`Model-${name}`, `${props.repositoryNamePrefix}/models/${name}`)]),
     );
+  }
+
+  /**
+   * The URI of `model`'s image at `tag`, for use in other stacks. `Repository.repositoryUriForTag`
+   * cuts account and region out of the repository ARN with Fn::Split, and in another stack that ARN
+   * is an Fn::GetStackOutput, which CloudFormation does not document inside Fn::Split (cfn-lint
+   * E1022). Here account and region are this stack's and only the name is referenced.
+   */
+  public modelImageUri(model: string, tag: string): string {
+    const { account, region } = Stack.of(this);
+    return `${account}.dkr.ecr.${region}.${Aws.URL_SUFFIX}/${this.models[model].repositoryName}:${tag}`;
   }
 }

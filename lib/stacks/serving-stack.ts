@@ -57,7 +57,7 @@ export class ServingStack extends PlatformStack {
           registeredModel: model.registeredModel,
           alias: model.alias,
           version: model.version,
-          image: props.repositories.models[model.name].repositoryUriForTag(model.imageTag),
+          image: props.repositories.modelImageUri(model.name, model.imageTag),
           imageTag: model.imageTag,
           resources: model.resources,
           workers: modelWorkers(model),
