@@ -25,6 +25,15 @@ export const MLFLOW_MIGRATION_SERVICE_ACCOUNT = 'mlflow-migrate';
 /** Port the server listens on inside the pod. */
 export const MLFLOW_PORT = 5000;
 
+/** How long a server pod waits for the migration Job to bring the schema to its image's head. */
+export const MLFLOW_SCHEMA_WAIT_SECONDS = 600;
+
+/** Longest run of the migration Job; a migration still waiting for the lock gives up before it. */
+export const MLFLOW_MIGRATION_DEADLINE_SECONDS = 1800;
+
+/** How long a migration waits for another one's lock: well inside the Job's deadline. */
+export const MLFLOW_MIGRATION_LOCK_WAIT_SECONDS = 1500;
+
 /** Labels of the tracking server's pods; tenant namespaces' egress policies name them. */
 export const MLFLOW_SERVER_LABELS = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/component': 'tracking-server' };
 
@@ -112,7 +121,7 @@ export class MlflowChart extends Chart {
       metadata: { name: `mlflow-migrate-${props.imageRevision}`, namespace, labels: migrationLabels },
       spec: {
         backoffLimit: 6,
-        activeDeadlineSeconds: 1800,
+        activeDeadlineSeconds: MLFLOW_MIGRATION_DEADLINE_SECONDS,
         ttlSecondsAfterFinished: 7 * 24 * 3600,
         template: {
           metadata: { labels: migrationLabels },
@@ -126,7 +135,11 @@ export class MlflowChart extends Chart {
                 name: 'migrate',
                 image: props.image,
                 args: ['migrate'],
-                env: env({ ...common, MLFLOW_DB_MASTER_SECRET_ID: props.secrets.databaseMasterSecretArn }),
+                env: env({
+                  ...common,
+                  MLFLOW_DB_MASTER_SECRET_ID: props.secrets.databaseMasterSecretArn,
+                  MLFLOW_MIGRATION_LOCK_WAIT_SECONDS: String(MLFLOW_MIGRATION_LOCK_WAIT_SECONDS),
+                }),
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString('512Mi') },
                   limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('1Gi') },
@@ -174,13 +187,15 @@ export class MlflowChart extends Chart {
                   MLFLOW_ALLOWED_HOSTS: allowedHosts.join(','),
                   MLFLOW_WORKERS: String(props.workers ?? 2),
                   MLFLOW_PORT: String(MLFLOW_PORT),
+                  MLFLOW_SCHEMA_WAIT_SECONDS: String(MLFLOW_SCHEMA_WAIT_SECONDS),
                 }),
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString(`${cpu}m`), memory },
                   limits: { cpu: k8s.Quantity.fromString(`${cpu * 2}m`), memory },
                 },
-                // The server waits for the migration Job before it listens: allow ten minutes to start.
-                startupProbe: httpProbe('/health', 10, 60),
+                // The server waits for the migration Job before it listens; the probe gives it that
+                // wait and a minute to start, so a pod is never killed while it still waits.
+                startupProbe: httpProbe('/health', 10, Math.ceil((MLFLOW_SCHEMA_WAIT_SECONDS + 60) / 10)),
                 readinessProbe: httpProbe('/health', 10, 3),
                 livenessProbe: httpProbe('/health', 20, 3),
                 securityContext: restrictedContainerSecurityContext(),

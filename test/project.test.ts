@@ -22,7 +22,7 @@ describe('project settings', () => {
   test('every dependency is pinned to an exact version', () => {
     const all = { ...packageJson.dependencies, ...packageJson.devDependencies };
     for (const [name, version] of Object.entries(all)) {
-      expect({ name, version }).toEqual({ name, version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+      expect({ name, version }).toEqual({ name, version: expect.stringMatching(/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/) });
     }
   });
 
@@ -32,7 +32,14 @@ describe('project settings', () => {
 
   test('the app is type-checked by tsc and run by tsx, as cdk init sets it up', () => {
     expect(cdkJson.app).toBe('npx tsc && npx tsx bin/mlops-platform.ts');
-    expect(packageJson.scripts.test).toBe('tsc && jest');
+    expect(packageJson.scripts['test:unit']).toBe('tsc && jest');
+  });
+
+  test('the test command runs the unit tier, then the runtime tier and the policy tools on their pinned setup', () => {
+    expect(packageJson.scripts.test).toBe('npm run test:unit && npm run test:runtime && npm run test:policy');
+    for (const tier of ['test:runtime', 'test:policy', 'bench:serving']) {
+      expect(packageJson.scripts[tier]).toMatch(/^bash scripts\/setup-runtime\.sh && /);
+    }
   });
 
   test('the built-in CloudFormation validation treats findings as errors', () => {

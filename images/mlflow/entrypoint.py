@@ -62,6 +62,10 @@ class StepFailed(Exception):
     """A step against AWS, the database or MLflow failed; the message never holds a secret."""
 
 
+class SchemaAhead(StepFailed):
+    """The database was migrated by a newer MLflow than this image's."""
+
+
 def log(message: str) -> None:
     print(f"{LOG_PREFIX} {message}", file=sys.stderr, flush=True)
 
@@ -230,11 +234,16 @@ def describe_revisions(revisions: set[str] | None) -> str:
 
 
 def database_error_summary(error: Exception) -> str:
-    """First line of a driver error: enough to act on, without the statement text."""
+    """PostgreSQL's message with its DETAIL and HINT lines, which name the fix, and without the
+    statement text (which may carry a password verifier)."""
     diag = getattr(error, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
-    text = primary or str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
+    text = (primary or str(error).strip() or type(error).__name__).splitlines()[0]
+    for label, field in (("DETAIL", "message_detail"), ("HINT", "message_hint")):
+        extra = getattr(diag, field, None) if diag is not None else None
+        if extra:
+            text += f" {label}: {' '.join(extra.split())}"
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,6 +428,13 @@ def migrate(environ: Mapping[str, str]) -> None:
     app_secret_id = require_env(environ, "MLFLOW_DB_APP_SECRET_ID")
     master_secret_id = require_env(environ, "MLFLOW_DB_MASTER_SECRET_ID")
 
+    lock_wait = parse_int(
+        optional_env(environ, "MLFLOW_MIGRATION_LOCK_WAIT_SECONDS", str(LOCK_WAIT_SECONDS)),
+        "MLFLOW_MIGRATION_LOCK_WAIT_SECONDS",
+        0,
+        24 * 3600,
+    )
+
     client = secrets_client(region)
     master = read_login_secret(client, master_secret_id, "master secret")
     app_user, app_password = read_login_secret(client, app_secret_id, "app-user secret")
@@ -431,7 +447,7 @@ def migrate(environ: Mapping[str, str]) -> None:
 
     control = connect(settings, MAINTENANCE_DB, master[0], master[1], "migrate")
     try:
-        acquire_migration_lock(control)
+        acquire_migration_lock(control, lock_wait)
         ensure_app_role(control, app_user, app_password)
         for dbname in (settings.backend_db, settings.auth_db):
             ensure_database(control, dbname, app_user)
@@ -470,6 +486,14 @@ def current_schema_revisions(settings: DatabaseSettings, app_user: str) -> set[s
         connection.close()
 
 
+def known_schema_revisions() -> set[str]:
+    """Every tracking schema revision this image's MLflow can migrate to or from."""
+    from alembic.script import ScriptDirectory
+    from mlflow.store.db.utils import _get_alembic_config
+
+    return {script.revision for script in ScriptDirectory.from_config(_get_alembic_config("")).walk_revisions()}
+
+
 def latest_schema_revision() -> str:
     # The function MLflow's own schema check (_verify_schema) compares the database against.
     from mlflow.store.db.utils import _get_latest_schema_revision
@@ -479,6 +503,7 @@ def latest_schema_revision() -> str:
 
 def wait_for_schema(settings: DatabaseSettings, app_user: str, wait_seconds: float = SCHEMA_WAIT_SECONDS) -> None:
     head = latest_schema_revision()
+    known = known_schema_revisions()
     deadline = time.monotonic() + wait_seconds
     found: set[str] | None = None
     for delay in backoff_delays():
@@ -487,7 +512,16 @@ def wait_for_schema(settings: DatabaseSettings, app_user: str, wait_seconds: flo
             if found == {head}:
                 log(f"tracking schema of {settings.backend_db} is at head {head}")
                 return
+            if found is not None and not found <= known:
+                # No migration Job of this image will ever change that: waiting cannot help.
+                raise SchemaAhead(
+                    f"tracking schema of {settings.backend_db} is at {describe_revisions(found)}, which this image's "
+                    f"MLflow does not know (its head is {head}): a newer MLflow image has migrated the database. "
+                    "Deploy that image, or restore the database from before the upgrade (docs/runbooks/restore-database.md)"
+                )
             state = f"found {describe_revisions(found)}"
+        except SchemaAhead:
+            raise
         except StepFailed as error:
             state = str(error)
         if time.monotonic() + delay > deadline:
@@ -542,6 +576,9 @@ def serve(environ: Mapping[str, str]) -> None:
     allowed_hosts = parse_allowed_hosts(require_env(environ, "MLFLOW_ALLOWED_HOSTS"))
     workers = parse_int(optional_env(environ, "MLFLOW_WORKERS", str(DEFAULT_WORKERS)), "MLFLOW_WORKERS", 1, 64)
     port = parse_int(optional_env(environ, "MLFLOW_PORT", str(DEFAULT_SERVER_PORT)), "MLFLOW_PORT", 1, 65535)
+    schema_wait = parse_int(
+        optional_env(environ, "MLFLOW_SCHEMA_WAIT_SECONDS", str(SCHEMA_WAIT_SECONDS)), "MLFLOW_SCHEMA_WAIT_SECONDS", 0, 3600
+    )
     mlflow = mlflow_executable()
 
     client = secrets_client(region)
@@ -555,7 +592,10 @@ def serve(environ: Mapping[str, str]) -> None:
 
     auth_uri = database_uri(app_user, settings.host, settings.port, settings.auth_db)
     backend_uri = database_uri(app_user, settings.host, settings.port, settings.backend_db)
-    config_dir = tempfile.mkdtemp(prefix="mlflow-auth-")
+    # One fixed path in the pod's scratch volume: a restarted container overwrites it rather than
+    # leaving one more copy of the admin password behind.
+    config_dir = os.path.join(tempfile.gettempdir(), "mlflow-auth")
+    os.makedirs(config_dir, mode=0o700, exist_ok=True)
     config_path = write_private_file(
         config_dir, "basic_auth.ini", render_auth_config(auth_uri, admin_user, admin_password)
     )
@@ -566,7 +606,12 @@ def serve(environ: Mapping[str, str]) -> None:
     os.environ["MLFLOW_FLASK_SERVER_SECRET_KEY"] = flask_secret_key
     os.environ["MLFLOW_AUTH_CONFIG_PATH"] = config_path
 
-    wait_for_schema(settings, app_user)
+    try:
+        wait_for_schema(settings, app_user, schema_wait)
+    except BaseException:
+        # The server never starts, so nothing will read the file again.
+        os.remove(config_path)
+        raise
 
     command = server_command(mlflow, port, workers, backend_uri, artifacts_destination, allowed_hosts)
     log(

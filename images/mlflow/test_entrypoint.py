@@ -210,6 +210,8 @@ def stand_ins(database):
         entrypoint, "secrets_client", lambda region: FakeSecretsClient()
     ), mock.patch.object(entrypoint.shutil, "which", lambda name: f"/usr/local/bin/{name}"), mock.patch.object(
         entrypoint.time, "sleep", lambda seconds: None
+    ), mock.patch.object(
+        entrypoint, "known_schema_revisions", lambda: {"older", HEAD}
     ), contextlib.redirect_stderr(stderr):
         yield stderr
 
@@ -295,11 +297,36 @@ class WaitTest(unittest.TestCase):
         self.assertEqual([next(delays) for _ in range(7)], [2, 4, 8, 16, 30, 30, 30])
 
     def test_times_out_with_what_it_found(self):
-        database = FakeDatabase(revisions_sequence=[["old"]] * 50)
+        database = FakeDatabase(revisions_sequence=[["older"]] * 50)
         settings = entrypoint.DatabaseSettings(SERVE_ENV)
         with stand_ins(database):
-            with self.assertRaisesRegex(entrypoint.StepFailed, "found old"):
+            with self.assertRaisesRegex(entrypoint.StepFailed, "found older"):
                 entrypoint.wait_for_schema(settings, "mlflow_app", wait_seconds=0)
+
+
+    def test_a_schema_this_image_does_not_know_fails_at_once(self):
+        database = FakeDatabase(revisions_sequence=[["from-a-newer-mlflow"]] * 50)
+        settings = entrypoint.DatabaseSettings(SERVE_ENV)
+        with stand_ins(database):
+            with self.assertRaisesRegex(entrypoint.StepFailed, "newer MLflow image has migrated the database"):
+                entrypoint.wait_for_schema(settings, "mlflow_app", wait_seconds=600)
+        self.assertEqual(len(database.connections), 1)
+
+
+class DatabaseErrorTest(unittest.TestCase):
+    def test_keeps_detail_and_hint_and_drops_the_statement(self):
+        diag = types.SimpleNamespace(
+            message_primary="permission denied to create database",
+            message_detail="Only roles with the CREATEDB attribute\n may create databases.",
+            message_hint="Grant CREATEDB to the master user.",
+        )
+        error = Exception("permission denied to create database\nSTATEMENT: CREATE DATABASE secret")
+        error.diag = diag
+        self.assertEqual(
+            entrypoint.database_error_summary(error),
+            "permission denied to create database DETAIL: Only roles with the CREATEDB attribute may create databases. "
+            "HINT: Grant CREATEDB to the master user.",
+        )
 
 
 class MigrateTest(unittest.TestCase):
@@ -422,6 +449,19 @@ class ServeTest(unittest.TestCase):
         )
         self.assertFalse(any(password in output for password in ALL_PASSWORDS), output)
         self.assertIn("waiting for the migration Job", output)
+
+
+class ServeFailureTest(unittest.TestCase):
+    def test_a_server_that_gives_up_leaves_no_admin_password_behind(self):
+        database = FakeDatabase(revisions_sequence=[["older"]] * 50)
+        environment = {**SERVE_ENV, "MLFLOW_SCHEMA_WAIT_SECONDS": "0"}
+        with tempfile.TemporaryDirectory() as scratch, mock.patch.dict(os.environ, {"TMPDIR": scratch}), mock.patch.object(
+            entrypoint.tempfile, "tempdir", None
+        ), stand_ins(database) as stderr:
+            for _ in range(2):
+                self.assertEqual(entrypoint.main(["entrypoint.py", "serve"], environment), 1, stderr.getvalue())
+            left = [os.path.join(folder, name) for folder, _, names in os.walk(scratch) for name in names]
+        self.assertEqual(left, [])
 
 
 if __name__ == "__main__":

@@ -85,8 +85,19 @@ describe('MlflowChart', () => {
     for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) {
       expect(probe?.httpGet).toEqual({ path: '/health', port: 'http' });
     }
+  });
+
+  test("gives the startup probe more time than the entrypoint waits for the schema, so a waiting pod is not killed", () => {
+    const wait = Number(envOf(container).MLFLOW_SCHEMA_WAIT_SECONDS);
     const startup = container.startupProbe ?? {};
-    expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)).toBeGreaterThanOrEqual(600);
+    expect(wait).toBeGreaterThanOrEqual(60);
+    expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)).toBeGreaterThan(wait);
+  });
+
+  test("gives up waiting for another migration's lock before the Job's deadline ends it", () => {
+    const lockWait = Number(envOf(jobPod.containers[0]).MLFLOW_MIGRATION_LOCK_WAIT_SECONDS);
+    expect(lockWait).toBeGreaterThan(0);
+    expect(lockWait).toBeLessThan(job.spec.activeDeadlineSeconds ?? 0);
   });
 
   test('requests and limits CPU and memory', () => {

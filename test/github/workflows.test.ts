@@ -72,7 +72,7 @@ describe('GitHub Actions workflows', () => {
   test('check every change with the tests and the synth, without AWS credentials, and keep the cloud assembly', () => {
     const test = workflows['ci.yml'].jobs.test;
     expect(workflows['ci.yml'].on).toHaveProperty('pull_request');
-    expect(test.steps.map((step) => step.run).filter(Boolean)).toEqual(expect.arrayContaining(['npm install', 'npm test', 'npm run synth']));
+    expect(test.steps.map((step) => step.run).filter(Boolean)).toEqual(expect.arrayContaining(['npm install', 'sudo env "PATH=$PATH" npm test', 'npm run synth']));
     expect(test.steps.find((step) => step.uses?.startsWith('actions/upload-artifact@'))?.with?.path).toBe('cdk.out');
     expect(test.steps.find((step) => step.uses?.startsWith('actions/setup-node@'))?.with?.cache).toBe('npm');
     expect(usesAws(test)).toBe(false);

