@@ -159,6 +159,11 @@ def run_container(
         os.chown(folder, uid, gid)
         sandbox += ["--bind", str(folder), mount_path]
     sandbox += _interpreter_mounts()
+    # A checkout under /tmp (as CI may make one) would be hidden by the scratch volume there.
+    masked = ["/dev", "/run", "/opt", *container.emptydir_mounts()]
+    environment_prefix = Path(sys.prefix).resolve()
+    if any(environment_prefix.is_relative_to(path) for path in masked):
+        sandbox += _read_only_mount(environment_prefix, str(environment_prefix))
     for inside, outside in (read_only_files or {}).items():
         sandbox += _read_only_mount(outside, inside)
     sandbox += ["--chdir", container.spec.get("workingDir") or container.image.workdir]
