@@ -1,4 +1,5 @@
-import { Chart } from 'cdk8s';
+import { createHash } from 'node:crypto';
+import { Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
@@ -53,8 +54,12 @@ export interface MlflowSecrets {
 export interface MlflowChartProps {
   /** Image URI of the server (built from images/mlflow). */
   readonly image: string;
-  /** Changes with the image, so that a new image gets a new migration Job (Jobs are immutable). */
-  readonly imageRevision: string;
+  /**
+   * Turns deploy-time values (CDK tokens) into what they stand for, so that the migration Job's
+   * name, a hash of its rendered spec, changes exactly when the spec does.
+   * @default - values are hashed as they are
+   */
+  readonly resolve?: (value: unknown) => unknown;
   /** AWS region of the secrets and the bucket. */
   readonly region: string;
   /** Database endpoint host name. */
@@ -117,8 +122,8 @@ export class MlflowChart extends Chart {
       MLFLOW_DB_APP_SECRET_ID: props.secrets.databaseAppSecretArn,
     };
 
-    new k8s.KubeJob(this, 'Migration', {
-      metadata: { name: `mlflow-migrate-${props.imageRevision}`, namespace, labels: migrationLabels },
+    const migration = new k8s.KubeJob(this, 'Migration', {
+      metadata: { name: 'mlflow-migrate', namespace, labels: migrationLabels },
       spec: {
         backoffLimit: 6,
         activeDeadlineSeconds: MLFLOW_MIGRATION_DEADLINE_SECONDS,
@@ -153,6 +158,13 @@ export class MlflowChart extends Chart {
         },
       },
     });
+
+    // A Job's pod template is immutable, and a finished Job is not run again: a new name for every
+    // change of the rendered spec (image, environment, resources) runs the migration again, and an
+    // unchanged spec keeps the name, so a redeploy neither fails on the update nor re-runs it.
+    const resolve = props.resolve ?? ((value: unknown) => value);
+    const revision = createHash('sha256').update(JSON.stringify(resolve(migration.toJson().spec))).digest('hex').slice(0, 12);
+    migration.addJsonPatch(JsonPatch.replace('/metadata/name', `mlflow-migrate-${revision}`));
 
     const cpu = props.cpuMillicores ?? 500;
     const memory = k8s.Quantity.fromString(`${props.memoryMiB ?? 2048}Mi`);

@@ -116,28 +116,30 @@ export class MlflowServer extends Construct {
       platform: ecrAssets.Platform.LINUX_AMD64,
     });
 
-    const server = new PodIdentityRole(this, 'ServerRole', {
+    const serverIdentity = new PodIdentityRole(this, 'ServerRole', {
       cluster: props.cluster,
       namespace: MLFLOW_NAMESPACE,
       serviceAccount: MLFLOW_SERVER_SERVICE_ACCOUNT,
       description: 'MLflow tracking server: its artifact prefix, its key and its three secrets',
-    }).role;
+    });
+    const server = serverIdentity.role;
     server.addManagedPolicy(artifacts.mlflowAccessPolicy);
     grantSecretRead(server, [appUserSecret, this.adminSecret, flaskSecretKey], key);
 
-    const migration = new PodIdentityRole(this, 'MigrationRole', {
+    const migrationIdentity = new PodIdentityRole(this, 'MigrationRole', {
       cluster: props.cluster,
       namespace: MLFLOW_NAMESPACE,
       serviceAccount: MLFLOW_MIGRATION_SERVICE_ACCOUNT,
       description: 'MLflow schema migration: the database master secret and the app user secret',
-    }).role;
+    });
+    const migration = migrationIdentity.role;
     grantSecretRead(migration, [appUserSecret], key);
     grantSecretRead(migration, [database.secret], database.key);
 
     const vpc = props.vpc;
     const chart = new MlflowChart(new cdk8s.App(), 'mlflow', {
       image: image.imageUri,
-      imageRevision: image.assetHash.slice(0, 12),
+      resolve: (value) => Stack.of(this).resolve(value),
       region: Stack.of(this).region,
       databaseHost: database.instance.dbInstanceEndpointAddress,
       databasePort: POSTGRES_PORT,
@@ -161,6 +163,8 @@ export class MlflowServer extends Construct {
     // Created here rather than with cluster.addCdk8sChart, which would put it in the cluster's stack.
     const manifest = new eks.KubernetesManifest(this, 'Chart', { cluster: props.cluster, manifest: chart.toJson() });
     manifest.node.addDependency(props.clusterConfig);
+    // Pods get Pod Identity credentials only if the association exists when they are admitted.
+    manifest.node.addDependency(serverIdentity, migrationIdentity);
 
     for (const secret of [appUserSecret, this.adminSecret, flaskSecretKey]) {
       Validations.of(secret).acknowledge({

@@ -23,18 +23,20 @@ export class ModelService extends Construct {
   constructor(scope: Construct, id: string, props: ModelServiceProps) {
     super(scope, id);
     const { cluster, readPolicy, after, ...chartProps } = props;
-    const role = new PodIdentityRole(this, 'Role', {
+    const identity = new PodIdentityRole(this, 'Role', {
       cluster,
       namespace: props.team,
       serviceAccount: props.model,
       description: `Model ${props.model} of team ${props.team}: reads its own artifact prefix`,
-    }).role;
-    role.addManagedPolicy(readPolicy);
+    });
+    identity.role.addManagedPolicy(readPolicy);
 
     const manifest = new eks.KubernetesManifest(this, 'Chart', {
       cluster,
       manifest: new ModelServingChart(new cdk8s.App(), props.model, chartProps).toJson(),
     });
+    // Pods get Pod Identity credentials only if the association exists when they are admitted.
+    manifest.node.addDependency(identity);
     for (const dependency of after ?? []) {
       manifest.node.addDependency(dependency);
     }

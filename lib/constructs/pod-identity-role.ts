@@ -16,7 +16,9 @@ export interface PodIdentityRoleProps {
 
 /**
  * An IAM role that exactly one Kubernetes service account assumes through EKS Pod Identity.
- * The service account itself is a Kubernetes object, created by the chart that runs the pods.
+ * The service account itself is a Kubernetes object, created by the chart that runs the pods;
+ * that chart's manifest must depend on this construct (role, policies and association), because
+ * EKS gives a pod credentials only if its association exists when the pod is admitted.
  */
 export class PodIdentityRole extends Construct {
   /** The role; grant it what the pods need and nothing more. */

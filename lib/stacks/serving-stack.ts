@@ -32,11 +32,16 @@ export class ServingStack extends PlatformStack {
     super(scope, id, props);
     const { config, cluster } = props;
 
-    const gpuPools = new eks.KubernetesManifest(this, 'GpuNodePools', {
-      cluster,
-      manifest: new GpuNodePoolsChart(new cdk8s.App(), 'gpu-node-pools', { pools: config.gpuPools }).toJson(),
-    });
-    gpuPools.node.addDependency(props.clusterConfig);
+    // kubectl fails on a manifest without objects, so an environment without GPU pools applies none.
+    const gpuPools: Construct[] = [];
+    if (config.gpuPools.length > 0) {
+      const manifest = new eks.KubernetesManifest(this, 'GpuNodePools', {
+        cluster,
+        manifest: new GpuNodePoolsChart(new cdk8s.App(), 'gpu-node-pools', { pools: config.gpuPools }).toJson(),
+      });
+      manifest.node.addDependency(props.clusterConfig);
+      gpuPools.push(manifest);
+    }
 
     for (const team of config.teams) {
       const namespace = new TeamNamespace(this, `Team-${team.name}`, {
@@ -51,7 +56,7 @@ export class ServingStack extends PlatformStack {
         new ModelService(this, `Model-${model.name}`, {
           cluster,
           readPolicy: props.artifacts.modelReadPolicies[model.name],
-          after: [namespace.manifest, gpuPools, props.clusterConfig],
+          after: [namespace.manifest, ...gpuPools, props.clusterConfig],
           team: team.name,
           model: model.name,
           registeredModel: model.registeredModel,

@@ -12,7 +12,6 @@ import { envOf, findObject, KubeObject } from '../helpers/kube-objects';
 
 const PROPS: MlflowChartProps = {
   image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlflow:abc',
-  imageRevision: '0123456789ab',
   region: 'eu-west-1',
   databaseHost: 'db.example.internal',
   databaseSubnetCidrs: ['10.0.200.0/24', '10.0.201.0/24'],
@@ -142,12 +141,30 @@ describe('MlflowChart', () => {
     expect(findObject(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: server.spec.selector });
   });
 
-  test('migrates the schema in a Job named after the image, the only pod that may read the master secret', () => {
-    expect(job.metadata.name).toBe('mlflow-migrate-0123456789ab');
+  test('migrates the schema in a Job, the only pod that may read the master secret', () => {
+    expect(job.metadata.name).toMatch(/^mlflow-migrate-[0-9a-f]{12}$/);
     expect(jobPod.serviceAccountName).toBe(MLFLOW_MIGRATION_SERVICE_ACCOUNT);
     expect(jobPod.containers[0].args).toEqual(['migrate']);
     expect(envOf(jobPod.containers[0])).toMatchObject({ MLFLOW_DB_MASTER_SECRET_ID: 'arn:master', MLFLOW_DB_APP_SECRET_ID: 'arn:app' });
     expect(envOf(jobPod.containers[0])).not.toHaveProperty('MLFLOW_ADMIN_SECRET_ID');
+  });
+
+  test("names the migration Job by its rendered spec: a new image or environment gets a new Job, a server change none", () => {
+    const jobName = (props: Partial<MlflowChartProps>) => findObject<k8s.JobSpec>(render(props), 'Job').metadata.name;
+    expect(jobName({})).toBe(job.metadata.name);
+    expect(jobName({ image: `${PROPS.image}-next` })).not.toBe(job.metadata.name);
+    expect(jobName({ databaseHost: 'other-db.example.internal' })).not.toBe(job.metadata.name);
+    expect(jobName({ secrets: { ...PROPS.secrets, databaseMasterSecretArn: 'arn:master-2' } })).not.toBe(job.metadata.name);
+    expect(jobName({ replicas: 5, workers: 8, hostname: 'other.example.internal' })).toBe(job.metadata.name);
+  });
+
+  test('hashes deploy-time values as what they resolve to', () => {
+    const seen: unknown[] = [];
+    const resolved = render({ resolve: (value) => (seen.push(value), { stable: 'value' }) });
+    expect(seen).toHaveLength(1);
+    expect(findObject<k8s.JobSpec>(resolved, 'Job').metadata.name).toBe(
+      findObject<k8s.JobSpec>(render({ image: 'other', resolve: () => ({ stable: 'value' }) }), 'Job').metadata.name,
+    );
   });
 
   test('exposes the server through a Service whose selector and target port match the pods', () => {

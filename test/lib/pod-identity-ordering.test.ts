@@ -1,0 +1,65 @@
+import { appliedManifests } from '../helpers/applied-manifests';
+import { ENVIRONMENTS, STACK_IDS } from '../helpers/app';
+import { committedTemplate } from '../helpers/committed-assembly';
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] | string };
+
+/** Logical IDs a resource waits for. */
+const dependsOn = (resource: Resource): string[] => [resource.DependsOn ?? []].flat();
+
+/** The role's logical ID behind an `Fn::GetAtt: [role, Arn]` or a `Ref: role`. */
+function roleId(reference: unknown): string | undefined {
+  const value = reference as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+  return value?.['Fn::GetAtt']?.[0] ?? value?.Ref;
+}
+
+describe.each(ENVIRONMENTS)('Pod Identity in %s', (name) => {
+  // EKS injects Pod Identity credentials only when a pod is admitted: a pod created before its
+  // service account's association exists, or before its role may do anything, keeps failing
+  // until someone restarts it. So every manifest that creates such a service account (and the
+  // pods that use it) must wait for the association and for the role's policies.
+  test.each(STACK_IDS)('every manifest in %s waits for the associations and policies of the service accounts it creates', (id) => {
+    const resources = committedTemplate(name, id).toJSON().Resources as Record<string, Resource>;
+    const entries = Object.entries(resources);
+    const associations = entries.filter(([, resource]) => resource.Type === 'AWS::EKS::PodIdentityAssociation');
+    const policiesOf = (role: string) =>
+      entries
+        .filter(([, resource]) => resource.Type === 'AWS::IAM::Policy')
+        .filter(([, resource]) => ((resource.Properties?.Roles as unknown[]) ?? []).some((reference) => roleId(reference) === role))
+        .map(([logicalId]) => logicalId);
+
+    for (const { logicalId, object } of appliedManifests({ Resources: resources })) {
+      const account = object as { kind: string; metadata: { name: string; namespace?: string } };
+      if (account.kind !== 'ServiceAccount') {
+        continue;
+      }
+      for (const [associationId, association] of associations) {
+        const properties = association.Properties ?? {};
+        if (properties.Namespace !== account.metadata.namespace || properties.ServiceAccount !== account.metadata.name) {
+          continue;
+        }
+        const role = roleId(properties.RoleArn) ?? '';
+        expect({ manifest: logicalId, waitsFor: dependsOn(resources[logicalId]) }).toEqual({
+          manifest: logicalId,
+          waitsFor: expect.arrayContaining([associationId, role, ...policiesOf(role)]),
+        });
+      }
+    }
+  });
+
+  test('every service account with pods that call AWS has an association in the stack that creates it', () => {
+    const pairs = STACK_IDS.flatMap((id) => {
+      const template = committedTemplate(name, id).toJSON();
+      const resources = template.Resources as Record<string, Resource>;
+      const associated = Object.values(resources)
+        .filter((resource) => resource.Type === 'AWS::EKS::PodIdentityAssociation')
+        .map((resource) => `${resource.Properties?.Namespace}/${resource.Properties?.ServiceAccount}`);
+      return appliedManifests(template)
+        .map(({ object }) => object as { kind: string; metadata: { name: string; namespace?: string } })
+        .filter((object) => object.kind === 'ServiceAccount')
+        .map((account) => ({ account: `${account.metadata.namespace}/${account.metadata.name}`, associated: associated.includes(`${account.metadata.namespace}/${account.metadata.name}`) }));
+    });
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(pairs.filter((pair) => !pair.associated)).toEqual([]);
+  });
+});
