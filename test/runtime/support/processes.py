@@ -110,20 +110,20 @@ class ManagedProcess:
         self._log.close()
 
 
-def wait_for_http(url: str, process: ManagedProcess, timeout: float, expect_status: int = 200, headers=None) -> float:
-    """Polls ``url`` as a kubelet probe would until it answers ``expect_status``; returns the seconds it took."""
+def wait_for_http(url: str, process: ManagedProcess, timeout: float) -> float:
+    """Polls ``url`` as a kubelet probe would until it answers 200; returns the seconds it took."""
     import requests
 
     started = time.monotonic()
     while True:
         process.check_running()
         try:
-            if requests.get(url, timeout=2, headers=headers).status_code == expect_status:
+            if requests.get(url, timeout=2).status_code == 200:
                 return time.monotonic() - started
         except requests.RequestException:
             pass
         if time.monotonic() - started > timeout:
-            raise RuntimeError(f"{url} did not answer {expect_status} within {timeout} s:\n{process.log()[-4000:]}")
+            raise RuntimeError(f"{url} did not answer 200 within {timeout} s:\n{process.log()[-4000:]}")
         time.sleep(0.25)
 
 
