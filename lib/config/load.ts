@@ -28,14 +28,28 @@ const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
  * validates each against the schema and all of them against each other.
  */
 export function loadEnvironments(configDir: string): LoadResult {
-  const files = fs
-    .readdirSync(configDir)
-    .filter((file) => file.endsWith('.yaml'))
-    .sort()
-    .map((file) => path.join(configDir, file));
+  const refuse = (problems: ConfigProblem[]): LoadResult => ({ ok: false, problems, message: formatProblems(problems) });
+  if (!fs.existsSync(configDir) || !fs.statSync(configDir).isDirectory()) {
+    return refuse([{ file: configDir, field: '', message: 'is not a folder: name the folder that holds the <environment>.yaml files' }]);
+  }
+  const entries = fs.readdirSync(configDir).sort();
+  // Anything else in the folder is a mistake that would silently drop an environment
+  // (prod.yml, prod.yaml.bak) or leave a file nobody reads.
+  const strays = entries.filter((entry) => !entry.endsWith('.yaml') && !entry.startsWith('.'));
+  if (strays.length > 0) {
+    return refuse(
+      strays.map((entry) => ({
+        file: path.relative(process.cwd(), path.join(configDir, entry)),
+        field: '',
+        message: entry.endsWith('.yml')
+          ? `is not read: environment files end in .yaml; rename it to ${entry.slice(0, -'.yml'.length)}.yaml`
+          : 'is not read: this folder holds only <environment>.yaml files; move it elsewhere',
+      })),
+    );
+  }
+  const files = entries.map((file) => path.join(configDir, file)).filter((file) => file.endsWith('.yaml'));
   if (files.length === 0) {
-    const problems = [{ file: configDir, field: '', message: 'holds no <environment>.yaml file' }];
-    return { ok: false, problems, message: formatProblems(problems) };
+    return refuse([{ file: configDir, field: '', message: 'holds no <environment>.yaml file' }]);
   }
   // Messages name files as the user would type them, relative to where the command ran.
   return validateEnvironments(files.map((file) => ({ file: path.relative(process.cwd(), file), text: fs.readFileSync(file, 'utf8') })));

@@ -271,6 +271,21 @@ describe('problems across files', () => {
     );
   });
 
+  test('a missing config folder is rejected in one line, without a stack trace', () => {
+    const result = loadEnvironments(path.join(os.tmpdir(), 'no-such-config-folder'));
+    expect(!result.ok && result.message).toMatch(/no-such-config-folder: is not a folder/);
+  });
+
+  test('a .yml file or any other file in the config folder is refused, so no environment silently drops out', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
+    fs.writeFileSync(path.join(folder, 'prod.yml'), 'environmentType: production\n');
+    fs.writeFileSync(path.join(folder, 'notes.txt'), 'x');
+    const result = loadEnvironments(folder);
+    expect(!result.ok && result.message).toMatch(/prod\.yml: is not read: environment files end in \.yaml; rename it to prod\.yaml/);
+    expect(!result.ok && result.message).toMatch(/notes\.txt: is not read/);
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
   test('a config folder without environments is rejected', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
     const result = loadEnvironments(empty);
