@@ -29,11 +29,18 @@ export class PodIdentityRole extends Construct {
     const { cluster } = props;
     this.role = new iam.Role(this, 'Resource', {
       description: props.description,
-      // Pod Identity's documented trust, narrowed to this cluster so no other cluster's pods can assume it.
+      // Pod Identity's documented trust, narrowed by the session tags it adds when it assumes the
+      // role (docs: "Create IAM role with trust policy required by EKS Pod Identity"), so only
+      // this service account in this namespace of this cluster can use the role, whatever other
+      // association in the account names it.
       assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com', {
         conditions: {
-          StringEquals: { 'aws:SourceAccount': cluster.stack.account },
-          ArnEquals: { 'aws:SourceArn': cluster.clusterArn },
+          StringEquals: {
+            'aws:SourceAccount': cluster.stack.account,
+            'aws:RequestTag/kubernetes-namespace': props.namespace,
+            'aws:RequestTag/kubernetes-service-account': props.serviceAccount,
+          },
+          ArnEquals: { 'aws:RequestTag/eks-cluster-arn': cluster.clusterArn },
         },
       }).withSessionTags(),
     });

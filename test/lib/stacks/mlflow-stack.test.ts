@@ -37,7 +37,7 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
     ]);
   });
 
-  test('lets only this cluster\'s Pod Identity assume the roles', () => {
+  test('lets only its own service account of this cluster assume each role, by Pod Identity session tags', () => {
     for (const prefix of ['MlflowServerRole', 'MlflowMigrationRole']) {
       expect(roleNamed(prefix)[1]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         {
@@ -45,8 +45,14 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
           Principal: { Service: 'pods.eks.amazonaws.com' },
           Action: ['sts:AssumeRole', 'sts:TagSession'],
           Condition: {
-            StringEquals: { 'aws:SourceAccount': config.account },
-            ArnEquals: { 'aws:SourceArn': { 'Fn::GetStackOutput': expect.objectContaining({ StackName: `${name}-Cluster`, OutputName: expect.stringMatching(/Cluster.*Arn/) }) } },
+            StringEquals: {
+              'aws:SourceAccount': config.account,
+              'aws:RequestTag/kubernetes-namespace': MLFLOW_NAMESPACE,
+              'aws:RequestTag/kubernetes-service-account': prefix === 'MlflowServerRole' ? MLFLOW_SERVER_SERVICE_ACCOUNT : MLFLOW_MIGRATION_SERVICE_ACCOUNT,
+            },
+            ArnEquals: {
+              'aws:RequestTag/eks-cluster-arn': { 'Fn::GetStackOutput': expect.objectContaining({ StackName: `${name}-Cluster`, OutputName: expect.stringMatching(/Cluster.*Arn/) }) },
+            },
           },
         },
       ]);

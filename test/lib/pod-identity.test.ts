@@ -1,6 +1,6 @@
 import { appliedManifests } from '../helpers/applied-manifests';
 import { ENVIRONMENTS, STACK_IDS } from '../helpers/app';
-import { committedTemplate } from '../helpers/committed-assembly';
+import { committedConfig, committedTemplate } from '../helpers/committed-assembly';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] | string };
 
@@ -44,6 +44,33 @@ describe.each(ENVIRONMENTS)('Pod Identity in %s', (name) => {
           waitsFor: expect.arrayContaining([associationId, role, ...policiesOf(role)]),
         });
       }
+    }
+  });
+
+  // A role trusted by pods.eks.amazonaws.com alone can be taken by any association in the account
+  // that names it; the session tags Pod Identity adds tie it to one service account of one cluster.
+  test.each(STACK_IDS)('every Pod Identity role in %s trusts only its own service account, namespace and cluster', (id) => {
+    const resources = committedTemplate(name, id).toJSON().Resources as Record<string, Resource>;
+    for (const association of Object.values(resources).filter((resource) => resource.Type === 'AWS::EKS::PodIdentityAssociation')) {
+      const properties = association.Properties ?? {};
+      const role = resources[roleId(properties.RoleArn) ?? ''];
+      const statements = (role.Properties?.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'pods.eks.amazonaws.com' },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': committedConfig(name).account,
+              'aws:RequestTag/kubernetes-namespace': properties.Namespace,
+              'aws:RequestTag/kubernetes-service-account': properties.ServiceAccount,
+            },
+            ArnEquals: { 'aws:RequestTag/eks-cluster-arn': expect.anything() },
+          },
+        },
+      ]);
+      expect(properties.DisableSessionTags).not.toBe(true);
     }
   });
 
