@@ -96,7 +96,7 @@ describe('GitHub Actions workflows', () => {
     expect(job.concurrency).toEqual({ group: `deploy-${name}`, 'cancel-in-progress': false });
     expect(needsOf(job)).toContain('build');
     const runs = job.steps.map((step) => step.run).filter(Boolean);
-    expect(runs).toEqual(['npm install', `npm run deploy -- "${name}/*"`]);
+    expect(runs).toEqual(['npm install', `npm run deploy:assembly -- "${name}/*"`]);
     const credentials = job.steps.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     expect(credentials?.with).toEqual({
       'role-to-assume': `\${{ fromJSON(needs.build.outputs.targets).${name}.deployRoleArn }}`,
@@ -104,9 +104,14 @@ describe('GitHub Actions workflows', () => {
     });
   });
 
+  test('a person running npm run deploy synthesizes first and keeps the approval of security changes', () => {
+    expect(scripts.deploy).toBe('npm run synth && cdk deploy --app cdk.out');
+    expect(scripts.deploy).not.toMatch(/require-approval/);
+  });
+
   test('deploy from the assembly the build job made, dev on merge and the others after it', () => {
     expect(deploy.on).toHaveProperty('push', { branches: ['main'] });
-    expect(scripts.deploy).toMatch(/--app cdk\.out/);
+    expect(scripts['deploy:assembly']).toBe('cdk deploy --app cdk.out --require-approval never');
     const deployJobs = Object.keys(deploy.jobs).filter((id) => id.startsWith('deploy-'));
     expect(deployJobs.sort()).toEqual(environments.map((config) => `deploy-${config.name}`).sort());
     const first = deployJobs.filter((id) => !needsOf(deploy.jobs[id]).some((need) => need.startsWith('deploy-')));
