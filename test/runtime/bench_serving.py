@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from support.assembly import Assembly  # noqa: E402
 from support.cpu_limit import CpuLimit  # noqa: E402
 from support.model_server import ModelPod, model_container  # noqa: E402
+from support.platform import SynthFailed, synthesize  # noqa: E402
 from support.processes import REPO_ROOT  # noqa: E402
 
 P95_TARGET_MS = 300
@@ -89,17 +90,10 @@ def environment_folder(config: Path, environment: str | None, scratch: Path) -> 
 
 
 def synthesize_stage(config_folder: Path, scratch: Path) -> Assembly:
-    out = scratch / "assembly"
-    completed = subprocess.run(
-        ["npx", "--no-install", "tsx", "test/runtime/synth.ts", str(out), str(config_folder)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        raise BenchError(completed.stderr.strip() or "synth failed")
-    (stage,) = out.glob("assembly-*")
-    assembly = Assembly.load(stage)
+    try:
+        assembly = synthesize(scratch / "assembly", config_folder)
+    except SynthFailed as error:
+        raise BenchError(str(error)) from None
     # Only the model's command, args, environment and resources matter here.
     assembly.placeholder = "unresolved"
     return assembly

@@ -12,7 +12,6 @@ import sys
 
 import mlflow
 import numpy as np
-import pandas as pd
 from mlflow.models import infer_signature
 from mlflow.server.auth.client import AuthServiceClient
 from mlflow.tracking import MlflowClient
@@ -63,7 +62,6 @@ print(
             "sample": sample.to_dict(orient="split"),
             "user": arguments["user"],
             "password": arguments["password"],
-            "columns": list(pd.DataFrame(features).columns),
         }
     )
 )

@@ -107,6 +107,11 @@ class PodIdentityAgent:
         self._server.server_close()
 
 
+def secret_name(arn: str) -> str:
+    """The name in a Secrets Manager ARN, which ends in -<six random characters>."""
+    return arn.split(":secret:")[1].rsplit("-", 1)[0]
+
+
 def generate_secret_string(rules: dict) -> str:
     """A value that obeys a template's GenerateSecretString, as Secrets Manager makes one."""
     alphabet = string.ascii_letters + string.digits

@@ -79,11 +79,8 @@ class MlflowDeployment:
         self.hostname = env["MLFLOW_ALLOWED_HOSTS"].split(",")[0]
         self.pods: dict[str, tuple[ManagedProcess, int]] = {}
         self.load_balancer: LoadBalancer | None = None
-        admin = platform.secret(self._secret_name(env["MLFLOW_ADMIN_SECRET_ID"]))
+        admin = platform.secret(env["MLFLOW_ADMIN_SECRET_ID"])
         self.admin = (admin["username"], admin["password"])
-
-    def _secret_name(self, arn: str) -> str:
-        return arn.split(":secret:")[1].rsplit("-", 1)[0]
 
     def start_pod(self, name: str, overrides: dict | None = None, startup_timeout: float = 180) -> int:
         port = free_port()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .assembly import Assembly, find_object
-from .aws import MotoServer, PodIdentityAgent, provision
+from .aws import MotoServer, PodIdentityAgent, provision, secret_name
 from .pod import POD_IDENTITY_TOKEN_PATH, Container, Dockerfile, run_container
 from .postgres import Login, RdsLikePostgres
 from .processes import REPO_ROOT, ManagedProcess, free_port
@@ -25,14 +25,20 @@ MLFLOW_IMAGE = REPO_ROOT / "images" / "mlflow"
 TEST_CA_PATH = "/run/runtime-tests/ca.pem"
 
 
+class SynthFailed(Exception):
+    """The app refused the config or failed; the message is what it printed."""
+
+
 def synthesize(folder: Path, config_dir: Path) -> Assembly:
     """Synthesizes the environments in ``config_dir`` and loads the only stage."""
-    subprocess.run(
+    completed = subprocess.run(
         ["npx", "--no-install", "tsx", "test/runtime/synth.ts", str(folder), str(config_dir)],
         cwd=REPO_ROOT,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if completed.returncode != 0:
+        raise SynthFailed(completed.stderr.strip() or f"synth of {config_dir} failed")
     stages = sorted(folder.glob("assembly-*"))
     if len(stages) != 1:
         raise RuntimeError(f"expected one stage in {config_dir}, found {[stage.name for stage in stages]}")
@@ -84,8 +90,7 @@ class Platform:
         reference = assembly.resolve(data, instance["MasterUsername"])
         # {{resolve:secretsmanager:<arn>:SecretString:username::}}
         arn = reference.removeprefix("{{resolve:secretsmanager:").split(":SecretString:")[0]
-        name = arn.split(":secret:")[1].rsplit("-", 1)[0]
-        document = json.loads(values[name])
+        document = json.loads(values[secret_name(arn)])
         return Login(document["username"], document["password"])
 
     def pods_folder(self) -> Path:
@@ -94,7 +99,9 @@ class Platform:
         folder.chmod(0o755)
         return folder
 
-    def secret(self, name: str) -> dict:
+    def secret(self, name_or_arn: str) -> dict:
+        """A JSON secret's value, by its name or by the ARN a manifest holds."""
+        name = secret_name(name_or_arn) if name_or_arn.startswith("arn:") else name_or_arn
         return json.loads(self.secret_values[name])
 
     def stop(self) -> None:
