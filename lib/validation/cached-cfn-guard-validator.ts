@@ -1,0 +1,119 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { CacheUse, ValidationCache } from './validation-cache';
+
+export interface CachedCfnGuardValidatorProps {
+  /** Folder of the cache entries, or false to validate every template anew. @default DEFAULT_VALIDATION_CACHE_DIRECTORY */
+  readonly cacheDirectory?: string | false;
+  /** How many cfn-guard processes validate at once. @default the number of CPUs this process may use */
+  readonly parallelism?: number;
+}
+
+/**
+ * Runs in a worker thread: one cfn-guard call over its share of the templates. cfn-guard's plugin runs the binary
+ * synchronously, and a validation plugin must answer synchronously, so the threads are what lets calls overlap.
+ */
+const WORKER = `
+const { workerData } = require('node:worker_threads');
+const { CfnGuardValidator } = require(workerData.module);
+let message;
+try {
+  message = { report: new CfnGuardValidator().validate({ templatePaths: workerData.templatePaths }) };
+} catch (error) {
+  message = { error: error instanceof Error ? error.message : String(error) };
+}
+workerData.port.postMessage(message);
+Atomics.store(workerData.done, 0, 1);
+Atomics.notify(workerData.done, 0);
+`;
+
+/**
+ * CloudFormation Guard with Control Tower's proactive-control rules (the `CfnGuardValidator` defaults), validating
+ * only templates it has not seen, several cfn-guard processes at a time. Findings keep the plugin's name, so their
+ * acknowledgment ids are unchanged.
+ */
+export class CachedCfnGuardValidator implements IPolicyValidationPlugin {
+  public readonly name: string;
+  public readonly version?: string;
+  public readonly ruleIds?: string[];
+  private readonly guard = new CfnGuardValidator();
+  private readonly cache: ValidationCache;
+  private readonly parallelism: number;
+
+  constructor(props: CachedCfnGuardValidatorProps = {}) {
+    this.name = this.guard.name;
+    this.version = this.guard.version;
+    this.ruleIds = this.guard.ruleIds;
+    this.cache = new ValidationCache({
+      checker: this.name,
+      ruleSet: guardRuleSet(),
+      // cfn-guard's plugin fails a report on any finding.
+      fails: (violations) => violations.length > 0,
+      directory: props.cacheDirectory,
+    });
+    this.parallelism = Math.max(1, props.parallelism ?? os.availableParallelism());
+  }
+
+  /** How the last synth used the cache. */
+  public get cacheUse(): CacheUse {
+    return this.cache.lastUse;
+  }
+
+  public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    return this.cache.validate(context, (misses) => this.validateInParallel(misses));
+  }
+
+  private validateInParallel(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    const shares = balancedShares(context.templatePaths, this.parallelism);
+    if (shares.length <= 1) {
+      return this.guard.validate(context);
+    }
+    const modulePath = require.resolve('@cdklabs/cdk-validator-cfnguard');
+    const runs = shares.map((share) => {
+      const { port1, port2 } = new MessageChannel();
+      const done = new Int32Array(new SharedArrayBuffer(4));
+      const worker = new Worker(WORKER, {
+        eval: true,
+        workerData: { module: modulePath, templatePaths: share, port: port2, done },
+        transferList: [port2],
+      });
+      worker.unref();
+      return { port: port1, done };
+    });
+    const reports = runs.map(({ port, done }) => {
+      Atomics.wait(done, 0, 0);
+      const message = receiveMessageOnPort(port)?.message as { report?: PolicyValidationPluginReport; error?: string } | undefined;
+      port.close();
+      if (!message?.report) {
+        throw new Error(`cfn-guard failed: ${message?.error ?? 'its worker ended without a report'}`);
+      }
+      return message.report;
+    });
+    return { success: reports.every((report) => report.success), violations: reports.flatMap((report) => report.violations) };
+  }
+}
+
+let guardRuleSetFingerprint: string | undefined;
+
+/** The rules, the cfn-guard binaries that evaluate them and the plugin code that reads their output; read once per process. */
+function guardRuleSet(): string {
+  const packageRoot = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
+  guardRuleSetFingerprint ??= ValidationCache.fingerprint(['rules', 'bin', 'lib', 'package.json'].map((entry) => path.join(packageRoot, entry)));
+  return guardRuleSetFingerprint;
+}
+
+/** Splits the templates into at most `count` shares of about equal size, largest first, so the calls end together. */
+function balancedShares(templatePaths: string[], count: number): string[][] {
+  const shares = Array.from({ length: Math.min(count, templatePaths.length) }, () => ({ bytes: 0, templatePaths: [] as string[] }));
+  const bySize = templatePaths.map((templatePath) => ({ templatePath, bytes: fs.statSync(templatePath).size })).sort((a, b) => b.bytes - a.bytes);
+  for (const { templatePath, bytes } of bySize) {
+    const smallest = shares.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    smallest.templatePaths.push(templatePath);
+    smallest.bytes += bytes;
+  }
+  return shares.map((share) => share.templatePaths);
+}
