@@ -1,12 +1,14 @@
-import { ApiObject, Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
+import { AlbIngressClass } from './lib/alb-ingress-class';
+import { AlbIngressClassParams } from './lib/alb-ingress-class-params';
+import { EnforcingNodeClass } from './lib/enforcing-node-class';
+import { NetworkPolicyController } from './lib/network-policy-controller';
+import { NodePoolDisruption, PlatformNodePool } from './lib/platform-node-pool';
 
 /** Name of the NodeClass that enforces NetworkPolicies; every workload NodePool must use it. */
 export const ENFORCING_NODE_CLASS = 'platform';
-
-/** Name of the general-purpose CPU NodePool. */
-export const GENERAL_NODE_POOL = 'general';
 
 /** Name of the IngressClass (and its parameters) behind which every platform Ingress shares one load balancer. */
 export const PLATFORM_INGRESS_CLASS = 'platform';
@@ -18,7 +20,7 @@ export const NODE_POOL_LABEL = 'mlops.platform/node-pool';
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
 /** Limits and disruption settings of the general-purpose pool. */
-export interface GeneralNodePoolOptions {
+export interface GeneralNodePoolOptions extends NodePoolDisruption {
   /** Most vCPUs the pool may run at once. */
   readonly cpuLimit: number;
   /** Most memory the pool may run at once, in GiB. */
@@ -29,14 +31,6 @@ export interface GeneralNodePoolOptions {
   readonly instanceCategories: string[];
   /** Oldest instance generation allowed. */
   readonly minInstanceGeneration: number;
-  /** When Karpenter may consolidate: `WhenEmpty` or `WhenEmptyOrUnderutilized`. */
-  readonly consolidationPolicy: string;
-  /** How long a node must be consolidatable before removal, e.g. `1m`. */
-  readonly consolidateAfter: string;
-  /** Node lifetime, e.g. `336h`. */
-  readonly expireAfter: string;
-  /** Most nodes disrupted at once, a count or a percentage. */
-  readonly disruptionBudget: string;
 }
 
 /** Properties of a {@link ClusterConfigChart}. */
@@ -66,79 +60,35 @@ export class ClusterConfigChart extends Chart {
   constructor(scope: Construct, id: string, props: ClusterConfigChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
 
-    // Without this switch Auto Mode accepts NetworkPolicies and enforces none of them.
-    new k8s.KubeConfigMap(this, 'NetworkPolicyController', {
-      metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
-      data: { 'enable-network-policy-controller': 'true' },
-    });
+    new NetworkPolicyController(this, 'NetworkPolicyController');
 
-    new ApiObject(this, 'NodeClass', {
-      apiVersion: 'eks.amazonaws.com/v1',
-      kind: 'NodeClass',
-      metadata: { name: ENFORCING_NODE_CLASS },
-      spec: {
-        role: props.nodeRoleName,
-        subnetSelectorTerms: props.nodeSubnetIds.map((id) => ({ id })),
-        securityGroupSelectorTerms: props.nodeSecurityGroupIds.map((id) => ({ id })),
-        // Pods no policy selects stay reachable; platform namespaces bring their own default-deny.
-        networkPolicy: 'DefaultAllow',
-        networkPolicyEventLogs: 'Enabled',
-        snatPolicy: 'Random',
-      },
+    new EnforcingNodeClass(this, 'NodeClass', {
+      name: ENFORCING_NODE_CLASS,
+      role: props.nodeRoleName,
+      subnetIds: props.nodeSubnetIds,
+      securityGroupIds: props.nodeSecurityGroupIds,
     });
 
     const pool = props.generalNodePool;
-    new ApiObject(this, 'GeneralNodePool', {
-      apiVersion: 'karpenter.sh/v1',
-      kind: 'NodePool',
-      metadata: { name: GENERAL_NODE_POOL },
-      spec: {
-        template: {
-          metadata: { labels: { [NODE_POOL_LABEL]: GENERAL_NODE_POOL } },
-          spec: {
-            nodeClassRef: { group: 'eks.amazonaws.com', kind: 'NodeClass', name: ENFORCING_NODE_CLASS },
-            requirements: [
-              { key: 'karpenter.sh/capacity-type', operator: 'In', values: pool.capacityTypes },
-              { key: 'eks.amazonaws.com/instance-category', operator: 'In', values: pool.instanceCategories },
-              {
-                key: 'eks.amazonaws.com/instance-generation',
-                operator: 'Gt',
-                values: [String(pool.minInstanceGeneration - 1)],
-              },
-              { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
-              { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
-            ],
-            expireAfter: pool.expireAfter,
-          },
-        },
-        limits: { cpu: String(pool.cpuLimit), memory: `${pool.memoryLimitGiB}Gi` },
-        disruption: {
-          consolidationPolicy: pool.consolidationPolicy,
-          consolidateAfter: pool.consolidateAfter,
-          budgets: [{ nodes: pool.disruptionBudget }],
-        },
-      },
+    new PlatformNodePool(this, 'GeneralNodePool', {
+      name: GENERAL_NODE_POOL,
+      nodeClass: ENFORCING_NODE_CLASS,
+      labels: { [NODE_POOL_LABEL]: GENERAL_NODE_POOL },
+      capacityTypes: pool.capacityTypes,
+      instanceRequirements: [
+        { key: 'eks.amazonaws.com/instance-category', operator: 'In', values: pool.instanceCategories },
+        { key: 'eks.amazonaws.com/instance-generation', operator: 'Gt', values: [String(pool.minInstanceGeneration - 1)] },
+      ],
+      limits: { cpu: String(pool.cpuLimit), memory: `${pool.memoryLimitGiB}Gi` },
+      disruption: pool,
     });
 
-    new ApiObject(this, 'IngressClassParams', {
-      apiVersion: 'eks.amazonaws.com/v1',
-      kind: 'IngressClassParams',
-      metadata: { name: PLATFORM_INGRESS_CLASS },
-      spec: {
-        scheme: props.ingressScheme ?? 'internal',
-        // One load balancer for every Ingress of the class: one per model would bill an ALB each.
-        group: { name: props.ingressGroupName },
-        ...(props.certificateArn ? { certificateARNs: [props.certificateArn] } : {}),
-        loadBalancerAttributes: [{ key: 'routing.http.drop_invalid_header_fields.enabled', value: 'true' }],
-      },
+    const parameters = new AlbIngressClassParams(this, 'IngressClassParams', {
+      name: PLATFORM_INGRESS_CLASS,
+      scheme: props.ingressScheme,
+      groupName: props.ingressGroupName,
+      certificateArn: props.certificateArn,
     });
-
-    new k8s.KubeIngressClass(this, 'IngressClass', {
-      metadata: { name: PLATFORM_INGRESS_CLASS },
-      spec: {
-        controller: 'eks.amazonaws.com/alb',
-        parameters: { apiGroup: 'eks.amazonaws.com', kind: 'IngressClassParams', name: PLATFORM_INGRESS_CLASS },
-      },
-    });
+    new AlbIngressClass(this, 'IngressClass', { name: PLATFORM_INGRESS_CLASS, parameters });
   }
 }

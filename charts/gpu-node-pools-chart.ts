@@ -1,9 +1,10 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from './cluster-config-chart';
+import { NodePoolDisruption, PlatformNodePool } from './lib/platform-node-pool';
 
 /** One GPU profile. */
-export interface GpuPoolOptions {
+export interface GpuPoolOptions extends NodePoolDisruption {
   /** Pool name; GPU pods select it through the {@link NODE_POOL_LABEL} label. */
   readonly name: string;
   /** EC2 instance families with NVIDIA GPUs, e.g. `g6`. */
@@ -14,14 +15,6 @@ export interface GpuPoolOptions {
   readonly gpuLimit: number;
   /** Most vCPUs the pool may run at once. */
   readonly cpuLimit: number;
-  /** When Karpenter may consolidate: `WhenEmpty` or `WhenEmptyOrUnderutilized`. */
-  readonly consolidationPolicy: string;
-  /** How long a node must be consolidatable before removal. */
-  readonly consolidateAfter: string;
-  /** Node lifetime. */
-  readonly expireAfter: string;
-  /** Most nodes disrupted at once. */
-  readonly disruptionBudget: string;
 }
 
 /** Properties of a {@link GpuNodePoolsChart}. */
@@ -40,33 +33,18 @@ export class GpuNodePoolsChart extends Chart {
   constructor(scope: Construct, id: string, props: GpuNodePoolsChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
     for (const pool of props.pools) {
-      new ApiObject(this, pool.name, {
-        apiVersion: 'karpenter.sh/v1',
-        kind: 'NodePool',
-        metadata: { name: gpuNodePoolName(pool.name) },
-        spec: {
-          template: {
-            metadata: { labels: { [NODE_POOL_LABEL]: pool.name } },
-            spec: {
-              nodeClassRef: { group: 'eks.amazonaws.com', kind: 'NodeClass', name: ENFORCING_NODE_CLASS },
-              taints: [{ key: GPU_RESOURCE, effect: 'NoSchedule' }],
-              requirements: [
-                { key: 'karpenter.sh/capacity-type', operator: 'In', values: [pool.capacityType] },
-                { key: 'eks.amazonaws.com/instance-family', operator: 'In', values: pool.instanceFamilies },
-                { key: 'eks.amazonaws.com/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] },
-                { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
-                { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
-              ],
-              expireAfter: pool.expireAfter,
-            },
-          },
-          limits: { cpu: String(pool.cpuLimit), [GPU_RESOURCE]: String(pool.gpuLimit) },
-          disruption: {
-            consolidationPolicy: pool.consolidationPolicy,
-            consolidateAfter: pool.consolidateAfter,
-            budgets: [{ nodes: pool.disruptionBudget }],
-          },
-        },
+      new PlatformNodePool(this, pool.name, {
+        name: gpuNodePoolName(pool.name),
+        nodeClass: ENFORCING_NODE_CLASS,
+        labels: { [NODE_POOL_LABEL]: pool.name },
+        taints: [{ key: GPU_RESOURCE, effect: 'NoSchedule' }],
+        capacityTypes: [pool.capacityType],
+        instanceRequirements: [
+          { key: 'eks.amazonaws.com/instance-family', operator: 'In', values: pool.instanceFamilies },
+          { key: 'eks.amazonaws.com/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] },
+        ],
+        limits: { cpu: String(pool.cpuLimit), [GPU_RESOURCE]: String(pool.gpuLimit) },
+        disruption: pool,
       });
     }
   }

@@ -64,8 +64,10 @@ export interface MlflowChartProps {
   readonly region: string;
   /** Database endpoint host name. */
   readonly databaseHost: string;
-  /** Database port. @default 5432 */
-  readonly databasePort?: number;
+  /** Database port. */
+  readonly databasePort: number;
+  /** Database of MLflow's tracking data, the one RDS creates. */
+  readonly databaseName: string;
   /** CIDRs of the database subnets, the only place the pods may reach on the database port. */
   readonly databaseSubnetCidrs: string[];
   /** Secrets the pods read at run time. */
@@ -99,7 +101,7 @@ export class MlflowChart extends Chart {
   constructor(scope: Construct, id: string, props: MlflowChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
     const namespace = MLFLOW_NAMESPACE;
-    const databasePort = props.databasePort ?? 5432;
+    const { databasePort } = props;
     const serverLabels = MLFLOW_SERVER_LABELS;
     const migrationLabels = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/component': 'migration' };
 
@@ -117,7 +119,7 @@ export class MlflowChart extends Chart {
       AWS_DEFAULT_REGION: props.region,
       MLFLOW_DB_HOST: props.databaseHost,
       MLFLOW_DB_PORT: String(databasePort),
-      MLFLOW_BACKEND_DB: 'mlflow',
+      MLFLOW_BACKEND_DB: props.databaseName,
       MLFLOW_AUTH_DB: 'mlflow_auth',
       MLFLOW_DB_APP_SECRET_ID: props.secrets.databaseAppSecretArn,
     };

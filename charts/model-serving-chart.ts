@@ -1,7 +1,8 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { GENERAL_NODE_POOL, GPU_RESOURCE, NODE_POOL_LABEL } from './cluster-config-chart';
+import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
+import { GPU_RESOURCE, NODE_POOL_LABEL } from './cluster-config-chart';
 import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
 import { tcpPort } from './lib/network-rules';
 import { PlatformIngress } from './lib/platform-ingress';

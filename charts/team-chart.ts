@@ -25,16 +25,23 @@ export interface TeamChartProps {
   readonly team: string;
   /** The namespace's ResourceQuota. */
   readonly quota: TeamQuota;
+  /** Kubernetes group the team's admins are mapped to by their EKS access entries. */
+  readonly adminsGroup: string;
   /** Kubernetes group the team's members are mapped to by their EKS access entries. */
   readonly membersGroup: string;
   /** Models of other teams that list this namespace in their allowed callers. @default - none */
   readonly callableModels?: { readonly namespace: string; readonly model: string }[];
 }
 
+/** What a team admin may do to each kind of object they manage: everything. */
+const MANAGE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+
 /**
  * A team's namespace: Pod Security Admission `restricted`, default-deny NetworkPolicies with DNS,
  * MLflow and AWS APIs allowed out, a ResourceQuota (GPUs included) with LimitRange defaults so
- * every pod counts against it, and a Role letting members restart their models.
+ * every pod counts against it, a Role letting admins run workloads but not change the network
+ * (NetworkPolicies, Ingresses, Services other than ClusterIP), and a Role letting members restart
+ * their models.
  */
 export class TeamChart extends Chart {
   constructor(scope: Construct, id: string, props: TeamChartProps) {
@@ -67,6 +74,33 @@ export class TeamChart extends Chart {
           },
         ],
       },
+    });
+
+    // Viewing comes from the admins' EKS access policy; this adds running workloads. It leaves out
+    // what would undo the platform's isolation: NetworkPolicies (the default-deny), Ingresses (a
+    // host or a lower group order on the shared load balancer captures another service's
+    // traffic), and, through the admission policy below, Services other than ClusterIP. Also left
+    // out: DaemonSets (a pod on every node), PersistentVolumeClaims (the quota caps no storage),
+    // PodDisruptionBudgets (they can stall node replacement), RBAC and impersonation.
+    new k8s.KubeRole(this, 'AdminRole', {
+      metadata: { name: 'team-admin', namespace },
+      rules: [
+        { apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'secrets', 'serviceaccounts'], verbs: MANAGE },
+        // kubectl exec, attach and port-forward open a WebSocket with GET; a POST stream needs create.
+        { apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/portforward'], verbs: ['get', 'create'] },
+        {
+          apiGroups: ['apps'],
+          resources: ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale'],
+          verbs: MANAGE,
+        },
+        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: MANAGE },
+        { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: MANAGE },
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'AdminBinding', {
+      metadata: { name: 'team-admin', namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'team-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: props.adminsGroup }],
     });
 
     // Viewing comes from the members' EKS access policy; this adds restarting a model
@@ -141,6 +175,44 @@ export class TeamChart extends Chart {
       metadata: { name: policyName },
       spec: {
         policyName,
+        validationActions: ['Deny'],
+        matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
+      },
+    });
+
+    // RBAC cannot see a Service's type. A LoadBalancer or NodePort Service would open the
+    // namespace past the shared load balancer and its allowed CIDRs, and externalIPs let a Service
+    // capture other pods' traffic to any address (CVE-2020-8554). The platform's identities are
+    // not in the admins' group, so its Services pass.
+    const adminsPolicyName = `${props.team}-admins-cluster-ip-services`;
+    new ApiObject(this, 'AdminsClusterIpServices', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: adminsPolicyName },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'] }],
+        },
+        matchConditions: [{ name: 'team-admin', expression: `'${props.adminsGroup}' in request.userInfo.groups` }],
+        validations: [
+          {
+            expression: "!has(object.spec.type) || object.spec.type == 'ClusterIP'",
+            message: "team admins' Services must be ClusterIP; models are exposed through the platform config",
+          },
+          {
+            expression: '!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0',
+            message: 'team admins may not set externalIPs on a Service',
+          },
+        ],
+      },
+    });
+    new ApiObject(this, 'AdminsClusterIpServicesBinding', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: adminsPolicyName },
+      spec: {
+        policyName: adminsPolicyName,
         validationActions: ['Deny'],
         matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
       },

@@ -1,18 +1,34 @@
-import { Acknowledgment, App, Stack, Validations } from 'aws-cdk-lib';
+import { Acknowledgment, App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
-// cdk-nag names a finding on a token by this function's rendering; acknowledgments must match it exactly.
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { CachedCfnGuardValidator } from './validation/cached-cfn-guard-validator';
+import { CachedCloudFormationValidatePlugin } from './validation/cached-cloudformation-validate-plugin';
+
+export interface PolicyPackOptions {
+  /**
+   * Folder where the template checkers keep each template's findings, or false to validate every template anew.
+   * @default DEFAULT_VALIDATION_CACHE_DIRECTORY
+   */
+  readonly validationCache?: string | false;
+}
 
 /**
- * Registers the policy packs every synth runs: cdk-nag's AWS Solutions rules and the
- * CloudFormation Guard rules of Control Tower's proactive controls. Findings fail the synth
- * unless acknowledged on the resource with a reason.
+ * Registers the checkers every synth runs: aws-cdk-lib's built-in CloudFormation validator, cdk-nag's AWS
+ * Solutions rules and the CloudFormation Guard rules of Control Tower's proactive controls. Findings fail the
+ * synth unless acknowledged on the resource with a reason.
+ *
+ * The built-in validator and cfn-guard, which take nearly all of a synth's time, remember their findings per
+ * template (lib/validation/validation-cache.ts); cdk-nag reads the construct tree, not the templates, and runs
+ * every time.
  */
-export function addPolicyPacks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator());
+export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void {
+  const cache = { cacheDirectory: options.validationCache };
+  Validations.of(app).addPlugins(
+    new CachedCloudFormationValidatePlugin(cache),
+    new AwsSolutionsChecks(app),
+    new CachedCfnGuardValidator(cache),
+  );
   Validations.of(app).acknowledge(LAMBDA_PLACEMENT_CHECKED_BY_TESTS);
 }
 
@@ -28,6 +44,23 @@ export const LAMBDA_PLACEMENT_CHECKED_BY_TESTS: Acknowledgment = {
   reason:
     'cfn-guard cannot follow cross-stack subnet references and reports this finding without a resource; the compliance test checks that every Lambda runs in the VPC or is a CDK-managed provider that reaches no VPC resource.',
 };
+
+/** The built-in validator's finding on a template without resources. */
+export const EMPTY_STACK_RULE = 'CloudFormation-Validate::F0001';
+
+/**
+ * Acknowledges, on `stack` and only while it holds no resource, that its template has none. A stack that composes
+ * per-team or per-pool parts is empty in a new environment; the CDK CLI deploys an empty stack as nothing, or
+ * deletes the stack it deployed before, so the validator's objection does not apply. Call it after the stack is built.
+ */
+export function acknowledgeEmptyStack(stack: Stack): void {
+  if (!stack.node.findAll().some(CfnResource.isCfnResource)) {
+    Validations.of(stack).acknowledge({
+      id: EMPTY_STACK_RULE,
+      reason: 'Nothing is configured for this stack yet; the CDK CLI skips an empty stack, or deletes the one deployed before.',
+    });
+  }
+}
 
 /**
  * Acknowledges the AWS-managed policies attached to `role` (cdk-nag IAM4), one finding each, so
@@ -46,4 +79,41 @@ export function acknowledgeManagedPolicies(role: iam.IRole, reason: string): voi
 export function acknowledgeWildcardResource(scope: Construct, resource: string, reason: string): void {
   const rendered = flattenCfnReference(Stack.of(scope).resolve(resource));
   Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${rendered}]`, reason });
+}
+
+/**
+ * A resolved CloudFormation value as cdk-nag renders it in a finding's name (`Ref` as `<Id>`,
+ * `Fn::GetAtt` as `<Id.Attr>`, `Fn::Join` joined, `${…}` of `Fn::Sub` as `<…>`), so that an
+ * acknowledgment names exactly the finding. cdk-nag does not export its own function;
+ * test/lib/compliance.test.ts checks this one against cdk-nag's findings.
+ */
+function flattenCfnReference(value: unknown): string {
+  if (value === undefined) {
+    return '';
+  }
+  if (typeof value === 'string') {
+    return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  }
+  if (typeof value !== 'object' || value === null) {
+    return JSON.stringify(value);
+  }
+  const node = value as Record<string, unknown>;
+  if (node['Fn::Join']) {
+    const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
+    return items.map(flattenCfnReference).join(delimiter);
+  }
+  if (node['Fn::Sub']) {
+    return flattenCfnReference(node['Fn::Sub']);
+  }
+  if (node['Fn::GetAtt']) {
+    const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+    return `<${flattenCfnReference(resource)}.${flattenCfnReference(attribute)}>`;
+  }
+  if (node['Fn::ImportValue']) {
+    return flattenCfnReference(node['Fn::ImportValue']);
+  }
+  if (node.Ref) {
+    return `<${flattenCfnReference(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
 }

@@ -57,8 +57,7 @@ export class PlatformStage extends Stage {
     this.mlflow = new MlflowStack(this, 'Mlflow', {
       config,
       vpc: this.network.vpc,
-      cluster: this.cluster.platformCluster.cluster,
-      clusterConfig: this.cluster.platformCluster.clusterConfig,
+      cluster: this.cluster.platformCluster,
       database: this.data.database,
       artifacts: this.data.artifacts,
       description: `MLOps platform ${config.name}: MLflow tracking server`,
@@ -67,8 +66,7 @@ export class PlatformStage extends Stage {
     this.serving = new ServingStack(this, 'Serving', {
       config,
       vpc: this.network.vpc,
-      cluster: this.cluster.platformCluster.cluster,
-      clusterConfig: this.cluster.platformCluster.clusterConfig,
+      cluster: this.cluster.platformCluster,
       repositories: this.data.repositories,
       artifacts: this.data.artifacts,
       description: `MLOps platform ${config.name}: GPU node pools, team namespaces and model serving`,

@@ -1,11 +1,10 @@
 // What each team and GPU pool needs with every model at maxReplicas plus its rolling-update pod,
 // against its quota or limit, and what each model serves at maxReplicas against its peak request
 // rate: the headroom to read before merging a config change.
-// Usage: npm run capacity [-- <config folder>]
-import * as path from 'node:path';
+// Usage: npm run capacity [-- [--config <folder>] [<environment>...]]
 import { capacityLines, SERVING_HEADROOM, servingLines } from '../lib/config/capacity';
-import { loadEnvironments } from '../lib/config/load';
 import { EnvironmentConfig } from '../lib/config/schema';
+import { selectEnvironments } from './environment-selection';
 
 /** The report, one environment after another. */
 export function capacityReport(environments: readonly EnvironmentConfig[]): string {
@@ -29,10 +28,10 @@ export function capacityReport(environments: readonly EnvironmentConfig[]): stri
 }
 
 if (require.main === module) {
-  const loaded = loadEnvironments(process.argv[2] ?? path.join(__dirname, '..', 'config'));
-  if (!loaded.ok) {
-    console.error(loaded.message);
+  const selected = selectEnvironments('capacity', process.argv.slice(2));
+  if (!selected.ok) {
+    selected.lines.forEach((line) => console.error(line));
     process.exit(1);
   }
-  console.log(capacityReport(loaded.environments));
+  console.log(capacityReport(selected.environments));
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { GENERAL_NODE_POOL } from '../charts/cluster-config-chart';
+import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
 import { environmentSchema } from '../lib/config/schema';
 
 type JsonSchema = z.core.JSONSchema.JSONSchema;
@@ -16,8 +16,8 @@ const OUTPUT = path.join(__dirname, '..', 'docs', 'config-reference.md');
 const OUT_OF_DATE = 'docs/config-reference.md is out of date: run npm run docs:config';
 
 /**
- * What the schema checks across fields: `checkCrossFieldRules` and the model rules in
- * lib/config/schema.ts, with `capacityLines` from lib/config/capacity.ts, and what the loader
+ * What the schema checks across fields: `checkCrossFieldRules` and `checkModelRules` in
+ * lib/config/rules.ts, with `capacityLines` from lib/config/capacity.ts, and what the loader
  * (lib/config/load.ts) checks across environments. JSON Schema cannot express these, so they are
  * written out here and must change with that code.
  */
@@ -26,6 +26,8 @@ const CROSS_FIELD_RULES = [
   '`network.natGateways` is at most the number of `availabilityZones`.',
   'A public, a private and an isolated subnet per zone, sized by `network.subnetMasks`, fit in `network.vpcCidr`.',
   '`database.maxAllocatedStorageGiB` is at least 10% above `database.allocatedStorageGiB`.',
+  '`database.backupWindow` does not overlap `database.maintenanceWindow` on any day of the week.',
+  '`ingress.certificateArn` is a certificate of `region` and `account`: a load balancer uses ACM certificates of its own region and account only.',
   'When `environmentType` is `production`: `database.backupRetentionDays` is at least 7; `network.flowLogs.retentionDays`, `database.logRetentionDays` and `cluster.logRetentionDays` are at least 365; `database.deletionProtection` is true; `cluster.publicAccessCidrs` is empty; `mlflow.replicas` is at least 2; `ingress.certificateArn` is set.',
   `\`gpuPools[].name\` is unique and not \`${GENERAL_NODE_POOL}\`, the CPU node pool's name.`,
   '`teams[].name` is unique and not `default`, `mlflow` or `kube-*`.',
@@ -252,7 +254,12 @@ function escapePipes(text: string): string {
 }
 
 if (require.main === module) {
-  if (process.argv.includes('--check')) {
+  const args = process.argv.slice(2);
+  if (args.length > 1 || (args.length === 1 && args[0] !== '--check')) {
+    console.error(`docs:config: unknown arguments '${args.join(' ')}', nothing written; usage: npm run docs:config [-- --check]`);
+    process.exit(2);
+  }
+  if (args[0] === '--check') {
     const problem = checkConfigReference(fs.existsSync(OUTPUT) ? fs.readFileSync(OUTPUT, 'utf8') : '');
     if (problem) {
       console.error(problem);

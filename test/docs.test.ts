@@ -8,11 +8,13 @@ const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8
 const RUNBOOKS = [
   'new-environment.md',
   'upgrade-kubernetes.md',
+  'upgrade-database.md',
   'restore-database.md',
   'rotate-credentials.md',
   'rollback-model.md',
   'latency-alert.md',
   'teardown-dev.md',
+  'stateful-resources.md',
 ];
 
 /** Relative link targets of a markdown file, outside code spans and blocks. */

@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PLATFORM_INGRESS_CLASS } from '../cluster-config-chart';
+import { HTTP_PORT_NAME } from './http-workload';
 
 /** Properties of a {@link PlatformIngress}. */
 export interface PlatformIngressProps {
@@ -41,7 +42,7 @@ export class PlatformIngress extends k8s.KubeIngress {
           {
             host: props.hostname,
             http: {
-              paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: props.metadata.name, port: { name: 'http' } } } }],
+              paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: props.metadata.name, port: { name: HTTP_PORT_NAME } } } }],
             },
           },
         ],

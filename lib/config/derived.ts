@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { EnvironmentConfig } from './schema';
+import type { EnvironmentConfig } from './schema';
 
 /** Stateful resources survive stack deletion in production; development cleans up after itself. */
 export function statefulRemovalPolicy(config: EnvironmentConfig): RemovalPolicy {
@@ -24,6 +24,14 @@ export function namePath(config: EnvironmentConfig): string {
 /** Who may reach the shared load balancer: the configured CIDRs, or else the VPC itself. */
 export function ingressInboundCidrs(config: EnvironmentConfig): string[] {
   return config.ingress.inboundCidrs ?? [config.network.vpcCidr];
+}
+
+/** The host name clients call a model at: its own, or `<model>.<ingress.servingDomain>`. */
+export function modelHostname(
+  settings: { ingress: { servingDomain?: string } },
+  model: { name: string; exposure: { hostname?: string } },
+): string {
+  return model.exposure.hostname ?? `${model.name}.${settings.ingress.servingDomain}`;
 }
 
 /** Every model of every team, by name (unique in an environment). */
@@ -58,6 +66,15 @@ export function ciDiffRoleName(config: EnvironmentConfig): string {
   return physicalName(config, 'github-diff');
 }
 
+/**
+ * The GitHub environment whose jobs alone may assume this environment's diff role: in production
+ * environments its required reviewers approve each pull request's diff, since the pull request's own
+ * code runs with the role; none in development environments, which any pull request may diff.
+ */
+export function ciDiffEnvironment(config: EnvironmentConfig): string | undefined {
+  return config.environmentType === 'production' ? `${config.name}-diff` : undefined;
+}
+
 /** An environment that GitHub Actions deploys. */
 export type CiEnvironment = EnvironmentConfig & { readonly ci: NonNullable<EnvironmentConfig['ci']> };
 
@@ -80,6 +97,8 @@ export interface CiTarget {
   readonly deployRoleArn: string;
   /** ARN of the read-only role the pull request diff assumes. */
   readonly diffRoleArn: string;
+  /** GitHub environment the diff job must run in; null where any pull request may diff. */
+  readonly diffEnvironment: string | null;
 }
 
 /** Per environment that GitHub Actions deploys, its account, region and role ARNs, keyed by name. */
@@ -90,7 +109,13 @@ export function ciTargets(environments: readonly EnvironmentConfig[]): Record<st
       .flatMap((group) => group.environments)
       .map((config) => [
         config.name,
-        { account: config.account, region: config.region, deployRoleArn: roleArn(config, ciDeployRoleName(config)), diffRoleArn: roleArn(config, ciDiffRoleName(config)) },
+        {
+          account: config.account,
+          region: config.region,
+          deployRoleArn: roleArn(config, ciDeployRoleName(config)),
+          diffRoleArn: roleArn(config, ciDiffRoleName(config)),
+          diffEnvironment: ciDiffEnvironment(config) ?? null,
+        },
       ]),
   );
 }

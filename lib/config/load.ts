@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { Document, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { EnvironmentConfig, environmentSchema, ipv4CidrsOverlap } from './schema';
+import { ipv4CidrsOverlap } from './cidr';
+import { configErrorMap, display } from './messages';
+import { EnvironmentConfig, environmentSchema } from './schema';
 
 /** One thing wrong with a config file. */
 export interface ConfigProblem {
@@ -70,11 +72,12 @@ export function validateEnvironments(sources: { file: string; text: string }[]):
       });
       continue;
     }
-    const parsed = parseYaml(source.file, source.text, problems);
-    if (parsed === undefined) {
+    const document = parseYaml(source.file, source.text, problems);
+    if (document === undefined) {
       continue;
     }
-    const result = environmentSchema.safeParse(parsed, { reportInput: true });
+    const error = configErrorMap((fieldPath) => sourceText(document, source.text, fieldPath));
+    const result = environmentSchema.safeParse(document.toJS(), { reportInput: true, error });
     if (result.success) {
       loaded.push({ file: source.file, config: { name, ...result.data } });
     } else {
@@ -89,7 +92,7 @@ export function validateEnvironments(sources: { file: string; text: string }[]):
     : { ok: true, environments: loaded.map((environment) => environment.config) };
 }
 
-function parseYaml(file: string, text: string, problems: ConfigProblem[]): unknown {
+function parseYaml(file: string, text: string, problems: ConfigProblem[]): Document | undefined {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     problems.push(
@@ -102,61 +105,24 @@ function parseYaml(file: string, text: string, problems: ConfigProblem[]): unkno
     problems.push({ file, field: '', message: 'must be a YAML mapping of settings', received: value });
     return undefined;
   }
-  return value;
+  return document;
+}
+
+/** The scalar at a path as written, so messages quote `1.30` rather than the 1.3 YAML read. */
+function sourceText(document: Document, text: string, fieldPath: readonly PropertyKey[]): string | undefined {
+  const node = document.getIn(fieldPath as unknown[], true);
+  return isScalar(node) && node.range ? text.slice(node.range[0], node.range[1]) : undefined;
 }
 
 function toProblem(file: string, issue: z.core.$ZodIssue): ConfigProblem {
-  const field = formatPath(issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    return {
-      file,
-      field,
-      message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}; allowed: ${allowedKeys(issue.path).join(', ')}`,
-    };
-  }
-  const missing = issue.code === 'invalid_type' && issue.input === undefined;
-  return {
-    file,
-    field,
-    message: missing ? `is required (${issue.message.replace(/, received undefined$/, '')})` : issue.message,
-    received: missing ? undefined : issue.input,
-  };
+  // The input of an unknown-field issue is the whole enclosing mapping; the message names the fields.
+  const received = issue.code === 'unrecognized_keys' ? undefined : issue.input;
+  return { file, field: formatPath(issue.path), message: issue.message, received };
 }
 
 /** `teams[0].models[1].name` from zod's path segments. */
 function formatPath(segments: PropertyKey[]): string {
   return segments.map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`)).join('').replace(/^\./, '');
-}
-
-/** The field names the schema accepts at a path, for "unknown field" messages. */
-function allowedKeys(fieldPath: PropertyKey[]): string[] {
-  let schema: z.core.$ZodType = environmentSchema;
-  for (const segment of ['', ...fieldPath]) {
-    schema = unwrap(schema);
-    if (segment === '') {
-      continue;
-    }
-    if (schema instanceof z.ZodArray) {
-      schema = schema.element;
-    } else if (schema instanceof z.ZodObject) {
-      schema = schema.shape[String(segment)];
-    }
-  }
-  schema = unwrap(schema);
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-}
-
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  let current = schema;
-  while (
-    current instanceof z.ZodDefault ||
-    current instanceof z.ZodPrefault ||
-    current instanceof z.ZodOptional ||
-    current instanceof z.ZodPipe
-  ) {
-    current = current instanceof z.ZodPipe ? current.in : current.unwrap();
-  }
-  return current;
 }
 
 function crossEnvironmentProblems(loaded: { file: string; config: EnvironmentConfig }[]): ConfigProblem[] {
@@ -185,13 +151,15 @@ function crossEnvironmentProblems(loaded: { file: string; config: EnvironmentCon
   return problems;
 }
 
-/** One line a problem: `file: field: message (received: value)`. */
+/** One problem as one line: `file: field: message (received: value)`. */
+export function formatProblem(problem: ConfigProblem): string {
+  const received = problem.received === undefined ? '' : ` (received: ${display(problem.received)})`;
+  const field = problem.field === '' ? '' : `${problem.field}: `;
+  return `${problem.file}: ${field}${problem.message}${received}`;
+}
+
+/** A heading, then one indented line a problem. */
 export function formatProblems(problems: ConfigProblem[]): string {
-  const lines = problems.map((problem) => {
-    const received = problem.received === undefined ? '' : ` (received: ${JSON.stringify(problem.received)})`;
-    const field = problem.field === '' ? '' : `${problem.field}: `;
-    return `  ${problem.file}: ${field}${problem.message}${received}`;
-  });
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return [`Invalid configuration, nothing was synthesized (${count}):`, ...lines].join('\n');
+  return [`Invalid configuration, nothing was synthesized (${count}):`, ...problems.map((problem) => `  ${formatProblem(problem)}`)].join('\n');
 }

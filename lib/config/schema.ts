@@ -1,8 +1,9 @@
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { GENERAL_NODE_POOL } from '../../charts/cluster-config-chart';
-import { capacityLines, SERVING_HEADROOM, servingCapacity } from './capacity';
+import { SERVING_HEADROOM } from './capacity';
+import { isCanonicalIpv4Cidr } from './cidr';
+import { closest } from './messages';
+import { backupWindowMinutes, maintenanceWindowMinutes, MIN_WINDOW_MINUTES } from './rds-windows';
+import { checkCrossFieldRules, checkModelRules } from './rules';
 
 /** CloudWatch Logs accepts only these retention periods, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -24,14 +25,8 @@ export const POSTGRES_MAJOR_VERSIONS = ['16', '17', '18'] as const;
  */
 export const KUBERNETES_VERSIONS = ['1.36'] as const;
 
-/** Namespaces a team may not take. */
-const RESERVED_NAMESPACES = ['default', 'mlflow'];
-
 /** Auto Mode replaces every node within 21 days; Karpenter's expireAfter must stay below that. */
 const MAX_NODE_EXPIRY_HOURS = 21 * 24;
-
-/** Control Tower's log retention control (CT.CLOUDWATCH.PR.2) asks for a year. */
-const MIN_PRODUCTION_LOG_RETENTION_DAYS = 365;
 
 /** Kubernetes object names built from these must also be valid DNS-1035 labels, with room for suffixes. */
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -61,6 +56,7 @@ const networkSchema = z
       .number()
       .int()
       .min(1, 'must be at least 1: private subnets need a NAT gateway for egress')
+      .max(6)
       .default(1)
       .describe('Number of NAT gateways; one per AZ for resilience, one to save cost'),
     subnetMasks: z
@@ -116,6 +112,8 @@ const databaseSchema = z
     performanceInsightsRetentionDays: z
       .number()
       .int()
+      .min(7)
+      .max(731)
       .refine((days) => days === 7 || days === 731 || (days % 31 === 0 && days >= 31 && days <= 713), {
         message: 'must be 7, a multiple of 31 up to 713, or 731',
       })
@@ -124,17 +122,23 @@ const databaseSchema = z
     logRetentionDays: logRetentionDays.default(365).describe('Days to keep exported PostgreSQL logs (at least 365 in production)'),
     backupWindow: z
       .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must look like 03:00-04:00 (UTC)')
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { message: 'must look like 03:00-04:00 (UTC)', abort: true })
+      .refine((value) => backupWindowMinutes(value) >= MIN_WINDOW_MINUTES, {
+        message: `must last at least ${MIN_WINDOW_MINUTES} minutes, e.g. 03:00-03:30: RDS refuses a shorter backup window`,
+      })
       .optional()
-      .describe('Daily backup window in UTC; RDS chooses one if unset'),
+      .describe('Daily backup window in UTC, at least 30 minutes, apart from maintenanceWindow; RDS chooses one if unset'),
     maintenanceWindow: z
       .string()
       .regex(
         /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
-        'must look like sun:04:30-sun:05:30 (UTC)',
+        { message: 'must look like sun:04:30-sun:05:30 (UTC)', abort: true },
       )
+      .refine((value) => maintenanceWindowMinutes(value) >= MIN_WINDOW_MINUTES, {
+        message: `must last at least ${MIN_WINDOW_MINUTES} minutes, e.g. sun:04:30-sun:05:00: RDS refuses a shorter maintenance window`,
+      })
       .optional()
-      .describe('Weekly maintenance window in UTC; RDS chooses one if unset'),
+      .describe('Weekly maintenance window in UTC, at least 30 minutes; RDS chooses one if unset'),
   })
   .prefault({});
 
@@ -295,10 +299,39 @@ const mlflowSchema = z.strictObject({
   memoryMiB: z.number().int().min(512).max(65536).default(2048).describe('Memory request and limit per pod, in MiB'),
 });
 
+/**
+ * Instance families EKS Auto Mode launches with NVIDIA GPUs on x86. GPU pools taint their nodes
+ * with `nvidia.com/gpu`, which only the NVIDIA device plugin advertises, and launch amd64 nodes
+ * only; with any other family, GPU pods stay pending.
+ */
+export const NVIDIA_GPU_FAMILIES = [
+  'g4dn', 'g5', 'g6', 'g6e', 'gr6', 'g7e', 'p3dn', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200', 'p6-b300',
+] as const;
+
+/** Accelerated families Auto Mode also launches, and why a GPU pool cannot use them. */
+const NOT_NVIDIA_GPU_FAMILIES: Record<string, string> = {
+  inf1: 'has AWS Inferentia chips, which the Neuron device plugin serves',
+  inf2: 'has AWS Inferentia2 chips, which the Neuron device plugin serves',
+  trn1: 'has AWS Trainium chips, which the Neuron device plugin serves',
+  trn1n: 'has AWS Trainium chips, which the Neuron device plugin serves',
+  trn2: 'has AWS Trainium2 chips, which the Neuron device plugin serves',
+  g4ad: 'has AMD GPUs',
+  g5g: 'runs on Graviton (arm64), and GPU pools launch amd64 nodes',
+};
+
+function gpuFamilyMessage(family: string): string {
+  const reason = NOT_NVIDIA_GPU_FAMILIES[family];
+  if (reason) {
+    return `must be an NVIDIA GPU family: ${family} ${reason}, so pods requesting nvidia.com/gpu never schedule there; use one of ${NVIDIA_GPU_FAMILIES.join(', ')}`;
+  }
+  const guess = closest(family, NVIDIA_GPU_FAMILIES);
+  return `must be an NVIDIA GPU family EKS Auto Mode launches: ${NVIDIA_GPU_FAMILIES.join(', ')}${guess ? `; did you mean ${guess}?` : ''}`;
+}
+
 const gpuPoolSchema = z.strictObject({
   name: dnsLabel.describe('Pool name; models pick it with gpu.pool, and its nodes carry it as a label'),
   instanceFamilies: z
-    .array(z.string().regex(/^[a-z][a-z0-9]*$/, 'must be an EC2 instance family such as g6 or p5'))
+    .array(z.enum(NVIDIA_GPU_FAMILIES, { error: (issue) => (typeof issue.input === 'string' ? gpuFamilyMessage(issue.input) : undefined) }))
     .min(1)
     .describe('EC2 instance families with NVIDIA GPUs, e.g. [g6, g6e]'),
   capacityType: z
@@ -340,7 +373,7 @@ const modelSchema = z
       .regex(/^[A-Za-z][\w-]{0,254}$/, 'must be an MLflow alias such as champion')
       .optional()
       .describe('Registry alias the image was built from, e.g. champion (or give version)'),
-    version: z.number().int().min(1).optional().describe('Registry version the image was built from (or give alias)'),
+    version: z.number().int().min(1).max(100000).optional().describe('Registry version the image was built from (or give alias)'),
     imageTag: z
       .string()
       .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker image tag')
@@ -411,43 +444,14 @@ const modelSchema = z
       .prefault({})
       .describe('How clients reach the model'),
   })
-  .superRefine((model, ctx) => {
-    if ((model.alias === undefined) === (model.version === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['alias'], message: 'give exactly one of alias or version', input: model.alias });
-    }
-    if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['autoscaling', 'minReplicas'],
-        message: `must not exceed autoscaling.maxReplicas (${model.autoscaling.maxReplicas})`,
-        input: model.autoscaling.minReplicas,
-      });
-    }
-    const serving = servingCapacity(model);
-    if (!serving.sufficient) {
-      const round = (value: number) => Math.round(value * 100) / 100;
-      ctx.addIssue({
-        code: 'custom',
-        path: ['capacity'],
-        message:
-          `autoscaling.maxReplicas ${model.autoscaling.maxReplicas} × podRequestsPerSecond ${model.capacity.podRequestsPerSecond} = ${round(serving.capacity)} req/s ` +
-          `is below ${SERVING_HEADROOM} × peakRequestsPerSecond ${model.capacity.peakRequestsPerSecond} = ${round(serving.required)} req/s; ` +
-          `raise autoscaling.maxReplicas to at least ${serving.minimumMaxReplicas} or measure podRequestsPerSecond again (npm run bench:serving)`,
-        input: model.capacity,
-      });
-    }
-    const { resources } = model;
-    if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
-      ctx.addIssue({ code: 'custom', path: ['resources', 'cpuRequestMillicores'], message: 'must not exceed cpuLimitMillicores', input: resources.cpuRequestMillicores });
-    }
-    if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
-      ctx.addIssue({ code: 'custom', path: ['resources', 'memoryRequestMiB'], message: 'must not exceed memoryLimitMiB', input: resources.memoryRequestMiB });
-    }
-  });
+  .superRefine(checkModelRules);
+
+/** One model of a team, validated, with defaults filled in. */
+export type ModelSettings = z.output<typeof modelSchema>;
 
 const teamSchema = z.strictObject({
   name: dnsLabel.describe('Team name; names its Kubernetes namespace'),
-  admins: z.array(iamPrincipalArn).default([]).describe('IAM roles or users that may edit the team namespace'),
+  admins: z.array(iamPrincipalArn).default([]).describe('IAM roles or users that run workloads in the team namespace but may not change its network (see docs/onboarding.md)'),
   members: z.array(iamPrincipalArn).default([]).describe('IAM roles or users that may view the namespace and restart its models'),
   quota: z
     .strictObject({
@@ -517,226 +521,8 @@ export interface EnvironmentConfig extends EnvironmentSettings {
   readonly name: string;
 }
 
-type Settings = EnvironmentSettings;
-
-function checkCrossFieldRules(settings: Settings, ctx: z.RefinementCtx): void {
-  const fail = (path: (string | number)[], message: string, input: unknown) =>
-    ctx.addIssue({ code: 'custom', path, message, input });
-
-  settings.availabilityZones.forEach((zone, index) => {
-    if (!(zone.startsWith(settings.region) && /^[a-z]$/.test(zone.slice(settings.region.length)))) {
-      fail(['availabilityZones', index], `must be a zone of region ${settings.region}, e.g. ${settings.region}a`, zone);
-    }
-    if (settings.availabilityZones.indexOf(zone) !== index) {
-      fail(['availabilityZones', index], 'must not list a zone twice', zone);
-    }
-  });
-
-  if (settings.network.natGateways > settings.availabilityZones.length) {
-    fail(
-      ['network', 'natGateways'],
-      `must not exceed the number of availabilityZones (${settings.availabilityZones.length})`,
-      settings.network.natGateways,
-    );
-  }
-
-  const subnetProblem = subnetAllocationProblem(settings);
-  if (subnetProblem) {
-    fail(['network', 'subnetMasks'], subnetProblem, settings.network.subnetMasks);
-  }
-
-  const { allocatedStorageGiB, maxAllocatedStorageGiB } = settings.database;
-  if (maxAllocatedStorageGiB < Math.ceil(allocatedStorageGiB * 1.1)) {
-    fail(
-      ['database', 'maxAllocatedStorageGiB'],
-      `must be at least 10% above allocatedStorageGiB (${Math.ceil(allocatedStorageGiB * 1.1)})`,
-      maxAllocatedStorageGiB,
-    );
-  }
-
-  if (settings.environmentType === 'production') {
-    if (settings.database.backupRetentionDays < 7) {
-      fail(
-        ['database', 'backupRetentionDays'],
-        'must be at least 7 when environmentType is production',
-        settings.database.backupRetentionDays,
-      );
-    }
-    const logRetentions: [(string | number)[], number][] = [
-      [['network', 'flowLogs', 'retentionDays'], settings.network.flowLogs.retentionDays],
-      [['database', 'logRetentionDays'], settings.database.logRetentionDays],
-      [['cluster', 'logRetentionDays'], settings.cluster.logRetentionDays],
-    ];
-    for (const [path, days] of logRetentions) {
-      if (days < MIN_PRODUCTION_LOG_RETENTION_DAYS) {
-        fail(path, `must be at least ${MIN_PRODUCTION_LOG_RETENTION_DAYS} when environmentType is production`, days);
-      }
-    }
-    if (!settings.database.deletionProtection) {
-      fail(
-        ['database', 'deletionProtection'],
-        'must be true when environmentType is production',
-        settings.database.deletionProtection,
-      );
-    }
-    if (settings.cluster.publicAccessCidrs.length > 0) {
-      fail(
-        ['cluster', 'publicAccessCidrs'],
-        'must be empty when environmentType is production: the Kubernetes API stays private',
-        settings.cluster.publicAccessCidrs,
-      );
-    }
-    if (settings.mlflow.replicas < 2) {
-      fail(['mlflow', 'replicas'], 'must be at least 2 when environmentType is production', settings.mlflow.replicas);
-    }
-    if (!settings.ingress.certificateArn) {
-      fail(
-        ['ingress', 'certificateArn'],
-        'is required when environmentType is production: MLflow passwords must not cross the network in clear text',
-        settings.ingress.certificateArn,
-      );
-    }
-  }
-
-  settings.gpuPools.forEach((pool, index) => {
-    if (settings.gpuPools.findIndex((other) => other.name === pool.name) !== index) {
-      fail(['gpuPools', index, 'name'], 'must be unique among gpuPools', pool.name);
-    }
-    if (pool.name === GENERAL_NODE_POOL) {
-      fail(['gpuPools', index, 'name'], `must not be ${GENERAL_NODE_POOL}, the CPU pool's name`, pool.name);
-    }
-  });
-
-  settings.teams.forEach((team, index) => {
-    if (settings.teams.findIndex((other) => other.name === team.name) !== index) {
-      fail(['teams', index, 'name'], 'must be unique among teams', team.name);
-    }
-    if (RESERVED_NAMESPACES.includes(team.name) || team.name.startsWith('kube-')) {
-      fail(['teams', index, 'name'], `must not be a namespace the platform or Kubernetes uses (${RESERVED_NAMESPACES.join(', ')}, kube-*)`, team.name);
-    }
-    team.models.forEach((model, modelIndex) => {
-      if (!model.gpu) {
-        return;
-      }
-      const path = ['teams', index, 'models', modelIndex, 'gpu'];
-      const pool = settings.gpuPools.find((candidate) => candidate.name === model.gpu?.pool);
-      if (!pool) {
-        const names = settings.gpuPools.map((candidate) => candidate.name);
-        fail([...path, 'pool'], `must name a pool in gpuPools (${names.length > 0 ? names.join(', ') : 'none defined'})`, model.gpu.pool);
-      } else if ((model.autoscaling.maxReplicas + 1) * model.gpu.count > pool.gpuLimit) {
-        fail(
-          [...path, 'count'],
-          `times autoscaling.maxReplicas plus the rolling-update pod (${model.autoscaling.maxReplicas + 1}) must not exceed the gpuLimit of pool ${pool.name} (${pool.gpuLimit})`,
-          model.gpu.count,
-        );
-      }
-    });
-  });
-
-  for (const line of capacityLines(settings)) {
-    if (line.peak > line.limit) {
-      fail(
-        line.path,
-        `must cover what ${line.subject} needs at peak, every model at maxReplicas plus one rolling-update pod (${Math.ceil(line.peak * 100) / 100})`,
-        line.limit,
-      );
-    }
-  }
-
-  const principals = [
-    ...settings.cluster.admins.map((arn, index) => ({ arn, path: ['cluster', 'admins', index] })),
-    ...settings.teams.flatMap((team, teamIndex) =>
-      (['admins', 'members'] as const).flatMap((role) =>
-        team[role].map((arn, index) => ({ arn, path: ['teams', teamIndex, role, index] })),
-      ),
-    ),
-  ];
-  principals.forEach((principal, index) => {
-    if (principals.findIndex((other) => other.arn === principal.arn) !== index) {
-      fail(principal.path, 'must appear once among cluster.admins and the teams\' admins and members (each principal has one EKS access entry)', principal.arn);
-    }
-  });
-
-  const hostnames = settings.teams.flatMap((team, teamIndex) =>
-    team.models.map((model, modelIndex) => ({
-      hostname: modelHostname(settings, model),
-      path: ['teams', teamIndex, 'models', modelIndex, 'exposure', 'hostname'],
-    })),
-  );
-  hostnames.forEach((entry, index) => {
-    const taken = hostnames.findIndex((other) => other.hostname === entry.hostname) !== index || entry.hostname === settings.mlflow.hostname;
-    if (taken) {
-      fail(entry.path, 'must be unique: another model or MLflow already answers at this host name', entry.hostname);
-    }
-  });
-
-  const hasModels = settings.teams.some((team) => team.models.length > 0);
-  if (hasModels && !settings.ingress.servingDomain) {
-    fail(['ingress', 'servingDomain'], 'is required once a team has models: each is served at <model>.<servingDomain>', undefined);
-  }
-  const models = settings.teams.flatMap((team, teamIndex) =>
-    team.models.map((model, modelIndex) => ({ name: model.name, path: ['teams', teamIndex, 'models', modelIndex, 'name'] })),
-  );
-  models.forEach((model, index) => {
-    if (models.findIndex((other) => other.name === model.name) !== index) {
-      fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
-    }
-  });
-}
-
 /** Hours in a Karpenter duration such as `336h`, `90m` or `1h30m`. */
 function durationHours(value: string): number {
   const [, hours = '0', minutes = '0', seconds = '0'] = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value) ?? [];
   return Number(hours) + Number(minutes) / 60 + Number(seconds) / 3600;
-}
-
-/** Asks the CDK's own subnet allocator, so the answer matches what synth would do. */
-function subnetAllocationProblem(settings: Settings): string | undefined {
-  if (!isCanonicalIpv4Cidr(settings.network.vpcCidr)) {
-    return undefined;
-  }
-  const masks = settings.network.subnetMasks;
-  const groups: [string, ec2.SubnetType, number][] = [
-    ['Public', ec2.SubnetType.PUBLIC, masks.public],
-    ['Private', ec2.SubnetType.PRIVATE_WITH_EGRESS, masks.private],
-    ['Isolated', ec2.SubnetType.PRIVATE_ISOLATED, masks.isolated],
-  ];
-  try {
-    ec2.IpAddresses.cidr(settings.network.vpcCidr).allocateSubnetsCidr({
-      vpcCidr: settings.network.vpcCidr,
-      requestedSubnets: groups.flatMap(([name, subnetType, cidrMask]) =>
-        settings.availabilityZones.map((availabilityZone, index) => ({
-          availabilityZone,
-          configuration: { name, subnetType, cidrMask },
-          subnetConstructId: `${name}Subnet${index + 1}`,
-        })),
-      ),
-    });
-    return undefined;
-  } catch {
-    return `three subnets per availability zone of these sizes do not fit in network.vpcCidr ${settings.network.vpcCidr}; use larger masks or a larger VPC`;
-  }
-}
-
-/** The host name clients call a model at: its own, or `<model>.<ingress.servingDomain>`. */
-export function modelHostname(
-  settings: { ingress: { servingDomain?: string } },
-  model: { name: string; exposure: { hostname?: string } },
-): string {
-  return model.exposure.hostname ?? `${model.name}.${settings.ingress.servingDomain}`;
-}
-
-/** True for an IPv4 CIDR whose address is its network address (AWS rejects host bits). */
-export function isCanonicalIpv4Cidr(value: string): boolean {
-  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(value) || !ipaddr.IPv4.isValidCIDR(value)) {
-    return false;
-  }
-  return ipaddr.IPv4.networkAddressFromCIDR(value).toString() === value.split('/')[0];
-}
-
-/** True when two IPv4 CIDR blocks share at least one address. */
-export function ipv4CidrsOverlap(a: string, b: string): boolean {
-  const [addressA, bitsA] = ipaddr.IPv4.parseCIDR(a);
-  const [addressB, bitsB] = ipaddr.IPv4.parseCIDR(b);
-  return addressA.match(addressB, bitsB) || addressB.match(addressA, bitsA);
 }

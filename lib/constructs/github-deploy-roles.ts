@@ -19,6 +19,8 @@ export interface GithubDeployRolesProps {
   readonly deployRoleName: string;
   /** Name of the read-only diff role. */
   readonly diffRoleName: string;
+  /** GitHub environment whose jobs alone may assume the diff role. @default - any pull request of the repository */
+  readonly diffEnvironment?: string;
   /** Qualifier of the CDK bootstrap stack. @default 'hnb659fds' */
   readonly bootstrapQualifier?: string;
 }
@@ -27,7 +29,9 @@ export interface GithubDeployRolesProps {
  * The two roles GitHub Actions assumes for one environment, by OIDC and without stored keys: a
  * deploy role only jobs of that GitHub environment get, which may only assume the environment's
  * CDK bootstrap roles (the CDK does the rest through them), and a diff role for pull requests,
- * which may only assume the read-only bootstrap lookup role.
+ * which may only assume the read-only bootstrap lookup role. A pull request's own code runs with
+ * the diff role, so where that matters the role trusts only jobs of a GitHub environment whose
+ * reviewers approve each run, instead of every pull request.
  */
 export class GithubDeployRoles extends Construct {
   /** Role of the environment's deploy job. */
@@ -67,8 +71,11 @@ export class GithubDeployRoles extends Construct {
 
     this.diffRole = new iam.Role(this, 'DiffRole', {
       roleName: props.diffRoleName,
-      description: `GitHub Actions diff of ${props.environment} on pull requests of ${props.repository}: read-only`,
-      assumedBy: github('pull_request'),
+      description: props.diffEnvironment
+        ? `GitHub Actions diff of ${props.environment} on pull requests of ${props.repository}: read-only, only the ${props.diffEnvironment} GitHub environment`
+        : `GitHub Actions diff of ${props.environment} on pull requests of ${props.repository}: read-only`,
+      // GitHub's subject claim names the environment whenever a job references one, the event otherwise.
+      assumedBy: github(props.diffEnvironment ? `environment:${props.diffEnvironment}` : 'pull_request'),
       inlinePolicies: {
         lookupRole: new iam.PolicyDocument({
           statements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [bootstrapRole('lookup')] })],

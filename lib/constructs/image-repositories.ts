@@ -18,12 +18,11 @@ export interface ImageRepositoriesProps {
 }
 
 /**
- * The platform's ECR repositories: one for the MLflow server image and one per model,
- * all scanned on push, tag-immutable, KMS-encrypted with one shared key, and pruned by lifecycle rules.
+ * The platform's ECR repositories, one per model, all scanned on push, tag-immutable,
+ * KMS-encrypted with one shared key, and pruned by lifecycle rules. The MLflow server image is a
+ * CDK image asset and lives in the bootstrap's repository (docs/cluster.md, "Image").
  */
 export class ImageRepositories extends Construct {
-  /** Repository of the MLflow tracking server image. */
-  public readonly mlflowServer: ecr.Repository;
   /** Repository of each model's serving image, by model name. */
   public readonly models: Readonly<Record<string, ecr.Repository>>;
   /** Key encrypting every repository. */
@@ -61,7 +60,6 @@ export class ImageRepositories extends Construct {
         emptyOnDelete: removalPolicy === RemovalPolicy.DESTROY,
       });
 
-    this.mlflowServer = repository('MlflowServer', `${props.repositoryNamePrefix}/mlflow-server`);
     this.models = Object.fromEntries(
       (props.modelNames ?? []).map((name) => [name, repository(`Model-${name}`, `${props.repositoryNamePrefix}/models/${name}`)]),
     );

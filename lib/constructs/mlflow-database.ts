@@ -20,7 +20,7 @@ export interface MlflowDatabaseProps {
   readonly instanceIdentifier: string;
   /** Name of the Secrets Manager secret that receives the generated credentials. */
   readonly credentialsSecretName: string;
-  /** PostgreSQL version, a major version so RDS applies minor upgrades. @default PostgresEngineVersion.VER_17 */
+  /** PostgreSQL major version; RDS applies minor upgrades, and raising it upgrades the instance in place. @default PostgresEngineVersion.VER_17 */
   readonly engineVersion?: rds.PostgresEngineVersion;
   /** Instance class. @default t4g.medium */
   readonly instanceType?: ec2.InstanceType;
@@ -77,6 +77,8 @@ export class MlflowDatabase extends Construct {
     const engine = rds.DatabaseInstanceEngine.postgres({
       version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17,
     });
+    // No fixed name: a new major version changes the group's family, which CloudFormation can only
+    // create anew, so the new group must exist beside the old one until the instance moves to it.
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: `TLS-only parameters for ${props.instanceIdentifier}`,
@@ -134,7 +136,9 @@ export class MlflowDatabase extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy,
       autoMinorVersionUpgrade: true,
-      iamAuthentication: true,
+      // A changed major version in config is a reviewed upgrade: without this RDS refuses the
+      // modification. RDS never starts a major upgrade on its own (docs/runbooks/upgrade-database.md).
+      allowMajorVersionUpgrade: true,
       monitoringInterval: Duration.seconds(60),
       enablePerformanceInsights: true,
       performanceInsightEncryptionKey: this.key,
@@ -153,6 +157,11 @@ export class MlflowDatabase extends Construct {
       {
         id: 'AwsSolutions::AwsSolutions-RDS11',
         reason: 'MLflow and libpq expect 5432; a non-default port hides nothing, since the security group admits only named peers.',
+      },
+      {
+        id: 'cdk-validator-cfnguard::rds_instance_iam_authentication_enabled_check',
+        reason:
+          'Every login is a password user whose secret Secrets Manager holds (the master for the migration Job, mlflow_app for the server) and no role is granted rds_iam, so IAM authentication would only be an unused way in.',
       },
       {
         id: 'cdk-validator-cfnguard::rds_instance_no_default_ports_check',

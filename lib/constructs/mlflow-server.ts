@@ -1,11 +1,7 @@
 import * as path from 'node:path';
-import { CfnOutput, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -15,8 +11,10 @@ import {
   MlflowChart,
 } from '../../charts/mlflow-chart';
 import { ArtifactBucket, MLFLOW_ARTIFACTS_PREFIX } from './artifact-bucket';
-import { EncryptionKey } from './encryption-key';
 import { MlflowDatabase, POSTGRES_PORT } from './mlflow-database';
+import { MlflowSecrets } from './mlflow-secrets';
+import { PlatformCluster } from './platform-cluster';
+import { PlatformManifest } from './platform-manifest';
 import { loadBalancerSubnetCidrs } from './platform-vpc';
 import { PodIdentityRole } from './pod-identity-role';
 
@@ -26,9 +24,7 @@ export const MLFLOW_IMAGE_DIRECTORY = path.join(__dirname, '..', '..', 'images',
 /** Properties of an {@link MlflowServer}. */
 export interface MlflowServerProps {
   /** Cluster the server runs on. */
-  readonly cluster: eks.ICluster;
-  /** Manifest the server's objects must follow (the cluster-wide settings). */
-  readonly clusterConfig: Construct;
+  readonly cluster: PlatformCluster;
   /** MLflow's backend store. */
   readonly database: MlflowDatabase;
   /** MLflow's artifact store. */
@@ -58,57 +54,25 @@ export interface MlflowServerProps {
 }
 
 /**
- * The MLflow tracking server on the cluster: its image, generated secrets, one Pod Identity role
- * for the server and one for the schema migration, and the {@link MlflowChart} applied to the
- * cluster. No credential reaches a template or manifest: pods read the secrets at run time.
+ * The MLflow tracking server on the cluster: its {@link MlflowSecrets}, its image, one Pod
+ * Identity role for the server and one for the schema migration, and the {@link MlflowChart}
+ * applied to the cluster. No credential reaches a template or manifest: pods read the secrets at
+ * run time.
  */
 export class MlflowServer extends Construct {
   /** The URL users set as `MLFLOW_TRACKING_URI`. */
   public readonly url: string;
-  /** Secret of the initial `admin` user. */
-  public readonly adminSecret: secretsmanager.Secret;
+  /** The server's generated secrets. */
+  public readonly secrets: MlflowSecrets;
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const { database, artifacts } = props;
+    const { database, artifacts, vpc } = props;
 
-    const key = new EncryptionKey(this, 'Key', {
-      description: `Encrypts the MLflow server secrets under ${props.secretNamePrefix}`,
-      removalPolicy,
-    });
-    const userSecret = (secretId: string, name: string, username: string, description: string) =>
-      new secretsmanager.Secret(this, secretId, {
-        secretName: `${props.secretNamePrefix}/${name}`,
-        description,
-        encryptionKey: key,
-        removalPolicy,
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify({ username }),
-          generateStringKey: 'password',
-          passwordLength: 32,
-          excludePunctuation: true,
-        },
-      });
-    const appUserSecret = userSecret(
-      'DatabaseAppSecret',
-      'database-app',
-      'mlflow_app',
-      'PostgreSQL login of the MLflow server; the migration Job sets it on the database',
-    );
-    this.adminSecret = userSecret(
-      'AdminSecret',
-      'admin',
-      'admin',
-      'Initial password of the MLflow basic-auth admin; seeds the first start only',
-    );
-    const flaskSecretKey = new secretsmanager.Secret(this, 'FlaskSecretKey', {
-      secretName: `${props.secretNamePrefix}/flask-secret-key`,
-      description: 'Signs the MLflow basic-auth sessions and CSRF tokens',
-      encryptionKey: key,
-      removalPolicy,
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-    });
+    // Id `Default` leaves the secrets and their key at the logical IDs they had as children of
+    // this construct: new IDs would replace them, and with them their values.
+    this.secrets = new MlflowSecrets(this, 'Default', { secretNamePrefix: props.secretNamePrefix, removalPolicy: props.removalPolicy });
+    const { key } = this.secrets;
 
     // Built by `cdk deploy` on a machine with Docker; synth only stages the folder.
     const image = new ecrAssets.DockerImageAsset(this, 'Image', {
@@ -116,39 +80,37 @@ export class MlflowServer extends Construct {
       platform: ecrAssets.Platform.LINUX_AMD64,
     });
 
-    const serverIdentity = new PodIdentityRole(this, 'ServerRole', {
-      cluster: props.cluster,
+    const server = new PodIdentityRole(this, 'ServerRole', {
+      cluster: props.cluster.cluster,
       namespace: MLFLOW_NAMESPACE,
       serviceAccount: MLFLOW_SERVER_SERVICE_ACCOUNT,
       description: 'MLflow tracking server: its artifact prefix, its key and its three secrets',
     });
-    const server = serverIdentity.role;
-    server.addManagedPolicy(artifacts.mlflowAccessPolicy);
-    grantSecretRead(server, [appUserSecret, this.adminSecret, flaskSecretKey], key);
+    server.role.addManagedPolicy(artifacts.mlflowAccessPolicy);
+    server.grantSecretsRead(this.secrets.all, key);
 
-    const migrationIdentity = new PodIdentityRole(this, 'MigrationRole', {
-      cluster: props.cluster,
+    const migration = new PodIdentityRole(this, 'MigrationRole', {
+      cluster: props.cluster.cluster,
       namespace: MLFLOW_NAMESPACE,
       serviceAccount: MLFLOW_MIGRATION_SERVICE_ACCOUNT,
       description: 'MLflow schema migration: the database master secret and the app user secret',
     });
-    const migration = migrationIdentity.role;
-    grantSecretRead(migration, [appUserSecret], key);
-    grantSecretRead(migration, [database.secret], database.key);
+    migration.grantSecretsRead([this.secrets.databaseApp], key);
+    migration.grantSecretsRead([database.secret], database.key);
 
-    const vpc = props.vpc;
     const chart = new MlflowChart(new cdk8s.App(), 'mlflow', {
       image: image.imageUri,
       resolve: (value) => Stack.of(this).resolve(value),
       region: Stack.of(this).region,
       databaseHost: database.instance.dbInstanceEndpointAddress,
       databasePort: POSTGRES_PORT,
+      databaseName: database.databaseName,
       databaseSubnetCidrs: vpc.isolatedSubnets.map((subnet) => subnet.ipv4CidrBlock),
       secrets: {
         databaseMasterSecretArn: database.secret.secretArn,
-        databaseAppSecretArn: appUserSecret.secretArn,
-        flaskSecretKeyArn: flaskSecretKey.secretArn,
-        adminSecretArn: this.adminSecret.secretArn,
+        databaseAppSecretArn: this.secrets.databaseApp.secretArn,
+        flaskSecretKeyArn: this.secrets.flaskSecretKey.secretArn,
+        adminSecretArn: this.secrets.admin.secretArn,
       },
       artifactsDestination: `s3://${artifacts.bucket.bucketName}/${MLFLOW_ARTIFACTS_PREFIX.replace(/\/$/, '')}`,
       hostname: props.hostname,
@@ -160,19 +122,9 @@ export class MlflowServer extends Construct {
       loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc, props.ingressScheme),
       https: props.https,
     });
-    // Created here rather than with cluster.addCdk8sChart, which would put it in the cluster's stack.
-    const manifest = new eks.KubernetesManifest(this, 'Chart', { cluster: props.cluster, manifest: chart.toJson() });
-    manifest.node.addDependency(props.clusterConfig);
+    const manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
     // Pods get Pod Identity credentials only if the association exists when they are admitted.
-    manifest.node.addDependency(serverIdentity, migrationIdentity);
-
-    for (const secret of [appUserSecret, this.adminSecret, flaskSecretKey]) {
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-SMG4',
-        reason:
-          'Pods read these secrets when they start, so unattended rotation would break running servers; rotation is an operator runbook (update the secret, re-run the migration Job, restart the server).',
-      });
-    }
+    manifest.node.addDependency(server, migration);
 
     this.url = `${props.https ? 'https' : 'http'}://${props.hostname}`;
     new CfnOutput(this, 'Url', { value: this.url, description: 'Set MLFLOW_TRACKING_URI to this' });
@@ -181,25 +133,4 @@ export class MlflowServer extends Construct {
       description: 'Secrets Manager secret with the initial MLflow admin user name and password',
     });
   }
-}
-
-/**
- * Lets `role` read `secrets`, encrypted with `key`, through identity statements only.
- * `Secret.grantRead` would also edit the key policy, and for the database's key that would make
- * the stateful stack depend on this one.
- */
-function grantSecretRead(role: iam.IRole, secrets: secretsmanager.ISecret[], key: kms.IKey): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-      resources: secrets.map((secret) => secret.secretArn),
-    }),
-  );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['kms:Decrypt'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(role).region}.amazonaws.com` } },
-    }),
-  );
 }

@@ -1,18 +1,25 @@
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { ModelServingChart, ModelServingChartProps } from '../../charts/model-serving-chart';
+import { GpuNodePools } from './gpu-node-pools';
+import { PlatformCluster } from './platform-cluster';
+import { PlatformManifest } from './platform-manifest';
 import { PodIdentityRole } from './pod-identity-role';
+import { TeamNamespace } from './team-namespace';
 
 /** Properties of a {@link ModelService}. */
-export interface ModelServiceProps extends ModelServingChartProps {
+export interface ModelServiceProps {
   /** Cluster the model runs on. */
-  readonly cluster: eks.ICluster;
+  readonly cluster: PlatformCluster;
+  /** Namespace of the model's team (`serving.team`); the model's objects are applied after it. */
+  readonly namespace: TeamNamespace;
+  /** GPU node pools, applied before the model's objects. @default - none */
+  readonly gpuNodePools?: GpuNodePools;
   /** Policy letting the model read its own artifact prefix. */
   readonly readPolicy: iam.IManagedPolicy;
-  /** Manifests the model's objects need first: its namespace, its node pool. @default - none */
-  readonly after?: Construct[];
+  /** What the {@link ModelServingChart} renders: image, resources, autoscaling, route and callers. */
+  readonly serving: ModelServingChartProps;
 }
 
 /**
@@ -22,23 +29,23 @@ export interface ModelServiceProps extends ModelServingChartProps {
 export class ModelService extends Construct {
   constructor(scope: Construct, id: string, props: ModelServiceProps) {
     super(scope, id);
-    const { cluster, readPolicy, after, ...chartProps } = props;
+    const { team, model } = props.serving;
     const identity = new PodIdentityRole(this, 'Role', {
-      cluster,
-      namespace: props.team,
-      serviceAccount: props.model,
-      description: `Model ${props.model} of team ${props.team}: reads its own artifact prefix`,
+      cluster: props.cluster.cluster,
+      namespace: team,
+      serviceAccount: model,
+      description: `Model ${model} of team ${team}: reads its own artifact prefix`,
     });
-    identity.role.addManagedPolicy(readPolicy);
+    identity.role.addManagedPolicy(props.readPolicy);
 
-    const manifest = new eks.KubernetesManifest(this, 'Chart', {
-      cluster,
-      manifest: new ModelServingChart(new cdk8s.App(), props.model, chartProps).toJson(),
+    const manifest = new PlatformManifest(this, 'Chart', {
+      cluster: props.cluster,
+      chart: new ModelServingChart(new cdk8s.App(), model, props.serving),
     });
     // Pods get Pod Identity credentials only if the association exists when they are admitted.
-    manifest.node.addDependency(identity);
-    for (const dependency of after ?? []) {
-      manifest.node.addDependency(dependency);
+    manifest.node.addDependency(identity, props.namespace.manifest);
+    if (props.gpuNodePools) {
+      manifest.node.addDependency(props.gpuNodePools);
     }
   }
 }

@@ -69,7 +69,7 @@ export class PlatformCluster extends Construct {
   public readonly nodeRole: iam.Role;
   /** Key encrypting Kubernetes secrets and the control-plane logs. */
   public readonly key: EncryptionKey;
-  /** The cluster-wide Kubernetes settings; workloads applied later should depend on it. */
+  /** The cluster-wide Kubernetes settings, which every {@link PlatformManifest} is applied after. */
   public readonly clusterConfig: eks.KubernetesManifest;
 
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {

@@ -1,5 +1,8 @@
+import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** Properties of a {@link PodIdentityRole}. */
@@ -50,5 +53,26 @@ export class PodIdentityRole extends Construct {
       serviceAccount: props.serviceAccount,
       roleArn: this.role.roleArn,
     });
+  }
+
+  /**
+   * Lets the pods read `secrets`, encrypted with `key`, through statements on the role only.
+   * `Secret.grantRead` would also edit the key policy, and for a key in another stack (the
+   * database's) that would make that stack depend on this one.
+   */
+  public grantSecretsRead(secrets: secretsmanager.ISecret[], key: kms.IKey): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: secrets.map((secret) => secret.secretArn),
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
   }
 }

@@ -9,7 +9,7 @@ export interface TeamNamespaceProps {
   readonly cluster: eks.ICluster;
   /** Team name, which is also its namespace. */
   readonly team: string;
-  /** IAM principals that may edit the namespace. @default - none */
+  /** IAM principals that may run workloads in the namespace, but not change its network. @default - none */
   readonly admins?: string[];
   /** IAM principals that may view the namespace and restart its models. @default - none */
   readonly members?: string[];
@@ -21,8 +21,11 @@ export interface TeamNamespaceProps {
 
 /**
  * A team on the platform: its namespace (the {@link TeamChart}) and, on the AWS side, one EKS
- * access entry per person or role, scoped to that namespace: admins edit, members view (and may
- * restart models through the chart's Role, bound to their Kubernetes group).
+ * access entry per person or role. Every entry may view the namespace (AmazonEKSViewPolicy scoped
+ * to it) and is mapped to the admins' or the members' Kubernetes group, which the chart's Roles
+ * grant the rest: admins run workloads, members restart models. No entry gets AmazonEKSEditPolicy,
+ * which would let admins create Ingresses, NetworkPolicies and LoadBalancer Services: EKS grants
+ * what either an access policy or RBAC allows, so only leaving it out keeps those refused.
  */
 export class TeamNamespace extends Construct {
   /** The manifest that creates the namespace; the team's models must follow it. */
@@ -30,6 +33,7 @@ export class TeamNamespace extends Construct {
 
   constructor(scope: Construct, id: string, props: TeamNamespaceProps) {
     super(scope, id);
+    const adminsGroup = `mlops:${props.team}:admins`;
     const membersGroup = `mlops:${props.team}:members`;
 
     this.manifest = new eks.KubernetesManifest(this, 'Chart', {
@@ -37,28 +41,29 @@ export class TeamNamespace extends Construct {
       manifest: new TeamChart(new cdk8s.App(), props.team, {
         team: props.team,
         quota: props.quota,
+        adminsGroup,
         membersGroup,
         callableModels: props.callableModels,
       }).toJson(),
     });
 
-    const grants: [string[], string, string][] = [
-      [props.admins ?? [], 'AmazonEKSEditPolicy', `mlops:${props.team}:admins`],
-      [props.members ?? [], 'AmazonEKSViewPolicy', membersGroup],
+    const view = eks.AccessPolicy.fromAccessPolicyName('AmazonEKSViewPolicy', {
+      accessScopeType: eks.AccessScopeType.NAMESPACE,
+      namespaces: [props.team],
+    });
+    const grants: [string[], string][] = [
+      [props.admins ?? [], adminsGroup],
+      [props.members ?? [], membersGroup],
     ];
-    for (const [principals, policyName, group] of grants) {
-      const policy = eks.AccessPolicy.fromAccessPolicyName(policyName, {
-        accessScopeType: eks.AccessScopeType.NAMESPACE,
-        namespaces: [props.team],
-      });
+    for (const [principals, group] of grants) {
       for (const principalArn of principals) {
-        // The L2 AccessEntry has no Kubernetes groups, which the chart's RoleBinding names.
+        // The L2 AccessEntry has no Kubernetes groups, which the chart's RoleBindings name.
         new eks.CfnAccessEntry(this, `Access-${principalArn.replace(/\//g, '-')}`, {
           clusterName: props.cluster.clusterName,
           principalArn,
           type: 'STANDARD',
           kubernetesGroups: [group],
-          accessPolicies: [{ policyArn: policy.policy, accessScope: { type: policy.accessScope.type, namespaces: policy.accessScope.namespaces } }],
+          accessPolicies: [{ policyArn: view.policy, accessScope: { type: view.accessScope.type, namespaces: view.accessScope.namespaces } }],
         });
       }
     }

@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { CiEnvironment, ciDeployRoleName, ciDiffRoleName } from '../config/derived';
+import { CiEnvironment, ciDeployRoleName, ciDiffEnvironment, ciDiffRoleName } from '../config/derived';
 import { GITHUB_OIDC_ISSUER, GithubDeployRoles } from '../constructs/github-deploy-roles';
 
 /** Properties of a {@link CiIdentityStack}. */
@@ -37,6 +37,7 @@ export class CiIdentityStack extends Stack {
         region: config.region,
         deployRoleName: ciDeployRoleName(config),
         diffRoleName: ciDiffRoleName(config),
+        diffEnvironment: ciDiffEnvironment(config),
         bootstrapQualifier: props.bootstrapQualifier,
       });
       new CfnOutput(this, `${config.name}DeployRoleArn`, { value: roles.deployRole.roleArn });

@@ -21,7 +21,7 @@ export class DataStack extends PlatformStack {
   public readonly database: MlflowDatabase;
   /** MLflow's artifact store. */
   public readonly artifacts: ArtifactBucket;
-  /** ECR repositories for the MLflow server and each model. */
+  /** ECR repositories of the models' images. */
   public readonly repositories: ImageRepositories;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {

@@ -1,10 +1,10 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { ingressInboundCidrs, namePath, statefulRemovalPolicy } from '../config/derived';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { MlflowDatabase } from '../constructs/mlflow-database';
 import { MlflowServer } from '../constructs/mlflow-server';
+import { PlatformCluster } from '../constructs/platform-cluster';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** Properties of an {@link MlflowStack}. */
@@ -12,9 +12,7 @@ export interface MlflowStackProps extends PlatformStackProps {
   /** VPC from the network stack. */
   readonly vpc: ec2.IVpc;
   /** Cluster from the cluster stack. */
-  readonly cluster: eks.ICluster;
-  /** The cluster-wide settings the server's objects follow. */
-  readonly clusterConfig: Construct;
+  readonly cluster: PlatformCluster;
   /** MLflow's backend store. */
   readonly database: MlflowDatabase;
   /** MLflow's artifact store. */
@@ -33,7 +31,6 @@ export class MlflowStack extends PlatformStack {
 
     this.server = new MlflowServer(this, 'Mlflow', {
       cluster: props.cluster,
-      clusterConfig: props.clusterConfig,
       database: props.database,
       artifacts: props.artifacts,
       vpc: props.vpc,

@@ -1,13 +1,12 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { GpuNodePoolsChart } from '../../charts/gpu-node-pools-chart';
-import { ingressInboundCidrs, modelsCallableFrom, modelWorkers } from '../config/derived';
-import { modelHostname } from '../config/schema';
+import { acknowledgeEmptyStack } from '../compliance';
+import { ingressInboundCidrs, modelHostname, modelsCallableFrom, modelWorkers } from '../config/derived';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
+import { GpuNodePools } from '../constructs/gpu-node-pools';
 import { ImageRepositories } from '../constructs/image-repositories';
 import { ModelService } from '../constructs/model-service';
+import { PlatformCluster } from '../constructs/platform-cluster';
 import { loadBalancerSubnetCidrs } from '../constructs/platform-vpc';
 import { TeamNamespace } from '../constructs/team-namespace';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -17,9 +16,7 @@ export interface ServingStackProps extends PlatformStackProps {
   /** VPC from the network stack. */
   readonly vpc: ec2.IVpc;
   /** Cluster from the cluster stack. */
-  readonly cluster: eks.ICluster;
-  /** The cluster-wide settings (enforcing NodeClass, IngressClass) everything here builds on. */
-  readonly clusterConfig: Construct;
+  readonly cluster: PlatformCluster;
   /** Repositories holding each model's serving image. */
   readonly repositories: ImageRepositories;
   /** Bucket whose per-model prefixes the models may read. */
@@ -32,20 +29,11 @@ export class ServingStack extends PlatformStack {
     super(scope, id, props);
     const { config, cluster } = props;
 
-    // kubectl fails on a manifest without objects, so an environment without GPU pools applies none.
-    const gpuPools: Construct[] = [];
-    if (config.gpuPools.length > 0) {
-      const manifest = new eks.KubernetesManifest(this, 'GpuNodePools', {
-        cluster,
-        manifest: new GpuNodePoolsChart(new cdk8s.App(), 'gpu-node-pools', { pools: config.gpuPools }).toJson(),
-      });
-      manifest.node.addDependency(props.clusterConfig);
-      gpuPools.push(manifest);
-    }
+    const gpuNodePools = new GpuNodePools(this, 'GpuNodePools', { cluster, pools: config.gpuPools });
 
     for (const team of config.teams) {
       const namespace = new TeamNamespace(this, `Team-${team.name}`, {
-        cluster,
+        cluster: cluster.cluster,
         team: team.name,
         admins: team.admins,
         members: team.members,
@@ -55,27 +43,32 @@ export class ServingStack extends PlatformStack {
       for (const model of team.models) {
         new ModelService(this, `Model-${model.name}`, {
           cluster,
+          namespace,
+          gpuNodePools,
           readPolicy: props.artifacts.modelReadPolicies[model.name],
-          after: [namespace.manifest, ...gpuPools, props.clusterConfig],
-          team: team.name,
-          model: model.name,
-          registeredModel: model.registeredModel,
-          alias: model.alias,
-          version: model.version,
-          image: props.repositories.modelImageUri(model.name, model.imageTag),
-          imageTag: model.imageTag,
-          resources: model.resources,
-          workers: modelWorkers(model),
-          gpu: model.gpu,
-          ...model.autoscaling,
-          startupSeconds: model.startupSeconds,
-          hostname: modelHostname(config, model),
-          allowedNamespaces: model.exposure.allowedNamespaces,
-          inboundCidrs: ingressInboundCidrs(config),
-          loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(props.vpc, config.ingress.scheme),
-          https: config.ingress.certificateArn !== undefined,
+          serving: {
+            team: team.name,
+            model: model.name,
+            registeredModel: model.registeredModel,
+            alias: model.alias,
+            version: model.version,
+            image: props.repositories.modelImageUri(model.name, model.imageTag),
+            imageTag: model.imageTag,
+            resources: model.resources,
+            workers: modelWorkers(model),
+            gpu: model.gpu,
+            ...model.autoscaling,
+            startupSeconds: model.startupSeconds,
+            hostname: modelHostname(config, model),
+            allowedNamespaces: model.exposure.allowedNamespaces,
+            inboundCidrs: ingressInboundCidrs(config),
+            loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(props.vpc, config.ingress.scheme),
+            https: config.ingress.certificateArn !== undefined,
+          },
         });
       }
     }
+    // A new environment has no team and no GPU pool yet, and this stack then holds nothing.
+    acknowledgeEmptyStack(this);
   }
 }

@@ -1,11 +1,11 @@
-import { Testing } from 'cdk8s';
+import { chartTestApp } from '../helpers/chart-app';
 import {
   ClusterConfigChart,
   ClusterConfigChartProps,
   ENFORCING_NODE_CLASS,
-  GENERAL_NODE_POOL,
   PLATFORM_INGRESS_CLASS,
 } from '../../charts/cluster-config-chart';
+import { GENERAL_NODE_POOL } from '../../lib/config/platform-names';
 import { findObject, KubeObject } from '../helpers/kube-objects';
 
 const PROPS: ClusterConfigChartProps = {
@@ -27,7 +27,7 @@ const PROPS: ClusterConfigChartProps = {
 };
 
 function objects(props: Partial<ClusterConfigChartProps> = {}): KubeObject[] {
-  return new ClusterConfigChart(Testing.app(), 'test', { ...PROPS, ...props }).toJson();
+  return new ClusterConfigChart(chartTestApp(), 'test', { ...PROPS, ...props }).toJson();
 }
 
 

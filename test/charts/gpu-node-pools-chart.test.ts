@@ -1,4 +1,4 @@
-import { Testing } from 'cdk8s';
+import { chartTestApp } from '../helpers/chart-app';
 import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { GpuNodePoolsChart, GpuPoolOptions } from '../../charts/gpu-node-pools-chart';
 import { KubeObject, objectsOfKind } from '../helpers/kube-objects';
@@ -22,7 +22,7 @@ interface NodePoolSpec {
 }
 
 const pools = (options: GpuPoolOptions[]) =>
-  objectsOfKind<NodePoolSpec>(new GpuNodePoolsChart(Testing.app(), 'gpu', { pools: options }).toJson() as KubeObject[], 'NodePool');
+  objectsOfKind<NodePoolSpec>(new GpuNodePoolsChart(chartTestApp(), 'gpu', { pools: options }).toJson() as KubeObject[], 'NodePool');
 
 describe('GpuNodePoolsChart', () => {
   test('renders as the snapshot', () => {

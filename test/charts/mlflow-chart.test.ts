@@ -1,4 +1,4 @@
-import { Testing } from 'cdk8s';
+import { chartTestApp } from '../helpers/chart-app';
 import { k8s } from 'cdk8s-plus-27';
 import {
   MLFLOW_MIGRATION_SERVICE_ACCOUNT,
@@ -14,6 +14,8 @@ const PROPS: MlflowChartProps = {
   image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlflow:abc',
   region: 'eu-west-1',
   databaseHost: 'db.example.internal',
+  databasePort: 5432,
+  databaseName: 'mlflow',
   databaseSubnetCidrs: ['10.0.200.0/24', '10.0.201.0/24'],
   secrets: {
     databaseMasterSecretArn: 'arn:master',
@@ -31,7 +33,7 @@ const PROPS: MlflowChartProps = {
 };
 
 const render = (props: Partial<MlflowChartProps> = {}): KubeObject[] =>
-  new MlflowChart(Testing.app(), 'mlflow', { ...PROPS, ...props }).toJson();
+  new MlflowChart(chartTestApp(), 'mlflow', { ...PROPS, ...props }).toJson();
 
 describe('MlflowChart', () => {
   const objects = render();
@@ -172,6 +174,22 @@ describe('MlflowChart', () => {
     expect(service.spec.selector).toEqual(server.spec.template.metadata?.labels);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(container.ports).toEqual([{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }]);
+  });
+
+  test('points the server and the migration at the database and port it is given', () => {
+    const rendered = render({ databaseName: 'tracking', databasePort: 6543 });
+    const pods = [findObject<k8s.DeploymentSpec>(rendered, 'Deployment', 'mlflow'), findObject<k8s.JobSpec>(rendered, 'Job')];
+    for (const each of pods) {
+      expect(envOf((each.spec.template.spec as k8s.PodSpec).containers[0])).toMatchObject({ MLFLOW_BACKEND_DB: 'tracking', MLFLOW_DB_PORT: '6543' });
+    }
+    const egress = findObject<k8s.NetworkPolicySpec>(rendered, 'NetworkPolicy', 'mlflow-egress').spec.egress ?? [];
+    expect(egress[0].ports).toEqual([{ protocol: 'TCP', port: 6543 }]);
+  });
+
+  test('routes the Ingress to the port the Service names', () => {
+    const service = findObject<k8s.ServiceSpec>(objects, 'Service');
+    const backend = findObject<k8s.IngressSpec>(objects, 'Ingress').spec.rules?.[0].http?.paths[0].backend.service;
+    expect(backend).toEqual({ name: service.metadata.name, port: { name: service.spec.ports?.[0].name } });
   });
 
   test('routes the host name through the shared load balancer over HTTPS, from the configured CIDRs only', () => {

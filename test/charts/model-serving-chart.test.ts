@@ -1,4 +1,4 @@
-import { Testing } from 'cdk8s';
+import { chartTestApp } from '../helpers/chart-app';
 import { k8s } from 'cdk8s-plus-27';
 import { GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { ModelServingChart, ModelServingChartProps, SCORING_PORT } from '../../charts/model-serving-chart';
@@ -25,7 +25,7 @@ const PROPS: ModelServingChartProps = {
 };
 
 const render = (props: Partial<ModelServingChartProps> = {}) =>
-  new ModelServingChart(Testing.app(), 'model', { ...PROPS, ...props }).toJson() as KubeObject[];
+  new ModelServingChart(chartTestApp(), 'model', { ...PROPS, ...props }).toJson() as KubeObject[];
 
 describe('ModelServingChart', () => {
   const objects = render();

@@ -1,13 +1,14 @@
-import { Testing } from 'cdk8s';
+import { chartTestApp } from '../helpers/chart-app';
 import { k8s } from 'cdk8s-plus-27';
 import { MLFLOW_PORT, MLFLOW_SERVER_LABELS } from '../../charts/mlflow-chart';
 import { MODEL_LABEL, SCORING_PORT } from '../../charts/model-serving-chart';
 import { TeamChart } from '../../charts/team-chart';
 import { findObject, KubeObject } from '../helpers/kube-objects';
 
-const objects = new TeamChart(Testing.app(), 'fraud', {
+const objects = new TeamChart(chartTestApp(), 'fraud', {
   team: 'fraud',
   quota: { cpu: 16, memoryGiB: 32, pods: 20, gpus: 2 },
+  adminsGroup: 'mlops:fraud:admins',
   membersGroup: 'mlops:fraud:members',
   callableModels: [{ namespace: 'vision', model: 'image-tagger' }],
 }).toJson() as KubeObject[];
@@ -41,8 +42,8 @@ describe('TeamChart', () => {
   });
 
   test("lets the team's members restart deployments in their namespace and nothing more", () => {
-    expect(findObject(objects, 'Role')).toMatchObject({ rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] }] });
-    expect(findObject(objects, 'RoleBinding')).toMatchObject({
+    expect(findObject(objects, 'Role', 'model-rollout')).toMatchObject({ rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] }] });
+    expect(findObject(objects, 'RoleBinding', 'model-rollout')).toMatchObject({
       roleRef: { kind: 'Role', name: 'model-rollout' },
       subjects: [{ kind: 'Group', name: 'mlops:fraud:members' }],
     });
@@ -64,12 +65,34 @@ describe('TeamChart', () => {
     ]);
   });
 
+  test("binds the team admins' group to the team-admin Role, which grants nothing in the networking API groups", () => {
+    expect(findObject(objects, 'RoleBinding', 'team-admin')).toMatchObject({
+      roleRef: { kind: 'Role', name: 'team-admin' },
+      subjects: [{ kind: 'Group', name: 'mlops:fraud:admins' }],
+    });
+    const rules = findObject(objects, 'Role', 'team-admin').rules as { apiGroups: string[] }[];
+    expect(rules.flatMap((rule) => rule.apiGroups)).not.toContainEqual(expect.stringMatching(/^(\*|networking\.k8s\.io|extensions)$/));
+  });
+
+  test("holds admins' Services to ClusterIP without externalIPs, in the team's namespace only", () => {
+    const name = 'fraud-admins-cluster-ip-services';
+    expect(findObject(objects, 'ValidatingAdmissionPolicy', name).spec).toMatchObject({
+      failurePolicy: 'Fail',
+      matchConditions: [{ name: 'team-admin', expression: "'mlops:fraud:admins' in request.userInfo.groups" }],
+    });
+    expect(findObject(objects, 'ValidatingAdmissionPolicyBinding', name).spec).toEqual({
+      policyName: name,
+      validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'fraud' } } },
+    });
+  });
+
   test("denies members any deployment update but a restart, in the team's namespace only", () => {
-    const policy = findObject<{ matchConditions: { expression: string }[]; validations: { expression: string }[]; failurePolicy: string }>(objects, 'ValidatingAdmissionPolicy');
+    const policy = findObject<{ matchConditions: { expression: string }[]; validations: { expression: string }[]; failurePolicy: string }>(objects, 'ValidatingAdmissionPolicy', 'fraud-members-restart-only');
     expect(policy.spec.failurePolicy).toBe('Fail');
     expect(policy.spec.matchConditions).toEqual([{ name: 'team-member', expression: "'mlops:fraud:members' in request.userInfo.groups" }]);
     expect(policy.spec.validations[0].expression).toBe('object.spec.template.spec == oldObject.spec.template.spec && object.spec.replicas == oldObject.spec.replicas');
-    expect(findObject(objects, 'ValidatingAdmissionPolicyBinding').spec).toEqual({
+    expect(findObject(objects, 'ValidatingAdmissionPolicyBinding', policy.metadata.name).spec).toEqual({
       policyName: policy.metadata.name,
       validationActions: ['Deny'],
       matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'fraud' } } },

@@ -8,6 +8,20 @@ import type { PlatformStage } from '../../lib/platform-stage';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
+/**
+ * The environment variable that points the suite at another config folder, e.g. a copy of
+ * `config/` with an adopter's changes: `MLOPS_CONFIG_DIR=path/to/config npx jest`. Tests over
+ * "the committed environments" then read that folder, and its locks in `locks/` beside it
+ * (scripts/pin.ts); snapshot comparisons, which record the committed folder, are skipped.
+ */
+export const CONFIG_DIR_ENV = 'MLOPS_CONFIG_DIR';
+
+/** The config folder the suite tests: the repository's, unless MLOPS_CONFIG_DIR names another. */
+export const CONFIG_DIR = process.env[CONFIG_DIR_ENV] ? path.resolve(process.env[CONFIG_DIR_ENV]) : path.join(REPO_ROOT, 'config');
+
+/** Whether the suite tests the repository's own config folder, which the committed snapshots record. */
+export const TESTING_REPOSITORY_CONFIG = CONFIG_DIR === path.join(REPO_ROOT, 'config');
+
 /** The feature flags and settings of cdk.json, so tests synthesize what `cdk synth` does. */
 export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'));
@@ -17,18 +31,33 @@ export function cdkJsonContext(): Record<string, unknown> {
 /** The committed environments, as the app loads them. */
 export function committedEnvironments(): EnvironmentConfig[] {
   const { loadEnvironments } = require('../../lib/config/load') as typeof import('../../lib/config/load');
-  const loaded = loadEnvironments(path.join(REPO_ROOT, 'config'));
+  const loaded = loadEnvironments(CONFIG_DIR);
   if (!loaded.ok) {
     throw new Error(loaded.message);
   }
   return loaded.environments;
 }
 
+/**
+ * An environment built from `settings` as the loader builds one from `config/<name>.yaml`
+ * (validated, defaults filled), for behaviour tests that must not depend on what the committed
+ * files hold. A config problem throws the loader's message.
+ */
+export function fixtureEnvironment(settings: Record<string, unknown>, name = 'sandbox'): EnvironmentConfig {
+  const { validateEnvironments } = require('../../lib/config/load') as typeof import('../../lib/config/load');
+  // JSON is YAML, so the settings go through the same parser as a config file.
+  const loaded = validateEnvironments([{ file: `config/${name}.yaml`, text: JSON.stringify(settings) }]);
+  if (!loaded.ok) {
+    throw new Error(loaded.message);
+  }
+  return loaded.environments[0];
+}
+
 /** The committed environment called `name`. */
 export function committedEnvironment(name: string): EnvironmentConfig {
   const config = committedEnvironments().find((environment) => environment.name === name);
   if (!config) {
-    throw new Error(`no config/${name}.yaml`);
+    throw new Error(`no ${path.join(path.relative(REPO_ROOT, CONFIG_DIR), name)}.yaml`);
   }
   return config;
 }
@@ -78,7 +107,7 @@ export function committedStage(name: string): PlatformStage {
  * after its file, so they are read from the file names without loading and validating the files.
  */
 export const ENVIRONMENTS = fs
-  .readdirSync(path.join(REPO_ROOT, 'config'))
+  .readdirSync(CONFIG_DIR)
   .filter((file) => file.endsWith('.yaml'))
   .sort()
   .map((file) => path.basename(file, '.yaml'));

@@ -9,6 +9,7 @@ import { scratchFolder } from './scratch';
 /**
  * The committed environments, synthesized once per test run and read by every test file that
  * states something about them, instead of each file building and synthesizing its own stages.
+ * They are read from `config/`, or from the folder MLOPS_CONFIG_DIR names (test/helpers/app.ts).
  *
  * The assembly is what `committedStage` used to give each file: one PlatformStage per committed
  * environment, built with cdk.json's context, built-in validation and asset staging off (the

@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { appliedManifests, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
 import { ENVIRONMENTS } from '../helpers/app';
-import { committedTemplate } from '../helpers/committed-assembly';
+import { committedConfig, committedTemplate } from '../helpers/committed-assembly';
 import { KubeObject, objectsOfKind } from '../helpers/kube-objects';
 import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
 
@@ -30,6 +30,7 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
   });
 
   const objects = applied as KubeObject[];
+  const models = committedConfig(name).teams.flatMap((team) => team.models);
 
   test('every NodePool launches nodes from the NodeClass that enforces NetworkPolicies', () => {
     const nodeClasses = objectsOfKind<{ networkPolicy?: string }>(objects, 'NodeClass');
@@ -110,23 +111,24 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
     }
   });
 
-  test('every HorizontalPodAutoscaler scales a Deployment that exists, and that Deployment leaves its replica count to it', () => {
+  test('every configured model has a HorizontalPodAutoscaler, which scales a Deployment that leaves its replica count to it', () => {
     const deployments = objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment');
     const autoscalers = objectsOfKind<k8s.HorizontalPodAutoscalerSpecV2>(objects, 'HorizontalPodAutoscaler');
-    expect(autoscalers.length).toBeGreaterThan(0);
+    expect(autoscalers.map((autoscaler) => autoscaler.metadata.name).sort()).toEqual(models.map((model) => model.name).sort());
     for (const autoscaler of autoscalers) {
       expect(autoscaler.apiVersion).toBe('autoscaling/v2');
       const target = deployments.find((deployment) => sameNamespace(deployment, autoscaler) && deployment.metadata.name === autoscaler.spec.scaleTargetRef.name);
+      expect(target).toBeDefined();
       expect(target?.spec.replicas).toBeUndefined();
     }
   });
 
-  test('every GPU pod requests GPUs, tolerates the GPU taint and selects a GPU NodePool by its label', () => {
+  test('the pods of GPU models, and only those, request GPUs, tolerate the GPU taint and select a GPU NodePool by its label', () => {
     const gpuPools = objectsOfKind<{ template: { metadata: { labels: Record<string, string> }; spec: { taints?: { key: string; effect: string }[] } } }>(objects, 'NodePool')
       .filter((pool) => pool.spec.template.spec.taints?.some((taint) => taint.key === GPU_RESOURCE));
     const pods = podsOf(objects);
     const gpuPods = pods.filter((pod) => pod.spec.containers.some((container) => container.resources?.limits?.[GPU_RESOURCE] !== undefined));
-    expect(gpuPods.length).toBeGreaterThan(0);
+    expect(gpuPods.map((pod) => pod.owner).sort()).toEqual(models.filter((model) => model.gpu).map((model) => `Deployment/${model.name}`).sort());
     for (const pod of gpuPods) {
       const pool = gpuPools.find((candidate) => candidate.spec.template.metadata.labels[NODE_POOL_LABEL] === pod.spec.nodeSelector?.[NODE_POOL_LABEL]);
       expect([pod.owner, pool?.metadata.name]).toEqual([pod.owner, expect.any(String)]);

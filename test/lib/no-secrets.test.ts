@@ -9,8 +9,8 @@ describe('templates', () => {
     }
   });
 
-  test('the database password is only ever a Secrets Manager reference', () => {
-    const instance = Object.values(committedTemplate('prod', 'Data').findResources('AWS::RDS::DBInstance'))[0];
+  test.each(ENVIRONMENTS)('of %s give the database password only as a Secrets Manager reference', (name) => {
+    const instance = Object.values(committedTemplate(name, 'Data').findResources('AWS::RDS::DBInstance'))[0];
     expect(JSON.stringify(instance.Properties.MasterUserPassword)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",/);
   });
 

@@ -1,6 +1,6 @@
 import { ENVIRONMENTS, STACK_IDS } from '../helpers/app';
 import { committedConfig, committedStageFacts, committedTemplate } from '../helpers/committed-assembly';
-import { normalizedTemplate } from '../helpers/snapshot';
+import { normalizedTemplate, snapshotTest } from '../helpers/snapshot';
 
 describe.each(ENVIRONMENTS)('%s stage', (name) => {
   const stage = committedStageFacts(name);
@@ -17,7 +17,7 @@ describe.each(ENVIRONMENTS)('%s stage', (name) => {
     expect(STACK_IDS.map((id) => stage.stacks[id].stackName)).toEqual(STACK_IDS.map((id) => `${name}-${id}`));
   });
 
-  test.each(STACK_IDS)('%s template matches the snapshot', (stackId) => {
+  snapshotTest.each(STACK_IDS)('%s template matches the snapshot', (stackId) => {
     expect(normalizedTemplate(committedTemplate(name, stackId))).toMatchSnapshot();
   });
 

@@ -4,6 +4,9 @@ import { committedConfig, committedTemplate } from '../helpers/committed-assembl
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] | string };
 
+/** A template's resources; a stack with nothing to deploy (no teams, no GPU pools) has no Resources section. */
+const resourcesOf = (template: { Resources?: unknown }) => (template.Resources ?? {}) as Record<string, Resource>;
+
 /** Logical IDs a resource waits for. */
 const dependsOn = (resource: Resource): string[] => [resource.DependsOn ?? []].flat();
 
@@ -19,7 +22,7 @@ describe.each(ENVIRONMENTS)('Pod Identity in %s', (name) => {
   // until someone restarts it. So every manifest that creates such a service account (and the
   // pods that use it) must wait for the association and for the role's policies.
   test.each(STACK_IDS)('every manifest in %s waits for the associations and policies of the service accounts it creates', (id) => {
-    const resources = committedTemplate(name, id).toJSON().Resources as Record<string, Resource>;
+    const resources = resourcesOf(committedTemplate(name, id).toJSON());
     const entries = Object.entries(resources);
     const associations = entries.filter(([, resource]) => resource.Type === 'AWS::EKS::PodIdentityAssociation');
     const policiesOf = (role: string) =>
@@ -50,7 +53,7 @@ describe.each(ENVIRONMENTS)('Pod Identity in %s', (name) => {
   // A role trusted by pods.eks.amazonaws.com alone can be taken by any association in the account
   // that names it; the session tags Pod Identity adds tie it to one service account of one cluster.
   test.each(STACK_IDS)('every Pod Identity role in %s trusts only its own service account, namespace and cluster', (id) => {
-    const resources = committedTemplate(name, id).toJSON().Resources as Record<string, Resource>;
+    const resources = resourcesOf(committedTemplate(name, id).toJSON());
     for (const association of Object.values(resources).filter((resource) => resource.Type === 'AWS::EKS::PodIdentityAssociation')) {
       const properties = association.Properties ?? {};
       const role = resources[roleId(properties.RoleArn) ?? ''];
@@ -77,7 +80,7 @@ describe.each(ENVIRONMENTS)('Pod Identity in %s', (name) => {
   test('every service account with pods that call AWS has an association in the stack that creates it', () => {
     const pairs = STACK_IDS.flatMap((id) => {
       const template = committedTemplate(name, id).toJSON();
-      const resources = template.Resources as Record<string, Resource>;
+      const resources = resourcesOf(template);
       const associated = Object.values(resources)
         .filter((resource) => resource.Type === 'AWS::EKS::PodIdentityAssociation')
         .map((resource) => `${resource.Properties?.Namespace}/${resource.Properties?.ServiceAccount}`);

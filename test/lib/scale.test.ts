@@ -1,36 +1,61 @@
 import * as fs from 'node:fs';
-import { committedEnvironment, STACK_IDS, stackOf, testStage, withSettings } from '../helpers/app';
+import { fixtureEnvironment, STACK_IDS, stackOf, testStage } from '../helpers/app';
 
 /** CloudFormation's template size limit (bytes, when uploaded to S3) and resource limit. */
 const TEMPLATE_LIMIT_BYTES = 1_000_000;
 const MAX_TEMPLATE_SHARE = 0.4;
 const MAX_RESOURCES = 300;
 
-/** Prod with 20 models: five teams of four, every fourth model on GPUs. */
-function prodWithTwentyModels() {
-  const prod = committedEnvironment('prod');
-  return withSettings('prod', (config) => ({
-    ...config,
-    teams: Array.from({ length: 5 }, (_, team) => ({
-      name: `team-${team + 1}`,
-      admins: [`arn:aws:iam::${prod.account}:role/Team${team + 1}Admin`],
-      members: [`arn:aws:iam::${prod.account}:role/Team${team + 1}Member`],
-      quota: { cpu: 200, memoryGiB: 400, pods: 200, gpus: 20 },
-      models: Array.from({ length: 4 }, (_, model) => {
-        const base = prod.teams[model === 3 ? 1 : 0].models[0];
-        return { ...base, name: `model-${team + 1}-${model + 1}`, exposure: { allowedNamespaces: [] } };
-      }),
-    })),
-  }));
+const ACCOUNT = '123456789012';
+
+/** One served model; every fourth runs on a GPU, as a mixed fleet would. */
+function model(team: number, index: number) {
+  const gpu = index === 3;
+  return {
+    name: `model-${team}-${index + 1}`,
+    registeredModel: `model-${team}-${index + 1}`,
+    alias: 'champion',
+    imageTag: '1.0.0',
+    resources: { cpuRequestMillicores: gpu ? 2000 : 1000, cpuLimitMillicores: gpu ? 4000 : 2000, memoryRequestMiB: gpu ? 8192 : 2048, memoryLimitMiB: gpu ? 8192 : 2048 },
+    ...(gpu ? { gpu: { pool: 'inference', count: 1 } } : {}),
+    autoscaling: { minReplicas: 2, maxReplicas: gpu ? 3 : 4 },
+    capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: gpu ? 50 : 40 },
+    // Every model callable from the next team, so each namespace carries cross-team policies too.
+    exposure: { allowedNamespaces: [`team-${(team % 5) + 1}`] },
+  };
 }
 
+/**
+ * A production environment with 20 models: five teams of four, every fourth model on GPUs. Built
+ * here, not from config/, so that what the committed files serve does not change the measurement.
+ */
+const PRODUCTION_WITH_TWENTY_MODELS = {
+  environmentType: 'production',
+  account: ACCOUNT,
+  region: 'eu-west-1',
+  availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+  network: { natGateways: 3 },
+  cluster: { admins: [`arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`], addons: { 'metrics-server': 'v0.8.0-eksbuild.2' }, nodePool: { cpuLimit: 256, memoryLimitGiB: 1024 } },
+  ingress: { servingDomain: 'models.example.internal', certificateArn: `arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/00000000-0000-4000-8000-000000000000` },
+  mlflow: { hostname: 'mlflow.example.internal', replicas: 3 },
+  gpuPools: [{ name: 'inference', instanceFamilies: ['g6', 'g5'], gpuLimit: 24 }],
+  teams: Array.from({ length: 5 }, (_, index) => ({
+    name: `team-${index + 1}`,
+    admins: [`arn:aws:iam::${ACCOUNT}:role/Team${index + 1}Admin`],
+    members: [`arn:aws:iam::${ACCOUNT}:role/Team${index + 1}Member`],
+    quota: { cpu: 32, memoryGiB: 96, pods: 40, gpus: 8 },
+    models: Array.from({ length: 4 }, (__, position) => model(index + 1, position)),
+  })),
+};
+
 describe('a production environment with 20 models', () => {
-  const config = prodWithTwentyModels();
+  const config = fixtureEnvironment(PRODUCTION_WITH_TWENTY_MODELS, 'scale');
   const stage = testStage(config);
   const assembly = stage.synth();
 
-  test('serves all 20', () => {
-    expect(config.teams.flatMap((team) => team.models)).toHaveLength(20);
+  test('serves all 20, five of them on GPUs', () => {
+    const models = config.teams.flatMap((team) => team.models);
+    expect([models.length, models.filter((candidate) => candidate.gpu).length]).toEqual([20, 5]);
   });
 
   test.each(STACK_IDS)(`keeps the %s template under ${MAX_TEMPLATE_SHARE * 100} % of 1 MB and ${MAX_RESOURCES} resources`, (id) => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { environmentSchema } from '../../lib/config/schema';
 import { checkConfigReference, renderConfigReference } from '../../scripts/config-reference';
 import { REPO_ROOT } from '../helpers/app';
+import { errorLines, runScript } from '../helpers/run-script';
 
 const OUT_OF_DATE = 'docs/config-reference.md is out of date: run npm run docs:config';
 
@@ -44,5 +45,14 @@ describe('config reference', () => {
     const stale = rendered.replace(/^\| `mlflow\.replicas` .*\n/m, '');
     expect(stale).not.toBe(rendered);
     expect(checkConfigReference(stale)).toBe(OUT_OF_DATE);
+  });
+
+  test('npm run docs:config refuses an unknown argument in one line and writes nothing', () => {
+    const file = path.join(REPO_ROOT, 'docs', 'config-reference.md');
+    const before = fs.statSync(file).mtimeMs;
+    const run = runScript('config-reference.ts', ['--chek']);
+    expect(run.status).toBe(2);
+    expect(errorLines(run)).toEqual([expect.stringMatching(/^docs:config: unknown arguments '--chek', nothing written; usage: npm run docs:config \[-- --check\]$/)]);
+    expect(fs.statSync(file).mtimeMs).toBe(before);
   });
 });

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { loadEnvironments, validateEnvironments } from '../../../lib/config/load';
-import { REPO_ROOT } from '../../helpers/app';
+import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers/app';
+import { scratchFolder } from '../../helpers/scratch';
 
 /** A minimal valid production environment, to break one field at a time. */
 const VALID = {
@@ -46,9 +47,9 @@ function problemsOf(settings: unknown, file?: string) {
 }
 
 describe('the committed configs', () => {
-  test('load without problems', () => {
-    const result = loadEnvironments(path.join(REPO_ROOT, 'config'));
-    expect(result.ok && result.environments.map((environment) => environment.name)).toEqual(['dev', 'prod', 'staging']);
+  test('load without problems, one environment per file', () => {
+    const result = loadEnvironments(CONFIG_DIR);
+    expect(result.ok ? result.environments.map((environment) => environment.name) : result.message).toEqual(ENVIRONMENTS);
   });
 
   test('name the environment after the file', () => {
@@ -85,8 +86,8 @@ describe('a malformed config is rejected with its file and field', () => {
     ['a single availability zone', { ...VALID, availabilityZones: ['eu-west-1a'] }, 'availabilityZones', /at least 2/],
     ['a zone of another region', { ...VALID, availabilityZones: ['eu-west-1a', 'us-east-1b'] }, 'availabilityZones[1]', /zone of region eu-west-1/],
     ['a zone listed twice', { ...VALID, availabilityZones: ['eu-west-1a', 'eu-west-1a'] }, 'availabilityZones[1]', /twice/],
-    ['unknown environment type', { ...VALID, environmentType: 'qa' }, 'environmentType', /"development"\|"production"/],
-    ['misspelt field', { ...VALID, network: { natGateway: 1 } }, 'network', /unknown field "natGateway"; allowed: vpcCidr, natGateways/],
+    ['unknown environment type', { ...VALID, environmentType: 'qa' }, 'environmentType', /must be one of "development", "production"/],
+    ['misspelt field', { ...VALID, network: { natGateway: 1 } }, 'network', /unknown field "natGateway" \(did you mean natGateways\?\); allowed: vpcCidr, natGateways/],
     ['CIDR with host bits', { ...VALID, network: { vpcCidr: '10.0.0.1/16' } }, 'network.vpcCidr', /network address/],
     ['CIDR that is not a CIDR', { ...VALID, network: { vpcCidr: '10.0.0.0' } }, 'network.vpcCidr', /IPv4 CIDR/],
     ['more NAT gateways than zones', { ...VALID, network: { natGateways: 4 } }, 'network.natGateways', /must not exceed the number of availabilityZones \(3\)/],
@@ -95,16 +96,16 @@ describe('a malformed config is rejected with its file and field', () => {
     ['unknown interface endpoint', { ...VALID, network: { interfaceEndpoints: ['dynamodb'] } }, 'network.interfaceEndpoints[0]', /ecrApi/],
     ['flow log retention CloudWatch does not offer', { ...VALID, network: { flowLogs: { retentionDays: 400.5 } } }, 'network.flowLogs.retentionDays', /retention periods/],
     ['short flow log retention in production', { ...VALID, network: { flowLogs: { retentionDays: 30 } } }, 'network.flowLogs.retentionDays', /at least 365 when environmentType is production/],
-    ['unsupported PostgreSQL version', { ...VALID, database: { engineVersion: '12' } }, 'database.engineVersion', /"16"\|"17"\|"18"/],
+    ['unsupported PostgreSQL version', { ...VALID, database: { engineVersion: '12' } }, 'database.engineVersion', /must be one of "16", "17", "18"/],
     ['instance type with db. prefix', { ...VALID, database: { instanceType: 'db.t4g.micro' } }, 'database.instanceType', /without the "db." prefix/],
-    ['storage under the RDS minimum', { ...VALID, database: { allocatedStorageGiB: 5 } }, 'database.allocatedStorageGiB', />=20/],
+    ['storage under the RDS minimum', { ...VALID, database: { allocatedStorageGiB: 5 } }, 'database.allocatedStorageGiB', /^must be at least 20$/],
     ['autoscaling ceiling under the allocation', { ...VALID, database: { allocatedStorageGiB: 100, maxAllocatedStorageGiB: 100 } }, 'database.maxAllocatedStorageGiB', /10% above/],
     ['production backups under 7 days', { ...VALID, database: { backupRetentionDays: 3 } }, 'database.backupRetentionDays', /at least 7 when environmentType is production/],
     ['production without deletion protection', { ...VALID, database: { deletionProtection: false } }, 'database.deletionProtection', /must be true when environmentType is production/],
     ['Performance Insights retention RDS rejects', { ...VALID, database: { performanceInsightsRetentionDays: 30 } }, 'database.performanceInsightsRetentionDays', /multiple of 31/],
     ['malformed maintenance window', { ...VALID, database: { maintenanceWindow: 'sunday 4am' } }, 'database.maintenanceWindow', /sun:04:30-sun:05:30/],
-    ['string where a number belongs', { ...VALID, artifacts: { predictionsExpirationDays: 'three' } }, 'artifacts.predictionsExpirationDays', /expected number/],
-    ['zero-day noncurrent version expiry', { ...VALID, artifacts: { noncurrentVersionExpirationDays: 0 } }, 'artifacts.noncurrentVersionExpirationDays', />=1/],
+    ['string where a number belongs', { ...VALID, artifacts: { predictionsExpirationDays: 'three' } }, 'artifacts.predictionsExpirationDays', /^must be a number, not text$/],
+    ['zero-day noncurrent version expiry', { ...VALID, artifacts: { noncurrentVersionExpirationDays: 0 } }, 'artifacts.noncurrentVersionExpirationDays', /^must be at least 1$/],
     ['team name that is not a DNS label', withTeam({ name: 'Data_Science' }), 'teams[0].name', /DNS label/],
     ['two teams with one name', { ...SERVING, teams: [TEAM, { ...TEAM, models: [] }] }, 'teams[1].name', /unique among teams/],
     ['team taking the MLflow namespace', withTeam({ name: 'mlflow' }), 'teams[0].name', /must not be a namespace the platform or Kubernetes uses/],
@@ -133,7 +134,7 @@ describe('a malformed config is rejected with its file and field', () => {
     ['CI repository that is not owner/name', { ...VALID, ci: { githubRepository: 'https://github.com/example/repo' } }, 'ci.githubRepository', /owner\/name/],
     ['two GPU pools with one name', { ...SERVING, gpuPools: [GPU_POOL, GPU_POOL] }, 'gpuPools[1].name', /unique among gpuPools/],
     ['GPU pool named like the CPU pool', { ...SERVING, gpuPools: [{ ...GPU_POOL, name: 'general' }] }, 'gpuPools[0].name', /must not be general/],
-    ['GPU pool with a made-up capacity type', { ...SERVING, gpuPools: [{ ...GPU_POOL, capacityType: 'reserved-ish' }] }, 'gpuPools[0].capacityType', /"on-demand"\|"spot"/],
+    ['GPU pool with a made-up capacity type', { ...SERVING, gpuPools: [{ ...GPU_POOL, capacityType: 'reserved-ish' }] }, 'gpuPools[0].capacityType', /must be one of "on-demand", "spot"/],
     ['a principal in two teams', { ...SERVING, teams: [{ ...TEAM, admins: ['arn:aws:iam::123456789012:role/A'] }, { ...TEAM, name: 'other', models: [], members: ['arn:aws:iam::123456789012:role/A'] }] }, 'teams[1].members[0]', /must appear once/],
     ['two models at one host name', { ...SERVING, teams: [{ ...TEAM, models: [CPU_MODEL, { ...CPU_MODEL, name: 'ltv', exposure: { hostname: 'churn.models.example.internal' } }] }] }, 'teams[0].models[1].exposure.hostname', /must be unique/],
     ['models without a serving domain', { ...SERVING, ingress }, 'ingress.servingDomain', /is required once a team has models/],
@@ -146,15 +147,27 @@ describe('a malformed config is rejected with its file and field', () => {
     ['add-on version that is not pinned', { ...VALID, cluster: { addons: { 'metrics-server': 'latest' } } }, 'cluster.addons.metrics-server', /EKS add-on version/],
     ['node expiry beyond Auto Mode\'s 21 days', { ...VALID, cluster: { ...cluster, nodePool: { expireAfter: '720h' } } }, 'cluster.nodePool.expireAfter', /at most 504h/],
     ['malformed consolidation delay', { ...VALID, cluster: { ...cluster, nodePool: { consolidateAfter: 'soon' } } }, 'cluster.nodePool.consolidateAfter', /duration/],
-    ['unknown capacity type', { ...VALID, cluster: { ...cluster, nodePool: { capacityTypes: ['reserved-ish'] } } }, 'cluster.nodePool.capacityTypes[0]', /"on-demand"\|"spot"/],
+    ['unknown capacity type', { ...VALID, cluster: { ...cluster, nodePool: { capacityTypes: ['reserved-ish'] } } }, 'cluster.nodePool.capacityTypes[0]', /must be one of "on-demand", "spot"/],
     ['short control-plane log retention in production', { ...VALID, cluster: { ...cluster, logRetentionDays: 30 } }, 'cluster.logRetentionDays', /at least 365 when environmentType is production/],
     ['production without a TLS certificate', { ...VALID, ingress: {} }, 'ingress.certificateArn', /required when environmentType is production/],
     ['certificate that is not an ACM ARN', { ...VALID, ingress: { certificateArn: 'my-cert' } }, 'ingress.certificateArn', /ACM certificate ARN/],
-    ['load balancer scheme AWS does not offer', { ...VALID, ingress: { ...ingress, scheme: 'public' } }, 'ingress.scheme', /"internal"\|"internet-facing"/],
+    ['load balancer scheme AWS does not offer', { ...VALID, ingress: { ...ingress, scheme: 'public' } }, 'ingress.scheme', /must be one of "internal", "internet-facing"/],
     ['MLflow host name with capitals', { ...VALID, mlflow: { hostname: 'MLflow.Example.com' } }, 'mlflow.hostname', /lowercase DNS name/],
     ['no MLflow host name', { ...VALID, mlflow: {} }, 'mlflow.hostname', /is required/],
     ['a single MLflow replica in production', { ...VALID, mlflow: { ...mlflow, replicas: 1 } }, 'mlflow.replicas', /at least 2 when environmentType is production/],
-    ['MLflow memory under the server\'s needs', { ...VALID, mlflow: { ...mlflow, memoryMiB: 128 } }, 'mlflow.memoryMiB', />=512/],
+    ['certificate from another region than the load balancer', { ...VALID, ingress: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000' } }, 'ingress.certificateArn', /must be a certificate of region eu-west-1, not us-east-1/],
+    ['certificate of another account', { ...VALID, ingress: { certificateArn: 'arn:aws:acm:eu-west-1:210987654321:certificate/00000000-0000-4000-8000-000000000000' } }, 'ingress.certificateArn', /must be a certificate of account 123456789012, not 210987654321/],
+    ['backup window inside the maintenance window', { ...VALID, database: { backupWindow: '03:00-04:00', maintenanceWindow: 'sun:03:30-sun:04:30' } }, 'database.backupWindow', /must not overlap database.maintenanceWindow \(sun:03:30-sun:04:30\)/],
+    ['backup window after midnight inside a maintenance window that wraps the week', { ...VALID, database: { backupWindow: '00:00-00:30', maintenanceWindow: 'sun:23:45-mon:00:15' } }, 'database.backupWindow', /must not overlap/],
+    ['backup window across midnight overlapping the maintenance window', { ...VALID, database: { backupWindow: '23:45-00:15', maintenanceWindow: 'wed:00:00-wed:00:30' } }, 'database.backupWindow', /must not overlap/],
+    ['backup window shorter than 30 minutes', { ...VALID, database: { backupWindow: '03:00-03:15' } }, 'database.backupWindow', /at least 30 minutes/],
+    ['maintenance window shorter than 30 minutes', { ...VALID, database: { maintenanceWindow: 'sun:04:30-sun:04:45' } }, 'database.maintenanceWindow', /at least 30 minutes/],
+    ['GPU pool of Inferentia instances', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['inf2'] }] }, 'gpuPools[0].instanceFamilies[0]', /must be an NVIDIA GPU family: inf2 has AWS Inferentia2 chips/],
+    ['GPU pool of Trainium instances', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['g6', 'trn1'] }] }, 'gpuPools[0].instanceFamilies[1]', /trn1 has AWS Trainium chips/],
+    ['GPU pool of AMD GPU instances', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['g4ad'] }] }, 'gpuPools[0].instanceFamilies[0]', /g4ad has AMD GPUs/],
+    ['GPU pool of Graviton GPU instances', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['g5g'] }] }, 'gpuPools[0].instanceFamilies[0]', /g5g runs on Graviton \(arm64\)/],
+    ['GPU pool of a CPU family', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['m7i'] }] }, 'gpuPools[0].instanceFamilies[0]', /must be an NVIDIA GPU family EKS Auto Mode launches: g4dn, /],
+    ['MLflow memory under the server\'s needs', { ...VALID, mlflow: { ...mlflow, memoryMiB: 128 } }, 'mlflow.memoryMiB', /^must be at least 512$/],
   ];
 
   test.each(cases)('%s', (_title, settings, field, message) => {
@@ -224,6 +237,95 @@ describe('a malformed config is rejected with its file and field', () => {
   });
 });
 
+describe('values RDS, the load balancer and GPU nodes accept are not refused', () => {
+  test.each([
+    ['a backup window ending as the maintenance window starts', { backupWindow: '03:00-03:30', maintenanceWindow: 'sun:03:30-sun:04:00' }],
+    ['a maintenance window that wraps the week, apart from the backup window', { backupWindow: '02:00-02:30', maintenanceWindow: 'sun:23:30-mon:00:30' }],
+    ['a backup window across midnight, apart from the maintenance window', { backupWindow: '23:30-00:30', maintenanceWindow: 'sun:04:30-sun:05:00' }],
+  ])('%s', (_title, database) => {
+    expect(validate({ ...VALID, database }).ok).toBe(true);
+  });
+
+  test('a GPU pool may use every NVIDIA family Auto Mode launches on amd64', () => {
+    const pool = { ...GPU_POOL, instanceFamilies: ['g4dn', 'g5', 'g6', 'g6e', 'gr6', 'g7e', 'p3dn', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200', 'p6-b300'] };
+    expect(validate({ ...SERVING, gpuPools: [pool] }).ok).toBe(true);
+  });
+});
+
+describe('a value of the wrong type or size gets a plain sentence with the fix', () => {
+  /** Settings written as YAML text, so numbers keep the form the user typed. */
+  const yaml = (lines: string) => `${stringify(VALID)}${lines}`;
+  const messageOf = (text: string, field: string) => problemsOf(text).find((problem) => problem.field === field)?.message;
+
+  test('an unquoted version YAML reads as a number is quoted back as the user wrote it', () => {
+    const text = yaml('database:\n  engineVersion: 17\n').replace(/^cluster:\n/m, 'cluster:\n  kubernetesVersion: 1.36\n');
+    expect(messageOf(text, 'cluster.kubernetesVersion')).toBe('must be text: write it in quotes: "1.36"');
+    expect(messageOf(text, 'database.engineVersion')).toBe('must be text: write it in quotes: "17"');
+  });
+
+  test('a number where text belongs keeps its trailing zeros in the fix', () => {
+    const model = { ...CPU_MODEL, imageTag: 'TAG' };
+    const text = stringify({ ...SERVING, teams: [{ ...TEAM, models: [model] }] }).replace('imageTag: TAG', 'imageTag: 1.10');
+    expect(messageOf(text, 'teams[0].models[0].imageTag')).toBe('must be text: write it in quotes: "1.10"');
+  });
+
+  test('infinity is refused as not a number, and shown as written rather than as null', () => {
+    const result = validate(yaml('artifacts:\n  predictionsExpirationDays: .inf\n'));
+    expect(!result.ok && result.message).toContain('artifacts.predictionsExpirationDays: must be a number, not .inf (received: Infinity)');
+  });
+
+  test('a quoted number is refused with the unquoted form', () => {
+    expect(messageOf(yaml('artifacts:\n  predictionsExpirationDays: "30"\n'), 'artifacts.predictionsExpirationDays')).toBe('must be a number: write 30 without quotes');
+  });
+
+  test('a fraction where a count belongs names the whole numbers around it', () => {
+    expect(messageOf(yaml('artifacts:\n  predictionsExpirationDays: 2.5\n'), 'artifacts.predictionsExpirationDays')).toBe('must be a whole number, such as 2 or 3');
+  });
+
+  test('a quoted boolean is refused as text', () => {
+    expect(messageOf(yaml('database:\n  multiAz: "yes"\n'), 'database.multiAz')).toBe('must be true or false, written without quotes; "yes" is text');
+  });
+
+  test.each([
+    ['NAT gateways', 'network:\n  natGateways: 1e20\n', 'network.natGateways', 'must be at most 6'],
+    ['a model registry version', '', 'teams[0].models[0].version', 'must be at most 100000'],
+    ['Performance Insights retention', 'database:\n  performanceInsightsRetentionDays: 9999999999999999\n', 'database.performanceInsightsRetentionDays', 'must be at most 731'],
+  ])('%s have a realistic upper bound', (_title, lines, field, message) => {
+    const text = lines === '' ? stringify(withModel({ alias: undefined, version: 1e16 })) : yaml(lines);
+    expect(messageOf(text, field)).toBe(message);
+  });
+
+  test.each([
+    ['a model field', withModel({ registerdModel: 'churn' }), 'teams[0].models[0]', /unknown field "registerdModel" \(did you mean registeredModel\?\)/],
+    ['a top-level field', { ...VALID, avilabilityZones: [] }, '', /unknown field "avilabilityZones" \(did you mean availabilityZones\?\)/],
+    ['an allowed value', { ...VALID, environmentType: 'prodution' }, 'environmentType', /must be one of "development", "production"; did you mean production\?/],
+    ['a GPU family', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['g6x'] }] }, 'gpuPools[0].instanceFamilies[0]', /did you mean g6\?/],
+  ])('a typo in %s suggests the nearest allowed one', (_title, settings, field, message) => {
+    expect(problemsOf(settings)).toContainEqual(expect.objectContaining({ field, message: expect.stringMatching(message) }));
+  });
+
+  test('no message uses the validator\'s own wording', () => {
+    const text = [
+      'environmentType: 1',
+      'account: 123456789012',
+      'region: [eu-west-1]',
+      'availabilityZones: eu-west-1a',
+      'namePrefix: ""',
+      'tags: [a]',
+      'network: { natGateways: -1, vpcCidr: 10, subnetMasks: { public: 99 }, interfaceEndpoints: sts }',
+      'database: { multiAz: 1, allocatedStorageGiB: .nan, instanceType: 3 }',
+      'artifacts: 7',
+      'cluster: { addons: { metrics-server: 1 }, admins: [1], nodePool: { cpuLimit: 1.5, capacityTypes: [] } }',
+      'ingress: { scheme: true }',
+      'mlflow: { hostname: mlflow.example.internal, replicas: "2", workers: 1e9 }',
+      'teams: [{ name: growth, quota: { cpu: 0, memoryGiB: x, pods: 1 }, models: [{ name: m, registeredModel: "", version: 0, imageTag: 1, capacity: {} }] }]',
+    ].join('\n');
+    const messages = problemsOf(text).map((problem) => problem.message);
+    expect(messages.length).toBeGreaterThan(20);
+    expect(messages.filter((message) => /expected|received|Too (big|small)|Invalid|[<>]=|9007199254740991/.test(message))).toEqual([]);
+  });
+});
+
 describe('problems across files', () => {
   test('overlapping VPC ranges of two environments are rejected', () => {
     const result = validateEnvironments([
@@ -277,17 +379,16 @@ describe('problems across files', () => {
   });
 
   test('a .yml file or any other file in the config folder is refused, so no environment silently drops out', () => {
-    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
+    const folder = fs.mkdtempSync(path.join(scratchFolder(), 'config-'));
     fs.writeFileSync(path.join(folder, 'prod.yml'), 'environmentType: production\n');
     fs.writeFileSync(path.join(folder, 'notes.txt'), 'x');
     const result = loadEnvironments(folder);
     expect(!result.ok && result.message).toMatch(/prod\.yml: is not read: environment files end in \.yaml; rename it to prod\.yaml/);
     expect(!result.ok && result.message).toMatch(/notes\.txt: is not read/);
-    fs.rmSync(folder, { recursive: true, force: true });
   });
 
   test('a config folder without environments is rejected', () => {
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
+    const empty = fs.mkdtempSync(path.join(scratchFolder(), 'config-'));
     const result = loadEnvironments(empty);
     expect(!result.ok && result.message).toMatch(/holds no <environment>.yaml file/);
   });

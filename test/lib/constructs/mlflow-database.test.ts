@@ -1,10 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
 import { testApp } from '../../helpers/app';
 
-function databaseStack() {
+function databaseStack(engineVersion?: rds.PostgresEngineVersion) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     availabilityZones: ['eu-west-1a', 'eu-west-1b'],
@@ -17,6 +18,7 @@ function databaseStack() {
     vpc,
     instanceIdentifier: 'test-mlflow',
     credentialsSecretName: 'test/mlflow/database',
+    engineVersion,
   });
   return { stack, vpc, database };
 }
@@ -49,6 +51,50 @@ describe('MlflowDatabase', () => {
     Template.fromStack(stack).hasResource('AWS::RDS::DBInstance', {
       Properties: Match.objectLike({ MultiAZ: true, DeletionProtection: true, BackupRetentionPeriod: 14 }),
       DeletionPolicy: 'Snapshot',
+    });
+  });
+
+  test('offers no IAM database authentication, which no login uses', () => {
+    const { stack } = databaseStack();
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { EnableIAMDatabaseAuthentication: Match.absent() });
+  });
+
+  describe('a major version upgrade', () => {
+    function resources(version: string) {
+      const { stack } = databaseStack(rds.PostgresEngineVersion.of(version, version));
+      const template = Template.fromStack(stack);
+      return {
+        instances: template.findResources('AWS::RDS::DBInstance'),
+        parameterGroups: template.findResources('AWS::RDS::DBParameterGroup'),
+      };
+    }
+
+    test('is allowed, so RDS accepts a raised engineVersion', () => {
+      const { instances } = resources('17');
+      expect(Object.values(instances).map((instance) => instance.Properties.AllowMajorVersionUpgrade)).toEqual([true]);
+    });
+
+    test('changes only EngineVersion of the same instance, a property CloudFormation updates in place', () => {
+      const before = resources('17').instances;
+      const after = resources('18').instances;
+      expect(Object.keys(after)).toEqual(Object.keys(before));
+      const [id] = Object.keys(before);
+      const changed = Object.keys({ ...before[id].Properties, ...after[id].Properties }).filter(
+        (key) => JSON.stringify(before[id].Properties[key]) !== JSON.stringify(after[id].Properties[key]),
+      );
+      expect(changed).toEqual(['EngineVersion']);
+      expect(after[id].Properties.EngineVersion).toBe('18');
+    });
+
+    test('gives the instance a parameter group of the new family, created beside the old one', () => {
+      const before = resources('17').parameterGroups;
+      const after = resources('18').parameterGroups;
+      expect(Object.keys(after)).toEqual(Object.keys(before));
+      const [group] = Object.values(after);
+      expect(group.Properties.Family).toBe('postgres18');
+      // A fixed name would make the replacement fail: the old group still holds it.
+      expect(group.Properties.DBParameterGroupName).toBeUndefined();
+      expect(group.Properties.Parameters).toEqual({ 'rds.force_ssl': '1' });
     });
   });
 });

@@ -1,8 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { ciAccounts } from '../../../lib/config/derived';
 import { CiIdentityStack } from '../../../lib/stacks/ci-identity-stack';
-import { committedEnvironments, testApp, withSettings } from '../../helpers/app';
-import { normalizedTemplate } from '../../helpers/snapshot';
+import { committedEnvironments, fixtureEnvironment, testApp, withSettings } from '../../helpers/app';
+import { normalizedTemplate, snapshotTest } from '../../helpers/snapshot';
 
 const ISSUER = 'token.actions.githubusercontent.com';
 
@@ -23,7 +23,7 @@ const roleNamed = (template: Template, name: string) =>
 describe('CiIdentity stacks', () => {
   const stacks = templatesOf();
 
-  test.each(stacks.map((stack) => [stack.account, stack] as const))('%s template matches the snapshot', (_account, { template }) => {
+  snapshotTest.each(stacks.map((stack) => [stack.account, stack] as const))('%s template matches the snapshot', (_account, { template }) => {
     expect(normalizedTemplate(template)).toMatchSnapshot();
   });
 
@@ -75,23 +75,48 @@ describe('CiIdentity stacks', () => {
   );
 
   test.each(stacks.flatMap(({ template, members }) => members.map((config) => [config.name, template, config] as const)))(
-    'the %s diff role trusts only pull requests of the repository and may only assume the read-only lookup role',
+    'the %s diff role may only assume the read-only lookup role',
     (name, template, config) => {
       const role = roleNamed(template, `${config.namePrefix}-${name}-github-diff`);
-      expect(role?.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toEqual({
-        [`${ISSUER}:aud`]: 'sts.amazonaws.com',
-        [`${ISSUER}:sub`]: `repo:${config.ci?.githubRepository}:pull_request`,
-      });
+      expect(role?.AssumeRolePolicyDocument.Statement).toHaveLength(1);
       expect(role?.Policies[0].PolicyDocument.Statement).toEqual([
         { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${config.account}:role/cdk-hnb659fds-lookup-role-${config.account}-${config.region}` },
       ]);
     },
   );
 
+  const diffTrust = (environmentType: 'development' | 'production') => {
+    const config = withSettings('dev', (settings) => ({ ...settings, environmentType, ci: { githubRepository: 'example-org/mlops-platform', createOidcProvider: true } }));
+    const [{ template }] = templatesOf([config]);
+    return roleNamed(template, 'mlops-dev-github-diff')?.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals;
+  };
+
+  test('a development diff role trusts every pull request of the repository', () => {
+    expect(diffTrust('development')).toEqual({
+      [`${ISSUER}:aud`]: 'sts.amazonaws.com',
+      [`${ISSUER}:sub`]: 'repo:example-org/mlops-platform:pull_request',
+    });
+  });
+
+  test('a production diff role trusts only jobs of its reviewed <env>-diff GitHub environment, no pull request as such', () => {
+    expect(diffTrust('production')).toEqual({
+      [`${ISSUER}:aud`]: 'sts.amazonaws.com',
+      [`${ISSUER}:sub`]: 'repo:example-org/mlops-platform:environment:dev-diff',
+    });
+  });
+
   test('reuses an account\'s existing OIDC provider when config says one exists', () => {
-    const dev = withSettings('dev', (config) => ({ ...config, ci: { githubRepository: 'example-org/mlops-platform', createOidcProvider: false } }));
-    const [{ template }] = templatesOf([dev]);
+    const sandbox = fixtureEnvironment({
+      environmentType: 'development',
+      account: '123456789012',
+      region: 'eu-west-1',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
+      mlflow: { hostname: 'mlflow.sandbox.example.internal' },
+      ci: { githubRepository: 'example-org/mlops-platform', createOidcProvider: false },
+    });
+    const [{ template }] = templatesOf([sandbox]);
     template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
-    expect(JSON.stringify(roleNamed(template, 'mlops-dev-github-deploy')?.AssumeRolePolicyDocument)).toContain(`oidc-provider/${ISSUER}`);
+    expect(JSON.stringify(roleNamed(template, 'mlops-sandbox-github-deploy')?.AssumeRolePolicyDocument)).toContain(`oidc-provider/${ISSUER}`);
   });
 });

@@ -2,8 +2,6 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS } from '../../helpers/app';
 import { committedConfig, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
 
-const PRODUCTION_LIKE = ['staging', 'prod'] as const;
-
 describe.each(ENVIRONMENTS)('%s data stack', (name) => {
   const config = committedConfig(name);
   const template = committedTemplate(name, 'Data');
@@ -194,26 +192,28 @@ describe.each(ENVIRONMENTS)('%s data stack', (name) => {
   });
 
   describe('image repositories', () => {
-    test('hold the MLflow server image, scanned, immutable and KMS-encrypted', () => {
-      template.hasResourceProperties('AWS::ECR::Repository', {
-        RepositoryName: `mlops/${name}/mlflow-server`,
-        ImageScanningConfiguration: { ScanOnPush: true },
-        ImageTagMutability: 'IMMUTABLE',
-        EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RepositoriesKey'), 'Arn'] } },
-      });
+    test('scan every image on push, keep tags immutable and encrypt with the shared key', () => {
+      for (const repository of Object.values(template.findResources('AWS::ECR::Repository'))) {
+        expect(repository.Properties).toMatchObject({
+          ImageScanningConfiguration: { ScanOnPush: true },
+          ImageTagMutability: 'IMMUTABLE',
+          EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [expect.stringMatching(/^RepositoriesKey/), 'Arn'] } },
+        });
+      }
     });
 
     test('expire untagged images and keep the configured number of tagged ones', () => {
-      const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0];
-      const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText).rules;
-      expect(rules).toEqual([
-        expect.objectContaining({
-          selection: expect.objectContaining({ tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: config.repositories.untaggedImageExpiryDays }),
-        }),
-        expect.objectContaining({
-          selection: expect.objectContaining({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: config.repositories.maxImageCount }),
-        }),
-      ]);
+      for (const repository of Object.values(template.findResources('AWS::ECR::Repository'))) {
+        const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText).rules;
+        expect(rules).toEqual([
+          expect.objectContaining({
+            selection: expect.objectContaining({ tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: config.repositories.untaggedImageExpiryDays }),
+          }),
+          expect.objectContaining({
+            selection: expect.objectContaining({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: config.repositories.maxImageCount }),
+          }),
+        ]);
+      }
     });
   });
 });
@@ -223,12 +223,11 @@ describe.each(ENVIRONMENTS)('%s per-model resources', (name) => {
   const template = committedTemplate(name, 'Data');
   const models = config.teams.flatMap((team) => team.models.map((model) => model.name));
 
-  test('every configured model gets its own repository', () => {
-    expect(models.length).toBeGreaterThan(0);
+  test('every configured model gets its own repository, and nothing else gets one (the MLflow image is a CDK asset)', () => {
     for (const model of models) {
       template.hasResourceProperties('AWS::ECR::Repository', { RepositoryName: `mlops/${name}/models/${model}`, ImageTagMutability: 'IMMUTABLE' });
     }
-    template.resourceCountIs('AWS::ECR::Repository', models.length + 1);
+    template.resourceCountIs('AWS::ECR::Repository', models.length);
   });
 
   test('every configured model gets a policy to list and read models/<model>/ only', () => {
@@ -243,34 +242,36 @@ describe.each(ENVIRONMENTS)('%s per-model resources', (name) => {
   });
 });
 
-describe('removal policies', () => {
+describe.each(ENVIRONMENTS)('%s removal policies', (name) => {
   const stateful = ['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::ECR::Repository', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup'];
+  const template = committedTemplate(name, 'Data');
+  const production = committedConfig(name).environmentType === 'production';
 
-  test.each(PRODUCTION_LIKE)('%s retains every stateful resource and snapshots the database', (name) => {
-    const template = committedTemplate(name, 'Data');
+  test('deletes stateful resources with the stack only in development; elsewhere retains them and snapshots the database', () => {
     for (const type of stateful) {
-      const expected = type === 'AWS::RDS::DBInstance' ? 'Snapshot' : 'Retain';
+      const expected = !production ? 'Delete' : type === 'AWS::RDS::DBInstance' ? 'Snapshot' : 'Retain';
       for (const resource of Object.values(template.findResources(type))) {
         expect({ type, policy: resource.DeletionPolicy, replace: resource.UpdateReplacePolicy }).toEqual({ type, policy: expected, replace: expected });
       }
     }
-    template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: true, DeleteAutomatedBackups: false });
   });
 
-  test('dev deletes everything with the stack, emptying buckets and repositories first', () => {
-    const template = committedTemplate('dev', 'Data');
-    for (const type of stateful) {
-      for (const resource of Object.values(template.findResources(type))) {
-        expect({ type, policy: resource.DeletionPolicy }).toEqual({ type, policy: 'Delete' });
-      }
+  test('empties buckets and repositories before deleting them, only in development', () => {
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', production ? 0 : 2);
+    for (const repository of Object.values(template.findResources('AWS::ECR::Repository'))) {
+      expect(repository.Properties.EmptyOnDelete).toBe(!production);
     }
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
-    template.hasResourceProperties('AWS::ECR::Repository', { EmptyOnDelete: true });
-    template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: false, DeleteAutomatedBackups: true });
   });
 
-  test.each(PRODUCTION_LIKE)('%s stacks have termination protection', (name) => {
+  test('deletion-protects the database and keeps its automated backups outside development', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DeleteAutomatedBackups: !production,
+      ...(production ? { DeletionProtection: true } : {}),
+    });
+  });
+
+  test('the Network and Data stacks have termination protection outside development', () => {
     const { stacks } = committedStageFacts(name);
-    expect([stacks.Network.terminationProtection, stacks.Data.terminationProtection]).toEqual([true, true]);
+    expect([stacks.Network.terminationProtection, stacks.Data.terminationProtection]).toEqual([production, production]);
   });
 });

@@ -1,7 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { addPolicyPacks } from '../../../lib/compliance';
 import { validateEnvironments } from '../../../lib/config/load';
+import { PlatformStage } from '../../../lib/platform-stage';
 import { appliedManifests } from '../../helpers/applied-manifests';
-import { STACK_IDS, stackOf, testStage } from '../../helpers/app';
+import { cdkJsonContext, STACK_IDS, stackOf, testStage } from '../../helpers/app';
+import { scratchFolder } from '../../helpers/scratch';
 
 /** An environment as docs/runbooks/new-environment.md starts one: no GPU pools, no teams, no models. */
 const NEW_ENVIRONMENT = `
@@ -34,3 +40,31 @@ describe('a new environment with no GPU pools, teams or models', () => {
     expect(resources.filter((logicalId) => !applying.has(logicalId))).toEqual([]);
   });
 });
+
+describe('a new environment, synthesized with every checker as `npm run synth` does', () => {
+  test('passes every checker: its empty Serving stack is acknowledged as empty, and nothing else is', () => {
+    const loaded = validateEnvironments([{ file: 'config/new.yaml', text: NEW_ENVIRONMENT }]);
+    if (!loaded.ok) {
+      throw new Error(loaded.message);
+    }
+    const outdir = fs.mkdtempSync(path.join(scratchFolder(), 'new-environment-'));
+    try {
+      const app = new App({ outdir, context: cdkJsonContext() });
+      addPolicyPacks(app);
+      const stage = new PlatformStage(app, 'new', { config: loaded.environments[0] });
+      expect(() => app.synth()).not.toThrow();
+
+      const suppressed = (JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')).pluginReports as PluginReport[])
+        .flatMap((report) => report.suppressedViolations ?? [])
+        .filter((violation) => violation.ruleName === 'F0001')
+        .flatMap((violation) => violation.violatingConstructs.map((construct) => construct.constructPath));
+      expect(suppressed).toEqual([stackOf(stage, 'Serving').node.path]);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+interface PluginReport {
+  suppressedViolations?: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+}

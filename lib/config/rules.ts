@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import { capacityLines, SERVING_HEADROOM, servingCapacity } from './capacity';
+import { isCanonicalIpv4Cidr, subnetsFit } from './cidr';
+import { modelHostname } from './derived';
+import { GENERAL_NODE_POOL } from './platform-names';
+import { windowsOverlap } from './rds-windows';
+import type { EnvironmentSettings, ModelSettings } from './schema';
+
+/** Namespaces a team may not take. */
+const RESERVED_NAMESPACES = ['default', 'mlflow'];
+
+/** Control Tower's log retention control (CT.CLOUDWATCH.PR.2) asks for a year. */
+const MIN_PRODUCTION_LOG_RETENTION_DAYS = 365;
+
+/** The parts of an ACM certificate ARN the load balancer cares about. */
+const ACM_CERTIFICATE_ARN = /^arn:[a-z-]+:acm:(?<region>[a-z0-9-]+):(?<account>\d{12}):certificate\//;
+
+type Path = (string | number)[];
+
+/** The rules of one model that span its fields. */
+export function checkModelRules(model: ModelSettings, ctx: z.RefinementCtx): void {
+  const fail = (path: Path, message: string, input: unknown) => ctx.addIssue({ code: 'custom', path, message, input });
+
+  if ((model.alias === undefined) === (model.version === undefined)) {
+    fail(['alias'], 'give exactly one of alias or version', model.alias);
+  }
+  if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
+    fail(['autoscaling', 'minReplicas'], `must not exceed autoscaling.maxReplicas (${model.autoscaling.maxReplicas})`, model.autoscaling.minReplicas);
+  }
+  const serving = servingCapacity(model);
+  if (!serving.sufficient) {
+    const round = (value: number) => Math.round(value * 100) / 100;
+    fail(
+      ['capacity'],
+      `autoscaling.maxReplicas ${model.autoscaling.maxReplicas} × podRequestsPerSecond ${model.capacity.podRequestsPerSecond} = ${round(serving.capacity)} req/s ` +
+        `is below ${SERVING_HEADROOM} × peakRequestsPerSecond ${model.capacity.peakRequestsPerSecond} = ${round(serving.required)} req/s; ` +
+        `raise autoscaling.maxReplicas to at least ${serving.minimumMaxReplicas} or measure podRequestsPerSecond again (npm run bench:serving)`,
+      model.capacity,
+    );
+  }
+  const { resources } = model;
+  if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
+    fail(['resources', 'cpuRequestMillicores'], 'must not exceed cpuLimitMillicores', resources.cpuRequestMillicores);
+  }
+  if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
+    fail(['resources', 'memoryRequestMiB'], 'must not exceed memoryLimitMiB', resources.memoryRequestMiB);
+  }
+}
+
+/** The rules of one environment that span its fields. */
+export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.RefinementCtx): void {
+  const fail = (path: Path, message: string, input: unknown) => ctx.addIssue({ code: 'custom', path, message, input });
+  // A rule comparing against a field that failed its own check would only repeat that problem.
+  const valid = (field: string) => !ctx.issues.some((issue) => issue.path?.[0] === field);
+
+  settings.availabilityZones.forEach((zone, index) => {
+    if (!(zone.startsWith(settings.region) && /^[a-z]$/.test(zone.slice(settings.region.length)))) {
+      fail(['availabilityZones', index], `must be a zone of region ${settings.region}, e.g. ${settings.region}a`, zone);
+    }
+    if (settings.availabilityZones.indexOf(zone) !== index) {
+      fail(['availabilityZones', index], 'must not list a zone twice', zone);
+    }
+  });
+
+  if (settings.network.natGateways > settings.availabilityZones.length) {
+    fail(
+      ['network', 'natGateways'],
+      `must not exceed the number of availabilityZones (${settings.availabilityZones.length})`,
+      settings.network.natGateways,
+    );
+  }
+
+  const { vpcCidr, subnetMasks } = settings.network;
+  if (isCanonicalIpv4Cidr(vpcCidr) && !subnetsFit(vpcCidr, settings.availabilityZones, subnetMasks)) {
+    fail(
+      ['network', 'subnetMasks'],
+      `three subnets per availability zone of these sizes do not fit in network.vpcCidr ${vpcCidr}; use larger masks or a larger VPC`,
+      subnetMasks,
+    );
+  }
+
+  const { allocatedStorageGiB, maxAllocatedStorageGiB, backupWindow, maintenanceWindow } = settings.database;
+  if (maxAllocatedStorageGiB < Math.ceil(allocatedStorageGiB * 1.1)) {
+    fail(
+      ['database', 'maxAllocatedStorageGiB'],
+      `must be at least 10% above allocatedStorageGiB (${Math.ceil(allocatedStorageGiB * 1.1)})`,
+      maxAllocatedStorageGiB,
+    );
+  }
+  if (backupWindow && maintenanceWindow && windowsOverlap(backupWindow, maintenanceWindow)) {
+    fail(
+      ['database', 'backupWindow'],
+      `must not overlap database.maintenanceWindow (${maintenanceWindow}) on any day: RDS refuses overlapping windows; move one of them`,
+      backupWindow,
+    );
+  }
+
+  const certificate = settings.ingress.certificateArn ? ACM_CERTIFICATE_ARN.exec(settings.ingress.certificateArn)?.groups : undefined;
+  if (certificate && valid('region') && certificate.region !== settings.region) {
+    fail(
+      ['ingress', 'certificateArn'],
+      `must be a certificate of region ${settings.region}, not ${certificate.region}: a load balancer uses ACM certificates of its own region only; request or import one in ${settings.region}`,
+      settings.ingress.certificateArn,
+    );
+  }
+  if (certificate && valid('account') && certificate.account !== settings.account) {
+    fail(
+      ['ingress', 'certificateArn'],
+      `must be a certificate of account ${settings.account}, not ${certificate.account}: a load balancer uses ACM certificates of its own account only; request or import one there`,
+      settings.ingress.certificateArn,
+    );
+  }
+
+  if (settings.environmentType === 'production') {
+    if (settings.database.backupRetentionDays < 7) {
+      fail(
+        ['database', 'backupRetentionDays'],
+        'must be at least 7 when environmentType is production',
+        settings.database.backupRetentionDays,
+      );
+    }
+    const logRetentions: [Path, number][] = [
+      [['network', 'flowLogs', 'retentionDays'], settings.network.flowLogs.retentionDays],
+      [['database', 'logRetentionDays'], settings.database.logRetentionDays],
+      [['cluster', 'logRetentionDays'], settings.cluster.logRetentionDays],
+    ];
+    for (const [path, days] of logRetentions) {
+      if (days < MIN_PRODUCTION_LOG_RETENTION_DAYS) {
+        fail(path, `must be at least ${MIN_PRODUCTION_LOG_RETENTION_DAYS} when environmentType is production`, days);
+      }
+    }
+    if (!settings.database.deletionProtection) {
+      fail(
+        ['database', 'deletionProtection'],
+        'must be true when environmentType is production',
+        settings.database.deletionProtection,
+      );
+    }
+    if (settings.cluster.publicAccessCidrs.length > 0) {
+      fail(
+        ['cluster', 'publicAccessCidrs'],
+        'must be empty when environmentType is production: the Kubernetes API stays private',
+        settings.cluster.publicAccessCidrs,
+      );
+    }
+    if (settings.mlflow.replicas < 2) {
+      fail(['mlflow', 'replicas'], 'must be at least 2 when environmentType is production', settings.mlflow.replicas);
+    }
+    if (!settings.ingress.certificateArn) {
+      fail(
+        ['ingress', 'certificateArn'],
+        'is required when environmentType is production: MLflow passwords must not cross the network in clear text',
+        settings.ingress.certificateArn,
+      );
+    }
+  }
+
+  settings.gpuPools.forEach((pool, index) => {
+    if (settings.gpuPools.findIndex((other) => other.name === pool.name) !== index) {
+      fail(['gpuPools', index, 'name'], 'must be unique among gpuPools', pool.name);
+    }
+    if (pool.name === GENERAL_NODE_POOL) {
+      fail(['gpuPools', index, 'name'], `must not be ${GENERAL_NODE_POOL}, the CPU pool's name`, pool.name);
+    }
+  });
+
+  settings.teams.forEach((team, index) => {
+    if (settings.teams.findIndex((other) => other.name === team.name) !== index) {
+      fail(['teams', index, 'name'], 'must be unique among teams', team.name);
+    }
+    if (RESERVED_NAMESPACES.includes(team.name) || team.name.startsWith('kube-')) {
+      fail(['teams', index, 'name'], `must not be a namespace the platform or Kubernetes uses (${RESERVED_NAMESPACES.join(', ')}, kube-*)`, team.name);
+    }
+    team.models.forEach((model, modelIndex) => {
+      if (!model.gpu) {
+        return;
+      }
+      const path = ['teams', index, 'models', modelIndex, 'gpu'];
+      const pool = settings.gpuPools.find((candidate) => candidate.name === model.gpu?.pool);
+      if (!pool) {
+        const names = settings.gpuPools.map((candidate) => candidate.name);
+        fail([...path, 'pool'], `must name a pool in gpuPools (${names.length > 0 ? names.join(', ') : 'none defined'})`, model.gpu.pool);
+      } else if ((model.autoscaling.maxReplicas + 1) * model.gpu.count > pool.gpuLimit) {
+        fail(
+          [...path, 'count'],
+          `times autoscaling.maxReplicas plus the rolling-update pod (${model.autoscaling.maxReplicas + 1}) must not exceed the gpuLimit of pool ${pool.name} (${pool.gpuLimit})`,
+          model.gpu.count,
+        );
+      }
+    });
+  });
+
+  for (const line of capacityLines(settings)) {
+    if (line.peak > line.limit) {
+      fail(
+        line.path,
+        `must cover what ${line.subject} needs at peak, every model at maxReplicas plus one rolling-update pod (${Math.ceil(line.peak * 100) / 100})`,
+        line.limit,
+      );
+    }
+  }
+
+  const principals = [
+    ...settings.cluster.admins.map((arn, index) => ({ arn, path: ['cluster', 'admins', index] })),
+    ...settings.teams.flatMap((team, teamIndex) =>
+      (['admins', 'members'] as const).flatMap((role) =>
+        team[role].map((arn, index) => ({ arn, path: ['teams', teamIndex, role, index] })),
+      ),
+    ),
+  ];
+  principals.forEach((principal, index) => {
+    if (principals.findIndex((other) => other.arn === principal.arn) !== index) {
+      fail(principal.path, 'must appear once among cluster.admins and the teams\' admins and members (each principal has one EKS access entry)', principal.arn);
+    }
+  });
+
+  const hostnames = settings.teams.flatMap((team, teamIndex) =>
+    team.models.map((model, modelIndex) => ({
+      hostname: modelHostname(settings, model),
+      path: ['teams', teamIndex, 'models', modelIndex, 'exposure', 'hostname'],
+    })),
+  );
+  hostnames.forEach((entry, index) => {
+    const taken = hostnames.findIndex((other) => other.hostname === entry.hostname) !== index || entry.hostname === settings.mlflow.hostname;
+    if (taken) {
+      fail(entry.path, 'must be unique: another model or MLflow already answers at this host name', entry.hostname);
+    }
+  });
+
+  const hasModels = settings.teams.some((team) => team.models.length > 0);
+  if (hasModels && !settings.ingress.servingDomain) {
+    fail(['ingress', 'servingDomain'], 'is required once a team has models: each is served at <model>.<servingDomain>', undefined);
+  }
+  const models = settings.teams.flatMap((team, teamIndex) =>
+    team.models.map((model, modelIndex) => ({ name: model.name, path: ['teams', teamIndex, 'models', modelIndex, 'name'] })),
+  );
+  models.forEach((model, index) => {
+    if (models.findIndex((other) => other.name === model.name) !== index) {
+      fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
+    }
+  });
+}

@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { estimateCost, isStale, MissingPriceError, PriceTable, priceTableSchema } from '../../../scripts/cost/estimate';
+import { committedEnvironments, REPO_ROOT, withSettings } from '../../helpers/app';
+
+const price = (usd: number, verified = true) => ({ usd, source: 'https://aws.amazon.com/pricing/', verified });
+const instance = (usd: number, vcpu: number, memoryGiB: number, gpus?: number) => ({ ...price(usd), vcpu, memoryGiB, ...(gpus ? { gpus } : {}) });
+
+/** Round prices and a 100-hour month, so every expected number below is worked out by hand. */
+const TABLE: PriceTable = {
+  date: '2026-01-15',
+  currency: 'USD',
+  hoursPerMonth: 100,
+  note: 'fixture',
+  regions: {
+    'eu-west-1': {
+      natGatewayHour: price(1, false),
+      interfaceEndpointAzHour: price(0.5),
+      eksClusterHour: price(0.1),
+      autoModeFeeShare: price(0.1),
+      albHour: price(0.2),
+      albLcuHour: price(0.05),
+      rdsGp3GbMonth: price(0.1),
+      rdsInstanceHour: { 'db.t4g.medium': price(0.5) },
+      ec2InstanceHour: {
+        // Cheapest of all, but category c: the fixture's node pool admits only m.
+        'c7i.xlarge': instance(0.5, 4, 8),
+        'm7i.xlarge': instance(1, 4, 16),
+        'm7i.2xlarge': instance(1.9, 8, 32),
+        'g6.xlarge': instance(5, 4, 16, 1),
+        'g6e.xlarge': instance(8, 4, 32, 1),
+      },
+    },
+  },
+};
+
+const FIXTURE = withSettings('dev', (config) => {
+  const [fraud, vision] = config.teams;
+  return {
+    ...config,
+    region: 'eu-west-1',
+    availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+    network: { ...config.network, natGateways: 2, interfaceEndpoints: ['sts', 'ecrApi'] },
+    database: { ...config.database, instanceType: 't4g.medium', multiAz: true, allocatedStorageGiB: 50 },
+    mlflow: { ...config.mlflow, replicas: 2, cpuMillicores: 1000, memoryMiB: 2048 },
+    cluster: { ...config.cluster, nodePool: { ...config.cluster.nodePool, instanceCategories: ['m'], minInstanceGeneration: 5 } },
+    gpuPools: [
+      { ...config.gpuPools[0], name: 'inference', instanceFamilies: ['g6'], capacityType: 'on-demand', gpuLimit: 4 },
+      { ...config.gpuPools[1], name: 'training', instanceFamilies: ['g6e'], capacityType: 'spot', gpuLimit: 8 },
+    ],
+    teams: [
+      {
+        ...fraud,
+        models: [{ ...fraud.models[0], gpu: undefined, resources: { ...fraud.models[0].resources, cpuRequestMillicores: 1000, memoryRequestMiB: 2048 }, autoscaling: { ...fraud.models[0].autoscaling, minReplicas: 2, maxReplicas: 10 } }],
+      },
+      {
+        ...vision,
+        models: [{ ...vision.models[0], gpu: { pool: 'inference', count: 1 }, resources: { ...vision.models[0].resources, cpuRequestMillicores: 2000, memoryRequestMiB: 8192 }, autoscaling: { ...vision.models[0].autoscaling, minReplicas: 1, maxReplicas: 3 } }],
+      },
+    ],
+  };
+});
+
+const byItem = (estimate: ReturnType<typeof estimateCost>) =>
+  Object.fromEntries(estimate.lines.map((line) => [line.item, [line.monthlyAtMin, line.monthlyAtMax].map((value) => Math.round(value * 1000) / 1000)]));
+
+describe('estimateCost', () => {
+  const estimate = estimateCost(FIXTURE, TABLE);
+
+  test('prices each line from the config and the table', () => {
+    expect(byItem(estimate)).toEqual({
+      'NAT gateways': [200, 200], // 2 gateways × $1 × 100 h
+      'Interface endpoints': [300, 300], // 2 endpoints × 3 zones × $0.5 × 100 h
+      'RDS instance': [100, 100], // Multi-AZ: 2 × $0.5 × 100 h
+      'RDS storage': [10, 10], // Multi-AZ: 2 × 50 GiB × $0.1
+      'EKS control plane': [10, 10],
+      'Load balancer': [25, 25], // ($0.2 + 1 LCU × $0.05) × 100 h
+      // min: MLflow 2 + fraud-scorer 2 pods of 1 vCPU, 2 GiB = 4 vCPUs: one m7i.2xlarge ($1.9) beats two m7i.xlarge ($2).
+      // max: 2 + 10 pods = 12 vCPUs: two m7i.2xlarge ($3.8) beat four m7i.xlarge ($4); c7i is not admitted.
+      'General nodes': [190, 380],
+      'GPU pool inference': [500, 1500], // image-tagger on g6.xlarge ($5): 1 to 3 replicas
+      'GPU pool training': [0, 0], // no model: scales to zero
+      'EKS Auto Mode fee': [69, 188], // 10 % of ($1.9 + $5) and of ($3.8 + $15), × 100 h
+    });
+    expect([estimate.totalAtMin, estimate.totalAtMax].map(Math.round)).toEqual([1404, 2713]);
+  });
+
+  test('names the config field that changes each line', () => {
+    const fields = Object.fromEntries(estimate.lines.map((line) => [line.item, line.field]));
+    expect(fields['NAT gateways']).toBe('network.natGateways');
+    expect(fields['Interface endpoints']).toBe('network.interfaceEndpoints');
+    expect(fields['RDS instance']).toBe('database.instanceType, database.multiAz');
+    expect(fields['GPU pool inference']).toBe('gpuPools[0], teams[].models[].gpu');
+  });
+
+  test("shows a pool's ceiling at its gpuLimit, and that spot is priced on-demand", () => {
+    const training = estimate.lines.find((line) => line.item === 'GPU pool training');
+    expect(training?.detail).toBe('no model; jobs only, billed while they run; spot, priced on-demand; at gpuLimit 8 on g6e.xlarge: $6400');
+  });
+
+  test('lists the unverified prices it used', () => {
+    expect(estimate.unverified).toEqual(['natGatewayHour']);
+  });
+
+  test('refuses a database instance type the table does not price, naming the field', () => {
+    const config = { ...FIXTURE, database: { ...FIXTURE.database, instanceType: 'r7g.large' } };
+    expect(() => estimateCost(config, TABLE)).toThrow(new MissingPriceError('database.instanceType r7g.large: db.r7g.large has no price for eu-west-1 in the table'));
+  });
+
+  test('refuses a region the table does not price', () => {
+    expect(() => estimateCost({ ...FIXTURE, region: 'us-east-1' }, TABLE)).toThrow(MissingPriceError);
+  });
+});
+
+describe('isStale', () => {
+  test('warns once the table is more than six months old', () => {
+    expect(isStale(TABLE, new Date('2026-07-15T00:00:00Z'))).toBe(false);
+    expect(isStale(TABLE, new Date('2026-07-16T00:00:00Z'))).toBe(true);
+  });
+});
+
+describe('the committed price table', () => {
+  const table = priceTableSchema.parse(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'scripts', 'cost', 'prices.json'), 'utf8')));
+
+  test.each(committedEnvironments().map((config) => [config.name, config] as const))('prices everything %s configures', (_name, config) => {
+    expect(estimateCost(config, table).totalAtMax).toBeGreaterThan(0);
+  });
+});
