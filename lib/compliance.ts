@@ -23,11 +23,13 @@ export interface PolicyPackOptions {
  * every time.
  */
 export function addPolicyPacks(app: App, options: PolicyPackOptions = {}): void {
-  const cache = { cacheDirectory: options.validationCache };
+  const cacheDirectory = options.validationCache;
+  const cfnGuard = new CachedCfnGuardValidator({ cacheDirectory });
+  // aws-cdk-lib runs the checkers in this order, one at a time; cfn-guard starts with the first, in the background.
   Validations.of(app).addPlugins(
-    new CachedCloudFormationValidatePlugin(cache),
+    new CachedCloudFormationValidatePlugin({ cacheDirectory, alongside: [cfnGuard] }),
     new AwsSolutionsChecks(app),
-    new CachedCfnGuardValidator(cache),
+    cfnGuard,
   );
   Validations.of(app).acknowledge(LAMBDA_PLACEMENT_CHECKED_BY_TESTS);
 }

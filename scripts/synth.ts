@@ -116,7 +116,7 @@ export function synthSummary(outdir: string, seconds: number): string {
 
 /** Runs the CDK CLI's synth and forwards its output, without its hint to name a stack, which the summary replaces. */
 function runCdkSynth(request: SynthRequest): Promise<number> {
-  const args = ['cdk', 'synth', '--strict', '--quiet', '--output', OUTDIR];
+  const args = ['synth', '--strict', '--quiet', '--output', OUTDIR];
   if (request.environments.length > 0) {
     args.push('--context', `environments=${request.environments.join(',')}`);
   }
@@ -126,7 +126,8 @@ function runCdkSynth(request: SynthRequest): Promise<number> {
   if (request.configDir) {
     args.push('--context', `configDir=${request.configDir}`);
   }
-  const child = spawn('npx', args, { cwd: ROOT, stdio: ['inherit', 'pipe', 'pipe'] });
+  // The pinned CLI itself rather than through npx, which costs a third of a second to find it.
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'cdk'), args, { cwd: ROOT, stdio: ['inherit', 'pipe', 'pipe'] });
   const forward = (from: NodeJS.ReadableStream, to: NodeJS.WriteStream) => {
     let pending = '';
     from.setEncoding('utf8');

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { ControlTowerRules, resourceTypesOf } from './control-tower-rules';
 import { CacheUse, ValidationCache } from './validation-cache';
 
 export interface CachedCfnGuardValidatorProps {
@@ -14,15 +15,17 @@ export interface CachedCfnGuardValidatorProps {
 }
 
 /**
- * Runs in a worker thread: one cfn-guard call over its share of the templates. cfn-guard's plugin runs the binary
- * synchronously, and a validation plugin must answer synchronously, so the threads are what lets calls overlap.
+ * Runs in a worker thread: one cfn-guard call over its share of the templates, with the given rule files. cfn-guard's
+ * plugin runs the binary synchronously, and a validation plugin must answer synchronously, so the threads are what
+ * lets calls overlap.
  */
 const WORKER = `
 const { workerData } = require('node:worker_threads');
 const { CfnGuardValidator } = require(workerData.module);
 let message;
 try {
-  message = { report: new CfnGuardValidator().validate({ templatePaths: workerData.templatePaths }) };
+  const guard = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: workerData.rules });
+  message = { report: guard.validate({ templatePaths: workerData.templatePaths }) };
 } catch (error) {
   message = { error: error instanceof Error ? error.message : String(error) };
 }
@@ -33,7 +36,8 @@ Atomics.notify(workerData.done, 0);
 
 /**
  * CloudFormation Guard with Control Tower's proactive-control rules (the `CfnGuardValidator` defaults), validating
- * only templates it has not seen, several cfn-guard processes at a time. Findings keep the plugin's name, so their
+ * only templates it has not seen, with only the rule files that can report on them (lib/validation/
+ * control-tower-rules.ts), several cfn-guard processes at a time. Findings keep the plugin's name, so their
  * acknowledgment ids are unchanged.
  */
 export class CachedCfnGuardValidator implements IPolicyValidationPlugin {
@@ -43,6 +47,8 @@ export class CachedCfnGuardValidator implements IPolicyValidationPlugin {
   private readonly guard = new CfnGuardValidator();
   private readonly cache: ValidationCache;
   private readonly parallelism: number;
+  /** A run `start` began, for the templates it covers. */
+  private started: { templatePaths: string; report: () => PolicyValidationPluginReport } | undefined;
 
   constructor(props: CachedCfnGuardValidatorProps = {}) {
     this.name = this.guard.name;
@@ -63,37 +69,53 @@ export class CachedCfnGuardValidator implements IPolicyValidationPlugin {
     return this.cache.lastUse;
   }
 
-  public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    return this.cache.validate(context, (misses) => this.validateInParallel(misses));
+  /**
+   * Starts cfn-guard, in the background, over the templates of `context` the cache does not hold, so that it runs
+   * while other checkers do; `validate` then waits for that run instead of starting its own.
+   */
+  public start(context: IPolicyValidationContext): void {
+    const missing = this.cache.missing(context).map((stack) => stack.templatePath);
+    this.started = missing.length > 0 ? { templatePaths: missing.join('\n'), report: this.run(missing) } : undefined;
   }
 
-  private validateInParallel(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    const shares = balancedShares(context.templatePaths, this.parallelism);
-    if (shares.length <= 1) {
-      return this.guard.validate(context);
+  public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    return this.cache.validate(context, (misses) => {
+      const started = this.started?.templatePaths === misses.templatePaths.join('\n') ? this.started : undefined;
+      this.started = undefined;
+      return (started?.report ?? this.run(misses.templatePaths))();
+    });
+  }
+
+  /** Starts cfn-guard over the templates in worker threads, at most `parallelism` of them; returns what waits for the report. */
+  private run(templatePaths: string[]): () => PolicyValidationPluginReport {
+    const rules = ControlTowerRules.bundled().filesFor(resourceTypesOf(templatePaths));
+    if (rules.length === 0) {
+      return () => ({ success: true, violations: [] });
     }
     const modulePath = require.resolve('@cdklabs/cdk-validator-cfnguard');
-    const runs = shares.map((share) => {
+    const runs = balancedShares(templatePaths, this.parallelism).map((share) => {
       const { port1, port2 } = new MessageChannel();
       const done = new Int32Array(new SharedArrayBuffer(4));
       const worker = new Worker(WORKER, {
         eval: true,
-        workerData: { module: modulePath, templatePaths: share, port: port2, done },
+        workerData: { module: modulePath, rules, templatePaths: share, port: port2, done },
         transferList: [port2],
       });
       worker.unref();
       return { port: port1, done };
     });
-    const reports = runs.map(({ port, done }) => {
-      Atomics.wait(done, 0, 0);
-      const message = receiveMessageOnPort(port)?.message as { report?: PolicyValidationPluginReport; error?: string } | undefined;
-      port.close();
-      if (!message?.report) {
-        throw new Error(`cfn-guard failed: ${message?.error ?? 'its worker ended without a report'}`);
-      }
-      return message.report;
-    });
-    return { success: reports.every((report) => report.success), violations: reports.flatMap((report) => report.violations) };
+    return () => {
+      const reports = runs.map(({ port, done }) => {
+        Atomics.wait(done, 0, 0);
+        const message = receiveMessageOnPort(port)?.message as { report?: PolicyValidationPluginReport; error?: string } | undefined;
+        port.close();
+        if (!message?.report) {
+          throw new Error(`cfn-guard failed: ${message?.error ?? 'its worker ended without a report'}`);
+        }
+        return message.report;
+      });
+      return { success: reports.every((report) => report.success), violations: reports.flatMap((report) => report.violations) };
+    };
   }
 }
 

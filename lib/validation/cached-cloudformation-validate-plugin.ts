@@ -2,9 +2,20 @@ import * as path from 'node:path';
 import { CloudFormationValidatePlugin, IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { CacheUse, ValidationCache } from './validation-cache';
 
+/** A checker that can start validating in the background before its turn comes. */
+export interface BackgroundChecker {
+  /** Starts validating the templates of `context`; the checker's own `validate` later collects the result. */
+  start(context: IPolicyValidationContext): void;
+}
+
 export interface CachedCloudFormationValidatePluginProps {
   /** Folder of the cache entries, or false to validate every template anew. @default DEFAULT_VALIDATION_CACHE_DIRECTORY */
   readonly cacheDirectory?: string | false;
+  /**
+   * Checkers to start as this one begins, so they run on other CPUs while this one loads its engine (about 1.5 s)
+   * and validates; aws-cdk-lib calls the checkers one after another. @default - none
+   */
+  readonly alongside?: BackgroundChecker[];
 }
 
 /**
@@ -14,9 +25,11 @@ export interface CachedCloudFormationValidatePluginProps {
  */
 export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePlugin {
   private readonly cache: ValidationCache;
+  private readonly alongside: BackgroundChecker[];
 
   constructor(props: CachedCloudFormationValidatePluginProps = {}) {
     super();
+    this.alongside = props.alongside ?? [];
     this.cache = new ValidationCache({
       checker: this.name,
       ruleSet: builtInRuleSet(),
@@ -31,6 +44,9 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
   }
 
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    for (const checker of this.alongside) {
+      checker.start(context);
+    }
     return this.cache.validate(context, (misses) => super.validate(misses));
   }
 }

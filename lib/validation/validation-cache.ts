@@ -76,6 +76,11 @@ export class ValidationCache {
     return hash.digest('hex');
   }
 
+  /** The templates of `context` whose findings the cache does not hold. */
+  public missing(context: IPolicyValidationContext): IPolicyValidationContext['stackTemplates'] {
+    return context.stackTemplates.filter((stack) => !this.read(this.keyOf(stack.stackConstructPath, stack.templatePath, stack.accountId, stack.region)));
+  }
+
   /** The report for every template in `context`: cached findings for known templates, `check` runs on the rest. */
   public validate(
     context: IPolicyValidationContext,

@@ -5,13 +5,13 @@ import { CachedCloudFormationValidatePlugin } from '../../../lib/validation/cach
 import { cdkJsonContext } from '../../helpers/app';
 import { scratchFolder } from '../../helpers/scratch';
 
-let folder: string;
-beforeEach(() => {
-  folder = fs.mkdtempSync(path.join(scratchFolder(), 'cached-cfn-validate-'));
-});
-afterEach(() => {
+const folder = fs.mkdtempSync(path.join(scratchFolder(), 'cached-cfn-validate-'));
+afterAll(() => {
   fs.rmSync(folder, { recursive: true, force: true });
 });
+
+// One validator for the file: its engine takes a second or two to load. Each test has its own stack.
+const validator = new CachedCloudFormationValidatePlugin({ cacheDirectory: path.join(folder, 'cache') });
 
 interface PluginReport {
   pluginName: string;
@@ -20,15 +20,14 @@ interface PluginReport {
 }
 
 /**
- * Synthesizes stack `Demo` with cdk.json's context (findings are errors) and the cached validator; its bucket has
+ * Synthesizes `stackName` with cdk.json's context (findings are errors) and the cached validator; its bucket has
  * a property S3 does not know (an error) when `unknownProperty` is set.
  */
-function synthesize(unknownProperty: boolean) {
+function synthesize(stackName: string, unknownProperty: boolean) {
   const outdir = fs.mkdtempSync(path.join(folder, 'out-'));
   const app = new App({ outdir, context: cdkJsonContext() });
-  const validator = new CachedCloudFormationValidatePlugin({ cacheDirectory: path.join(folder, 'cache') });
   Validations.of(app).addPlugins(validator);
-  new CfnResource(new Stack(app, 'Demo'), 'Bucket', { type: 'AWS::S3::Bucket', properties: unknownProperty ? { Colour: 'blue' } : {} });
+  new CfnResource(new Stack(app, stackName), 'Bucket', { type: 'AWS::S3::Bucket', properties: unknownProperty ? { Colour: 'blue' } : {} });
   let failed = false;
   try {
     app.synth();
@@ -42,8 +41,8 @@ function synthesize(unknownProperty: boolean) {
 
 describe('CachedCloudFormationValidatePlugin', () => {
   test('an error found once fails the synth again from the cache, with its severity', () => {
-    const first = synthesize(true);
-    const second = synthesize(true);
+    const first = synthesize('Failing', true);
+    const second = synthesize('Failing', true);
 
     expect(first.use).toEqual({ hits: 0, misses: 1 });
     expect(second.use).toEqual({ hits: 1, misses: 0 });
@@ -53,16 +52,16 @@ describe('CachedCloudFormationValidatePlugin', () => {
       expect(run.failed).toBe(true);
       expect(run.reports[0]).toMatchObject({
         conclusion: 'failure',
-        violations: [{ severity: 'error', violatingConstructs: [{ constructPath: 'Demo/Bucket' }] }],
+        violations: [{ severity: 'error', violatingConstructs: [{ constructPath: 'Failing/Bucket' }] }],
       });
     }
     expect(second.reports[0].violations.map((violation) => violation.ruleName)).toEqual(first.reports[0].violations.map((violation) => violation.ruleName));
   });
 
   test('a template fixed after a failing synth is validated again and passes', () => {
-    expect(synthesize(true).failed).toBe(true);
+    expect(synthesize('Fixed', true).failed).toBe(true);
 
-    const fixed = synthesize(false);
+    const fixed = synthesize('Fixed', false);
 
     expect(fixed.use).toEqual({ hits: 0, misses: 1 });
     expect(fixed.failed).toBe(false);
