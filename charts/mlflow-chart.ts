@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { MLFLOW_NAMESPACE } from '../lib/config/platform-names';
 import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
 import { awsApiEgress, tcpPort } from './lib/network-rules';
 import { PlatformIngress } from './lib/platform-ingress';
@@ -13,9 +14,6 @@ import {
   scratchVolume,
   zoneAndNodeSpread,
 } from './lib/workload-hardening';
-
-/** Namespace of the tracking server. */
-export const MLFLOW_NAMESPACE = 'mlflow';
 
 /** Service account of the server pods; its Pod Identity role reads the app-user, Flask and admin secrets. */
 export const MLFLOW_SERVER_SERVICE_ACCOUNT = 'mlflow-server';

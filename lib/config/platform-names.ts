@@ -5,3 +5,6 @@
 
 /** Name of the general-purpose CPU NodePool; no GPU pool may take it. */
 export const GENERAL_NODE_POOL = 'general';
+
+/** Namespace of the MLflow tracking server; no team may take it. */
+export const MLFLOW_NAMESPACE = 'mlflow';

@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { capacityLines, SERVING_HEADROOM, servingCapacity } from './capacity';
 import { isCanonicalIpv4Cidr, subnetsFit } from './cidr';
 import { modelHostname } from './derived';
-import { GENERAL_NODE_POOL } from './platform-names';
+import { GENERAL_NODE_POOL, MLFLOW_NAMESPACE } from './platform-names';
 import { windowsOverlap } from './rds-windows';
 import type { EnvironmentSettings, ModelSettings } from './schema';
 
 /** Namespaces a team may not take. */
-const RESERVED_NAMESPACES = ['default', 'mlflow'];
+const RESERVED_NAMESPACES = ['default', MLFLOW_NAMESPACE];
 
 /** Control Tower's log retention control (CT.CLOUDWATCH.PR.2) asks for a year. */
 const MIN_PRODUCTION_LOG_RETENTION_DAYS = 365;

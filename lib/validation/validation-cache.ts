@@ -178,10 +178,17 @@ export class ValidationCache {
       return;
     }
     // Write and rename, so a concurrent synth never reads half an entry.
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     const partial = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.partial`;
-    fs.writeFileSync(partial, JSON.stringify(entry));
-    fs.renameSync(partial, file);
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(partial, JSON.stringify(entry));
+      fs.renameSync(partial, file);
+    } catch {
+      // A folder that cannot be written (a read-only install) only costs the next synth its reuse.
+      if (fs.existsSync(partial)) {
+        fs.rmSync(partial);
+      }
+    }
   }
 
   /** Where the entry of `key` lives; undefined when the cache is off. */

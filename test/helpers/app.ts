@@ -39,6 +39,19 @@ export function committedEnvironments(): EnvironmentConfig[] {
 }
 
 /**
+ * The smallest valid environment: no team, GPU pool or CI. Tests spread it and add what they are about,
+ * so a change to the required fields is made here once.
+ */
+export const MINIMAL_ENVIRONMENT = {
+  environmentType: 'development',
+  account: '123456789012',
+  region: 'eu-west-1',
+  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+  cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
+  mlflow: { hostname: 'mlflow.sandbox.example.internal' },
+};
+
+/**
  * An environment built from `settings` as the loader builds one from `config/<name>.yaml`
  * (validated, defaults filled), for behaviour tests that must not depend on what the committed
  * files hold. A config problem throws the loader's message.

@@ -1,7 +1,7 @@
 import { Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildPlatform } from '../../lib/platform-app';
-import { fixtureEnvironment, testApp } from '../helpers/app';
+import { fixtureEnvironment, MINIMAL_ENVIRONMENT, testApp } from '../helpers/app';
 
 /** dev and staging share an account, prod has its own; GitHub Actions deploys all three. */
 const environments = [
@@ -11,12 +11,9 @@ const environments = [
 ].map(({ name, account, vpcCidr }) =>
   fixtureEnvironment(
     {
-      environmentType: 'development',
+      ...MINIMAL_ENVIRONMENT,
       account,
-      region: 'eu-west-1',
-      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       network: { vpcCidr },
-      cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
       mlflow: { hostname: `mlflow.${name}.example.internal` },
       ci: { githubRepository: 'example-org/mlops-platform' },
     },

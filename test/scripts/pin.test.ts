@@ -14,16 +14,12 @@ import {
   statefulResources,
   StatefulLock,
 } from '../../scripts/pin';
+import { MINIMAL_ENVIRONMENT } from '../helpers/app';
 
-/** A development environment with one team and one CPU model, as small as the schema allows. */
+/** A development environment with one team and one CPU model. */
 const ENVIRONMENT = {
-  environmentType: 'development',
-  account: '123456789012',
-  region: 'eu-west-1',
-  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-  cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
+  ...MINIMAL_ENVIRONMENT,
   ingress: { servingDomain: 'models.sandbox.example.internal' },
-  mlflow: { hostname: 'mlflow.sandbox.example.internal' },
   teams: [
     {
       name: 'growth',

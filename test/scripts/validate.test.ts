@@ -4,16 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { validateConfigFolder } from '../../scripts/validate';
-import { REPO_ROOT } from '../helpers/app';
-
-const VALID = {
-  environmentType: 'development',
-  account: '123456789012',
-  region: 'eu-west-1',
-  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-  cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
-  mlflow: { hostname: 'mlflow.example.internal' },
-};
+import { MINIMAL_ENVIRONMENT as VALID, REPO_ROOT } from '../helpers/app';
 
 let folder: string;
 beforeEach(() => {

@@ -1,15 +1,8 @@
 import { selectEnvironments } from '../../../lib/config/selection';
-import { fixtureEnvironment } from '../../helpers/app';
+import { fixtureEnvironment, MINIMAL_ENVIRONMENT } from '../../helpers/app';
 
-const MINIMAL = {
-  environmentType: 'development',
-  account: '123456789012',
-  region: 'eu-west-1',
-  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-  cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
-};
 const environments = ['dev', 'staging', 'prod'].map((name) =>
-  fixtureEnvironment({ ...MINIMAL, mlflow: { hostname: `mlflow.${name}.example.internal` } }, name),
+  fixtureEnvironment({ ...MINIMAL_ENVIRONMENT, mlflow: { hostname: `mlflow.${name}.example.internal` } }, name),
 );
 const names = (selection: ReturnType<typeof selectEnvironments>) => (selection.ok ? selection.environments.map((config) => config.name) : selection.message);
 

@@ -178,6 +178,18 @@ describe('ValidationCache', () => {
     expect(fs.existsSync(path.join(folder, 'cache'))).toBe(false);
   });
 
+  test('a cache folder that cannot be written costs only the reuse: findings are still reported', () => {
+    const blocked = path.join(folder, 'blocked');
+    // A file where the folder should be: creating the entry's folder fails, whoever runs the test.
+    fs.writeFileSync(blocked, 'not a folder');
+    const stack = template('stack.template.json', ['Bad']);
+
+    const report = cacheOf('rules-1', blocked).validate(contextOf(stack), new FakeChecker().check);
+
+    expect(report.success).toBe(false);
+    expect(findings(report)).toEqual(['no-bad stack.template.json R0']);
+  });
+
   test('the fingerprint of a rule set changes when any rule file changes', () => {
     const rules = path.join(folder, 'rules');
     fs.mkdirSync(path.join(rules, 's3'), { recursive: true });
