@@ -123,6 +123,7 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
       [['network', 'flowLogs', 'retentionDays'], settings.network.flowLogs.retentionDays],
       [['database', 'logRetentionDays'], settings.database.logRetentionDays],
       [['cluster', 'logRetentionDays'], settings.cluster.logRetentionDays],
+      [['cluster', 'containerLogRetentionDays'], settings.cluster.containerLogRetentionDays],
     ];
     for (const [path, days] of logRetentions) {
       if (days < MIN_PRODUCTION_LOG_RETENTION_DAYS) {

@@ -260,6 +260,9 @@ const clusterSchema = z
       .catchall(addonVersion)
       .describe('EKS add-ons and their pinned versions (aws eks describe-addon-versions lists them)'),
     logRetentionDays: logRetentionDays.default(365).describe('Days to keep control-plane logs (at least 365 in production)'),
+    containerLogRetentionDays: logRetentionDays
+      .default(365)
+      .describe('Days to keep container, node and performance logs when the amazon-cloudwatch-observability add-on is on (at least 365 in production)'),
     nodePool: nodePoolSchema.describe('The general-purpose CPU node pool for platform and model workloads'),
   })
   .describe('EKS Auto Mode cluster settings');

@@ -4,12 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  MLFLOW_MIGRATION_SERVICE_ACCOUNT,
-  MLFLOW_NAMESPACE,
-  MLFLOW_SERVER_SERVICE_ACCOUNT,
-  MlflowChart,
-} from '../../charts/mlflow-chart';
+import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_SERVER_SERVICE_ACCOUNT, MlflowChart } from '../../charts/mlflow-chart';
+import { MLFLOW_NAMESPACE } from '../config/platform-names';
 import { ArtifactBucket, MLFLOW_ARTIFACTS_PREFIX } from './artifact-bucket';
 import { MlflowDatabase, POSTGRES_PORT } from './mlflow-database';
 import { MlflowSecrets } from './mlflow-secrets';

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { ClusterConfigChart, GeneralNodePoolOptions } from '../../charts/cluster-config-chart';
 import { acknowledgeManagedPolicies, acknowledgeWildcardResource } from '../compliance';
 import { KUBERNETES_VERSIONS } from '../config/schema';
+import { CONTAINER_INSIGHTS_ADDON, ContainerInsights } from './container-insights';
 import { EncryptedLogGroup } from './encrypted-log-group';
 import { EncryptionKey } from './encryption-key';
 
@@ -42,7 +43,7 @@ export interface PlatformClusterProps {
   readonly publicAccessCidrs?: string[];
   /** IAM principal ARNs given cluster admin through access entries. @default - none */
   readonly adminPrincipalArns?: string[];
-  /** EKS add-ons by name, each with its pinned version. @default - none */
+  /** EKS add-ons by name, each with its pinned version; `amazon-cloudwatch-observability` also gets its role and log groups. @default - none */
   readonly addons?: Record<string, string>;
   /** Limits and disruption settings of the general-purpose CPU node pool. */
   readonly generalNodePool: GeneralNodePoolOptions;
@@ -52,7 +53,9 @@ export interface PlatformClusterProps {
   readonly certificateArn?: string;
   /** Days to keep control-plane logs. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
-  /** What happens to the secrets key and the log group when they leave the stack. @default RemovalPolicy.RETAIN */
+  /** Days to keep the container, node and performance logs of Container Insights. @default RetentionDays.ONE_YEAR */
+  readonly containerLogRetention?: logs.RetentionDays;
+  /** What happens to the secrets key and the log groups when they leave the stack. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -67,7 +70,7 @@ export class PlatformCluster extends Construct {
   public readonly cluster: eks.Cluster;
   /** Role of every Auto Mode node, named by the platform's NodeClass. */
   public readonly nodeRole: iam.Role;
-  /** Key encrypting Kubernetes secrets and the control-plane logs. */
+  /** Key encrypting Kubernetes secrets and the cluster's log groups. */
   public readonly key: EncryptionKey;
   /** The cluster-wide Kubernetes settings, which every {@link PlatformManifest} is applied after. */
   public readonly clusterConfig: eks.KubernetesManifest;
@@ -78,7 +81,7 @@ export class PlatformCluster extends Construct {
     const version = props.kubernetesVersion ?? '1.36';
 
     this.key = new EncryptionKey(this, 'Key', {
-      description: `Encrypts Kubernetes secrets and control-plane logs of EKS cluster ${props.clusterName}`,
+      description: `Encrypts Kubernetes secrets and the logs of EKS cluster ${props.clusterName}`,
       removalPolicy,
     });
 
@@ -139,7 +142,17 @@ export class PlatformCluster extends Construct {
     );
 
     for (const [addonName, addonVersion] of Object.entries(props.addons ?? {})) {
-      const addon = new eks.Addon(this, `Addon-${addonName}`, { cluster: this.cluster, addonName, addonVersion });
+      const addon =
+        addonName === CONTAINER_INSIGHTS_ADDON
+          ? new ContainerInsights(this, 'ContainerInsights', {
+              cluster: this.cluster,
+              clusterName: props.clusterName,
+              addonVersion,
+              encryptionKey: this.key,
+              logRetention: props.containerLogRetention,
+              removalPolicy,
+            }).addon
+          : new eks.Addon(this, `Addon-${addonName}`, { cluster: this.cluster, addonName, addonVersion });
       // Add-on pods need a node: the system pool admits only critical add-ons, the general pool comes with the chart.
       addon.node.addDependency(this.clusterConfig);
     }

@@ -15,6 +15,8 @@ export interface PodIdentityRoleProps {
   readonly serviceAccount: string;
   /** What the role is for, shown in IAM. */
   readonly description: string;
+  /** Whether to associate the role with the service account; an EKS add-on given the role associates it itself. @default true */
+  readonly createAssociation?: boolean;
 }
 
 /**
@@ -47,12 +49,14 @@ export class PodIdentityRole extends Construct {
         },
       }).withSessionTags(),
     });
-    new eks.CfnPodIdentityAssociation(this, 'Association', {
-      clusterName: cluster.clusterName,
-      namespace: props.namespace,
-      serviceAccount: props.serviceAccount,
-      roleArn: this.role.roleArn,
-    });
+    if (props.createAssociation ?? true) {
+      new eks.CfnPodIdentityAssociation(this, 'Association', {
+        clusterName: cluster.clusterName,
+        namespace: props.namespace,
+        serviceAccount: props.serviceAccount,
+        roleArn: this.role.roleArn,
+      });
+    }
   }
 
   /**

@@ -35,6 +35,7 @@ export class ClusterStack extends PlatformStack {
       ingressScheme: ingress.scheme,
       certificateArn: ingress.certificateArn,
       logRetention: cluster.logRetentionDays as logs.RetentionDays,
+      containerLogRetention: cluster.containerLogRetentionDays as logs.RetentionDays,
       removalPolicy: statefulRemovalPolicy(config),
     });
 

@@ -2,12 +2,12 @@ import { chartTestApp } from '../helpers/chart-app';
 import { k8s } from 'cdk8s-plus-27';
 import {
   MLFLOW_MIGRATION_SERVICE_ACCOUNT,
-  MLFLOW_NAMESPACE,
   MLFLOW_PORT,
   MLFLOW_SERVER_SERVICE_ACCOUNT,
   MlflowChart,
   MlflowChartProps,
 } from '../../charts/mlflow-chart';
+import { MLFLOW_NAMESPACE } from '../../lib/config/platform-names';
 import { envOf, findObject, KubeObject } from '../helpers/kube-objects';
 
 const PROPS: MlflowChartProps = {

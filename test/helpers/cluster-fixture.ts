@@ -1,10 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { PlatformCluster } from '../../lib/constructs/platform-cluster';
+import { PlatformCluster, PlatformClusterProps } from '../../lib/constructs/platform-cluster';
 import { testApp } from './app';
 
 /** A stack with a VPC (public, private and isolated subnets) and a PlatformCluster in it, for construct tests. */
-export function clusterStack(): { stack: Stack; vpc: ec2.Vpc; cluster: PlatformCluster } {
+export function clusterStack(overrides: Partial<PlatformClusterProps> = {}): { stack: Stack; vpc: ec2.Vpc; cluster: PlatformCluster } {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     availabilityZones: ['eu-west-1a', 'eu-west-1b'],
@@ -29,6 +29,7 @@ export function clusterStack(): { stack: Stack; vpc: ec2.Vpc; cluster: PlatformC
       expireAfter: '336h',
       disruptionBudget: '10%',
     },
+    ...overrides,
   });
   return { stack, vpc, cluster };
 }

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from support.mlflow_server import MigrationRun, run_client
+from support.mlflow_server import MigrationRun, migration_container, run_client, server_container
 
 APP_USER = "mlflow_app"
 
@@ -22,22 +22,39 @@ def _previous_schema_revision() -> str:
     return scripts.get_revision(scripts.get_current_head()).down_revision
 
 
+def _databases(container) -> tuple[str, str]:
+    """The tracking and the basic-auth database a synthesized MLflow container names."""
+    env = container.manifest_env()
+    return env["MLFLOW_BACKEND_DB"], env["MLFLOW_AUTH_DB"]
+
+
+def _tracking_database(platform) -> str:
+    return _databases(migration_container(platform))[0]
+
+
 def _schema_head(platform) -> str:
-    (row,) = platform.postgres.query("SELECT version_num FROM alembic_version", dbname="mlflow")
+    (row,) = platform.postgres.query("SELECT version_num FROM alembic_version", dbname=_tracking_database(platform))
     return row[0]
+
+
+def test_the_manifests_name_the_tracking_database_the_template_creates(platform):
+    ((_, instance),) = platform.assembly.stack("Data").resources("AWS::RDS::DBInstance")
+    assert _tracking_database(platform) == instance["DBName"]
+    assert _databases(server_container(platform)) == _databases(migration_container(platform))
 
 
 def test_migration_creates_the_app_role_and_both_databases_owned_by_it(platform, first_migrations):
     assert [run.exit_code for run in first_migrations] == [0, 0], "\n".join(run.log for run in first_migrations)
+    tracking, auth = _databases(migration_container(platform))
     owners = dict(
         platform.postgres.query(
-            "SELECT datname, pg_get_userbyid(datdba) FROM pg_database WHERE datname IN ('mlflow', 'mlflow_auth')"
+            "SELECT datname, pg_get_userbyid(datdba) FROM pg_database WHERE datname IN (%s, %s)", (tracking, auth)
         )
     )
-    assert owners == {"mlflow": APP_USER, "mlflow_auth": APP_USER}
+    assert owners == {tracking: APP_USER, auth: APP_USER}
     (role,) = platform.postgres.query("SELECT rolcanlogin, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = %s", (APP_USER,))
     assert role == (True, False, False)
-    assert platform.postgres.query("SELECT count(*) FROM alembic_version_auth", dbname="mlflow_auth") == [(1,)]
+    assert platform.postgres.query("SELECT count(*) FROM alembic_version_auth", dbname=auth) == [(1,)]
     assert _schema_head(platform)
 
 
@@ -55,12 +72,13 @@ def test_the_migration_never_prints_a_password(platform, first_migrations):
 
 def test_a_second_migration_changes_nothing(platform, first_migrations):
     head = _schema_head(platform)
-    tables = platform.postgres.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbname="mlflow")
+    tracking = _tracking_database(platform)
+    tables = platform.postgres.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbname=tracking)
     again = MigrationRun.run(platform, "migrate-again")
     assert again.exit_code == 0, again.log
     assert "created" not in again.log
     assert _schema_head(platform) == head
-    assert platform.postgres.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbname="mlflow") == tables
+    assert platform.postgres.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbname=tracking) == tables
 
 
 def test_pods_get_their_aws_credentials_from_the_pod_identity_agent(platform, mlflow):

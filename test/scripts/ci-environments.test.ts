@@ -1,14 +1,57 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MINIMAL_ENVIRONMENT } from '../helpers/app';
 import { errorLines, runScript } from '../helpers/run-script';
+import { scratchFolder } from '../helpers/scratch';
+
+const CI = { githubRepository: 'example-org/mlops-platform' };
+
+/** A config folder of its own: a development and a production environment with CI. */
+function fixtureConfigDir(): string {
+  const configDir = fs.mkdtempSync(path.join(scratchFolder(), 'ci-environments-'));
+  const live = {
+    ...MINIMAL_ENVIRONMENT,
+    environmentType: 'production',
+    account: '210987654321',
+    network: { vpcCidr: '10.1.0.0/16' },
+    mlflow: { hostname: 'mlflow.live.example.internal', replicas: 2 },
+    ingress: { certificateArn: 'arn:aws:acm:eu-west-1:210987654321:certificate/00000000-0000-0000-0000-000000000000' },
+    ci: CI,
+  };
+  // JSON is YAML.
+  fs.writeFileSync(path.join(configDir, 'sandbox.yaml'), JSON.stringify({ ...MINIMAL_ENVIRONMENT, ci: CI }));
+  fs.writeFileSync(path.join(configDir, 'live.yaml'), JSON.stringify(live));
+  return configDir;
+}
 
 describe('npm run ci:environments', () => {
   test('lists the production environments, whose diff runs in a reviewed GitHub environment', () => {
     expect(JSON.parse(runScript('ci-environments.ts', ['--diffs=reviewed']).stdout).sort()).toEqual(['prod', 'staging']);
   });
 
-  test('refuses an argument it does not know in one line', () => {
-    const run = runScript('ci-environments.ts', ['--diffs=all']);
+  test('reads the environments of the folder --config names, before or after the selection', () => {
+    const configDir = fixtureConfigDir();
+    expect(JSON.parse(runScript('ci-environments.ts', ['--config', configDir, '--diffs=reviewed']).stdout)).toEqual(['live']);
+    expect(JSON.parse(runScript('ci-environments.ts', ['--diffs=pull-request', '--config', configDir]).stdout)).toEqual(['sandbox']);
+    expect(JSON.parse(runScript('ci-environments.ts', ['--config', configDir]).stdout).live).toEqual({
+      account: '210987654321',
+      region: 'eu-west-1',
+      deployRoleArn: 'arn:aws:iam::210987654321:role/mlops-live-github-deploy',
+      diffRoleArn: 'arn:aws:iam::210987654321:role/mlops-live-github-diff',
+      diffEnvironment: 'live-diff',
+    });
+  });
+
+  test.each([[['--diffs=all']], [['--config']], [['--diffs=reviewed', '--diffs=reviewed']]])('refuses %j in one line', (args) => {
+    const run = runScript('ci-environments.ts', args);
     expect(run.status).toBe(2);
-    expect(errorLines(run)).toEqual([expect.stringMatching(/^ci:environments: unknown arguments .*; usage: npm run --silent ci:environments/)]);
+    expect(errorLines(run)).toEqual([expect.stringMatching(/^ci:environments: unknown arguments .*; usage: npm run --silent ci:environments \[-- \[--config <folder>\]/)]);
     expect(run.stdout).toBe('');
+  });
+
+  test('names a config folder that is not one, in one line', () => {
+    const run = runScript('ci-environments.ts', ['--config', 'no-such-folder']);
+    expect(run.status).toBe(1);
+    expect(errorLines(run)).toEqual([expect.stringMatching(/^ci:environments: no-such-folder: is not a folder/)]);
   });
 });

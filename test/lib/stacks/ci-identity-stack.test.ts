@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { ciAccounts } from '../../../lib/config/derived';
 import { CiIdentityStack } from '../../../lib/stacks/ci-identity-stack';
-import { committedEnvironments, fixtureEnvironment, testApp, withSettings } from '../../helpers/app';
+import { committedEnvironments, fixtureEnvironment, MINIMAL_ENVIRONMENT, testApp } from '../../helpers/app';
 import { normalizedTemplate, snapshotTest } from '../../helpers/snapshot';
 
 const ISSUER = 'token.actions.githubusercontent.com';
@@ -85,10 +85,17 @@ describe('CiIdentity stacks', () => {
     },
   );
 
+  const ci = { githubRepository: 'example-org/mlops-platform', createOidcProvider: true };
+  // Only what the production rules require beyond the minimal environment.
+  const PRODUCTION = {
+    environmentType: 'production',
+    mlflow: { ...MINIMAL_ENVIRONMENT.mlflow, replicas: 2 },
+    ingress: { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000' },
+  };
   const diffTrust = (environmentType: 'development' | 'production') => {
-    const config = withSettings('dev', (settings) => ({ ...settings, environmentType, ci: { githubRepository: 'example-org/mlops-platform', createOidcProvider: true } }));
+    const config = fixtureEnvironment({ ...MINIMAL_ENVIRONMENT, ...(environmentType === 'production' ? PRODUCTION : {}), ci });
     const [{ template }] = templatesOf([config]);
-    return roleNamed(template, 'mlops-dev-github-diff')?.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals;
+    return roleNamed(template, 'mlops-sandbox-github-diff')?.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals;
   };
 
   test('a development diff role trusts every pull request of the repository', () => {
@@ -101,20 +108,12 @@ describe('CiIdentity stacks', () => {
   test('a production diff role trusts only jobs of its reviewed <env>-diff GitHub environment, no pull request as such', () => {
     expect(diffTrust('production')).toEqual({
       [`${ISSUER}:aud`]: 'sts.amazonaws.com',
-      [`${ISSUER}:sub`]: 'repo:example-org/mlops-platform:environment:dev-diff',
+      [`${ISSUER}:sub`]: 'repo:example-org/mlops-platform:environment:sandbox-diff',
     });
   });
 
   test('reuses an account\'s existing OIDC provider when config says one exists', () => {
-    const sandbox = fixtureEnvironment({
-      environmentType: 'development',
-      account: '123456789012',
-      region: 'eu-west-1',
-      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-      cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' } },
-      mlflow: { hostname: 'mlflow.sandbox.example.internal' },
-      ci: { githubRepository: 'example-org/mlops-platform', createOidcProvider: false },
-    });
+    const sandbox = fixtureEnvironment({ ...MINIMAL_ENVIRONMENT, ci: { ...ci, createOidcProvider: false } });
     const [{ template }] = templatesOf([sandbox]);
     template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
     expect(JSON.stringify(roleNamed(template, 'mlops-sandbox-github-deploy')?.AssumeRolePolicyDocument)).toContain(`oidc-provider/${ISSUER}`);

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { k8s } from 'cdk8s-plus-27';
-import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_NAMESPACE, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
+import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
+import { MLFLOW_NAMESPACE } from '../../../lib/config/platform-names';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { ingressInboundCidrs } from '../../../lib/config/derived';
 import { appliedManifests } from '../../helpers/applied-manifests';
