@@ -121,10 +121,16 @@ export class CachedCfnGuardValidator implements IPolicyValidationPlugin {
 
 let guardRuleSetFingerprint: string | undefined;
 
-/** The rules, the cfn-guard binaries that evaluate them and the plugin code that reads their output; read once per process. */
+/**
+ * The rules, the cfn-guard binaries that evaluate them, the plugin code that reads their output, and the code that
+ * picks the rule files per template; read once per process.
+ */
 function guardRuleSet(): string {
   const packageRoot = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
-  guardRuleSetFingerprint ??= ValidationCache.fingerprint(['rules', 'bin', 'lib', 'package.json'].map((entry) => path.join(packageRoot, entry)));
+  guardRuleSetFingerprint ??= ValidationCache.fingerprint([
+    ...['rules', 'bin', 'lib', 'package.json'].map((entry) => path.join(packageRoot, entry)),
+    require.resolve('./control-tower-rules'),
+  ]);
   return guardRuleSetFingerprint;
 }
 
