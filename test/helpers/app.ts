@@ -5,6 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 // shared assembly (test/helpers/committed-assembly.ts) and never load a config or build a stage.
 import type { EnvironmentConfig } from '../../lib/config/schema';
 import type { PlatformStage } from '../../lib/platform-stage';
+import { scratchFolder } from './scratch';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
@@ -66,6 +67,19 @@ export function fixtureEnvironment(settings: Record<string, unknown>, name = 'sa
   return loaded.environments[0];
 }
 
+/**
+ * A config folder of its own in the run's scratch folder, with a `<name>.yaml` for each entry of
+ * `environments`, for tests of scripts that take `--config <folder>`.
+ */
+export function fixtureConfigFolder(environments: Record<string, Record<string, unknown>>): string {
+  const folder = fs.mkdtempSync(path.join(scratchFolder(), 'config-'));
+  for (const [name, settings] of Object.entries(environments)) {
+    // JSON is YAML.
+    fs.writeFileSync(path.join(folder, `${name}.yaml`), JSON.stringify(settings));
+  }
+  return folder;
+}
+
 /** The committed environment called `name`. */
 export function committedEnvironment(name: string): EnvironmentConfig {
   const config = committedEnvironments().find((environment) => environment.name === name);
@@ -124,11 +138,6 @@ export const ENVIRONMENTS = fs
   .filter((file) => file.endsWith('.yaml'))
   .sort()
   .map((file) => path.basename(file, '.yaml'));
-
-/** A copy of a committed environment's config with some settings changed. */
-export function withSettings(name: string, change: (config: EnvironmentConfig) => EnvironmentConfig): EnvironmentConfig {
-  return change(structuredClone(committedEnvironment(name)));
-}
 
 /** The stacks of a stage, in deployment order. */
 export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Mlflow', 'Serving'] as const;

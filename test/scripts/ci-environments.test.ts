@@ -1,38 +1,34 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { MINIMAL_ENVIRONMENT } from '../helpers/app';
+import { committedEnvironments, CONFIG_DIR, fixtureConfigFolder, MINIMAL_ENVIRONMENT } from '../helpers/app';
 import { errorLines, runScript } from '../helpers/run-script';
-import { scratchFolder } from '../helpers/scratch';
 
 const CI = { githubRepository: 'example-org/mlops-platform' };
 
 /** A config folder of its own: a development and a production environment with CI. */
 function fixtureConfigDir(): string {
-  const configDir = fs.mkdtempSync(path.join(scratchFolder(), 'ci-environments-'));
-  const live = {
-    ...MINIMAL_ENVIRONMENT,
-    environmentType: 'production',
-    account: '210987654321',
-    network: { vpcCidr: '10.1.0.0/16' },
-    mlflow: { hostname: 'mlflow.live.example.internal', replicas: 2 },
-    ingress: { certificateArn: 'arn:aws:acm:eu-west-1:210987654321:certificate/00000000-0000-0000-0000-000000000000' },
-    ci: CI,
-  };
-  // JSON is YAML.
-  fs.writeFileSync(path.join(configDir, 'sandbox.yaml'), JSON.stringify({ ...MINIMAL_ENVIRONMENT, ci: CI }));
-  fs.writeFileSync(path.join(configDir, 'live.yaml'), JSON.stringify(live));
-  return configDir;
+  return fixtureConfigFolder({
+    sandbox: { ...MINIMAL_ENVIRONMENT, ci: CI },
+    live: {
+      ...MINIMAL_ENVIRONMENT,
+      environmentType: 'production',
+      account: '210987654321',
+      network: { vpcCidr: '10.1.0.0/16' },
+      mlflow: { hostname: 'mlflow.live.example.internal', replicas: 2 },
+      ingress: { certificateArn: 'arn:aws:acm:eu-west-1:210987654321:certificate/00000000-0000-0000-0000-000000000000' },
+      ci: CI,
+    },
+  });
 }
 
 describe('npm run ci:environments', () => {
-  test('lists the production environments, whose diff runs in a reviewed GitHub environment', () => {
-    expect(JSON.parse(runScript('ci-environments.ts', ['--diffs=reviewed']).stdout).sort()).toEqual(['prod', 'staging']);
+  test('lists the production environments as diffed in a reviewed GitHub environment, the others as diffed by any pull request', () => {
+    const configDir = fixtureConfigDir();
+    expect(JSON.parse(runScript('ci-environments.ts', ['--config', configDir, '--diffs=reviewed']).stdout)).toEqual(['live']);
+    expect(JSON.parse(runScript('ci-environments.ts', ['--config', configDir, '--diffs=pull-request']).stdout)).toEqual(['sandbox']);
   });
 
   test('reads the environments of the folder --config names, before or after the selection', () => {
     const configDir = fixtureConfigDir();
-    expect(JSON.parse(runScript('ci-environments.ts', ['--config', configDir, '--diffs=reviewed']).stdout)).toEqual(['live']);
-    expect(JSON.parse(runScript('ci-environments.ts', ['--diffs=pull-request', '--config', configDir]).stdout)).toEqual(['sandbox']);
+    expect(JSON.parse(runScript('ci-environments.ts', ['--diffs=reviewed', '--config', configDir]).stdout)).toEqual(['live']);
     expect(JSON.parse(runScript('ci-environments.ts', ['--config', configDir]).stdout).live).toEqual({
       account: '210987654321',
       region: 'eu-west-1',
@@ -40,6 +36,16 @@ describe('npm run ci:environments', () => {
       diffRoleArn: 'arn:aws:iam::210987654321:role/mlops-live-github-diff',
       diffEnvironment: 'live-diff',
     });
+  });
+
+  test('puts every environment of the config folder that has CI in exactly one of the diff lists', () => {
+    const withCi = committedEnvironments()
+      .filter((config) => config.ci !== undefined)
+      .map((config) => config.name)
+      .sort();
+    const list = (args: string[]): string[] => JSON.parse(runScript('ci-environments.ts', ['--config', CONFIG_DIR, ...args]).stdout);
+    expect(Object.keys(list([])).sort()).toEqual(withCi);
+    expect([...list(['--diffs=pull-request']), ...list(['--diffs=reviewed'])].sort()).toEqual(withCi);
   });
 
   test.each([[['--diffs=all']], [['--config']], [['--diffs=reviewed', '--diffs=reviewed']]])('refuses %j in one line', (args) => {

@@ -1,4 +1,5 @@
 import { costReport } from '../../scripts/cost';
+import { fixtureConfigFolder, MINIMAL_ENVIRONMENT } from '../helpers/app';
 import { runScript } from '../helpers/run-script';
 
 describe('npm run cost', () => {
@@ -18,12 +19,13 @@ describe('npm run cost', () => {
   });
 
   test('prints one environment with its price table, unverified prices and node assumptions', () => {
-    const run = runScript('cost.ts', ['staging']);
+    const configDir = fixtureConfigFolder({ sandbox: MINIMAL_ENVIRONMENT, live: { ...MINIMAL_ENVIRONMENT, network: { vpcCidr: '10.1.0.0/16' } } });
+    const run = runScript('cost.ts', ['--config', configDir, 'sandbox']);
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^Prices: scripts\/cost\/prices\.json of \d{4}-\d{2}-\d{2} \(USD, 730 hours a month\)/);
-    expect(run.stdout).toContain('\nstaging (eu-west-1), per month, models at min and at max replicas\n');
-    expect(run.stdout).not.toContain('\nprod (');
+    expect(run.stdout).toContain('\nsandbox (eu-west-1), per month, models at min and at max replicas\n');
+    expect(run.stdout).not.toContain('\nlive (');
     expect(run.stdout).toMatch(/UNVERIFIED prices used: /);
     expect(run.stdout).toContain('Nodes: Auto Mode (Karpenter) launches what pending pods request');
   });

@@ -1,21 +1,40 @@
-import { selectEnvironments } from '../../scripts/environment-selection';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONFIG_DIR as DEFAULT_CONFIG_DIR, selectEnvironments } from '../../scripts/environment-selection';
+import { fixtureConfigFolder, MINIMAL_ENVIRONMENT, REPO_ROOT } from '../helpers/app';
 
 describe('selectEnvironments', () => {
-  test('selects every committed environment when none is named', () => {
-    const selected = selectEnvironments('report', []);
-    expect(selected.ok && selected.environments.map((config) => config.name).sort()).toEqual(['dev', 'prod', 'staging']);
+  const configDir = fixtureConfigFolder({ sandbox: MINIMAL_ENVIRONMENT, live: { ...MINIMAL_ENVIRONMENT, network: { vpcCidr: '10.1.0.0/16' } } });
+  const names = (args: string[]) => {
+    const selected = selectEnvironments('report', args);
+    return selected.ok && selected.environments.map((config) => config.name).sort();
+  };
+
+  test('selects every environment of the folder when none is named', () => {
+    expect(names(['--config', configDir])).toEqual(['live', 'sandbox']);
   });
 
   test('selects only the environments named', () => {
-    const selected = selectEnvironments('report', ['staging']);
-    expect(selected.ok && selected.environments.map((config) => config.name)).toEqual(['staging']);
+    expect(names(['--config', configDir, 'live'])).toEqual(['live']);
+  });
+
+  test("reads the repository's config folder without --config", () => {
+    expect(DEFAULT_CONFIG_DIR).toBe(path.join(REPO_ROOT, 'config'));
+    const files = fs.readdirSync(DEFAULT_CONFIG_DIR).filter((file) => file.endsWith('.yaml'));
+    expect(names([])).toEqual(files.map((file) => path.basename(file, '.yaml')).sort());
+  });
+
+  test('refuses an environment the folder does not have in one line, naming the ones it has', () => {
+    expect(selectEnvironments('report', ['--config', configDir, 'sandbx'])).toEqual({
+      ok: false,
+      lines: [expect.stringMatching(/^report: no environment sandbx in \S+ \(it has live, sandbox\); usage: npm run report /)],
+    });
   });
 
   test.each([
-    [['stagin'], /^report: no environment stagin in config \(it has dev, prod, staging\); usage: npm run report /],
     [['--config', 'no-such-folder'], /^report: no-such-folder: is not a folder/],
     [['--config'], /^report: unknown option --config; usage: npm run report \[-- \[--config <folder>\] \[<environment>\.\.\.\]\]$/],
-    [['--bogus', 'staging'], /^report: unknown option --bogus; usage/],
+    [['--bogus', 'sandbox'], /^report: unknown option --bogus; usage/],
   ])('refuses %j in one line', (args, message) => {
     const selected = selectEnvironments('report', args);
     expect(selected).toEqual({ ok: false, lines: [expect.stringMatching(message)] });

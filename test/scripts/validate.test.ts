@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { validateConfigFolder } from '../../scripts/validate';
-import { MINIMAL_ENVIRONMENT as VALID, REPO_ROOT } from '../helpers/app';
+import { CONFIG_DIR, MINIMAL_ENVIRONMENT as VALID, REPO_ROOT } from '../helpers/app';
 
 let folder: string;
 beforeEach(() => {
@@ -31,7 +31,7 @@ function runValidate(...args: string[]): { status: number; output: string } {
 
 describe('npm run validate', () => {
   test('the committed config folder passes with a one-line summary', () => {
-    const report = validateConfigFolder(path.join(REPO_ROOT, 'config'));
+    const report = validateConfigFolder(CONFIG_DIR);
     expect(report.ok).toBe(true);
     expect(report.lines).toEqual([expect.stringMatching(/^OK: \d+ environments? valid in /)]);
   });

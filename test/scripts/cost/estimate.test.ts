@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { estimateCost, isStale, MissingPriceError, PriceTable, priceTableSchema } from '../../../scripts/cost/estimate';
-import { committedEnvironments, REPO_ROOT, withSettings } from '../../helpers/app';
+import { committedEnvironments, fixtureEnvironment, MINIMAL_ENVIRONMENT, REPO_ROOT } from '../../helpers/app';
 
 const price = (usd: number, verified = true) => ({ usd, source: 'https://aws.amazon.com/pricing/', verified });
 const instance = (usd: number, vcpu: number, memoryGiB: number, gpus?: number) => ({ ...price(usd), vcpu, memoryGiB, ...(gpus ? { gpus } : {}) });
@@ -34,31 +34,37 @@ const TABLE: PriceTable = {
   },
 };
 
-const FIXTURE = withSettings('dev', (config) => {
-  const [fraud, vision] = config.teams;
-  return {
-    ...config,
-    region: 'eu-west-1',
-    availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-    network: { ...config.network, natGateways: 2, interfaceEndpoints: ['sts', 'ecrApi'] },
-    database: { ...config.database, instanceType: 't4g.medium', multiAz: true, allocatedStorageGiB: 50 },
-    mlflow: { ...config.mlflow, replicas: 2, cpuMillicores: 1000, memoryMiB: 2048 },
-    cluster: { ...config.cluster, nodePool: { ...config.cluster.nodePool, instanceCategories: ['m'], minInstanceGeneration: 5 } },
-    gpuPools: [
-      { ...config.gpuPools[0], name: 'inference', instanceFamilies: ['g6'], capacityType: 'on-demand', gpuLimit: 4 },
-      { ...config.gpuPools[1], name: 'training', instanceFamilies: ['g6e'], capacityType: 'spot', gpuLimit: 8 },
-    ],
-    teams: [
-      {
-        ...fraud,
-        models: [{ ...fraud.models[0], gpu: undefined, resources: { ...fraud.models[0].resources, cpuRequestMillicores: 1000, memoryRequestMiB: 2048 }, autoscaling: { ...fraud.models[0].autoscaling, minReplicas: 2, maxReplicas: 10 } }],
-      },
-      {
-        ...vision,
-        models: [{ ...vision.models[0], gpu: { pool: 'inference', count: 1 }, resources: { ...vision.models[0].resources, cpuRequestMillicores: 2000, memoryRequestMiB: 8192 }, autoscaling: { ...vision.models[0].autoscaling, minReplicas: 1, maxReplicas: 3 } }],
-      },
-    ],
-  };
+const model = (name: string, cpuRequestMillicores: number, memoryRequestMiB: number, minReplicas: number, maxReplicas: number) => ({
+  name,
+  registeredModel: name,
+  alias: 'champion',
+  imageTag: '1.0.0',
+  resources: { cpuRequestMillicores, cpuLimitMillicores: 2 * cpuRequestMillicores, memoryRequestMiB, memoryLimitMiB: memoryRequestMiB },
+  autoscaling: { minReplicas, maxReplicas },
+  capacity: { peakRequestsPerSecond: 10, podRequestsPerSecond: 100 },
+});
+
+/** An environment of its own, so a change to the committed files changes no expected number below. */
+const FIXTURE = fixtureEnvironment({
+  ...MINIMAL_ENVIRONMENT,
+  availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+  network: { natGateways: 2, interfaceEndpoints: ['sts', 'ecrApi'] },
+  database: { instanceType: 't4g.medium', multiAz: true, allocatedStorageGiB: 50 },
+  ingress: { servingDomain: 'models.sandbox.example.internal' },
+  mlflow: { ...MINIMAL_ENVIRONMENT.mlflow, replicas: 2, cpuMillicores: 1000, memoryMiB: 2048 },
+  cluster: { ...MINIMAL_ENVIRONMENT.cluster, nodePool: { cpuLimit: 32, memoryLimitGiB: 128, instanceCategories: ['m'], minInstanceGeneration: 5 } },
+  gpuPools: [
+    { name: 'inference', instanceFamilies: ['g6'], capacityType: 'on-demand', gpuLimit: 4 },
+    { name: 'training', instanceFamilies: ['g6e'], capacityType: 'spot', gpuLimit: 8 },
+  ],
+  teams: [
+    { name: 'fraud', quota: { cpu: 16, memoryGiB: 32, pods: 20 }, models: [model('fraud-scorer', 1000, 2048, 2, 10)] },
+    {
+      name: 'vision',
+      quota: { cpu: 16, memoryGiB: 64, pods: 10, gpus: 4 },
+      models: [{ ...model('image-tagger', 2000, 8192, 1, 3), gpu: { pool: 'inference', count: 1 } }],
+    },
+  ],
 });
 
 const byItem = (estimate: ReturnType<typeof estimateCost>) =>
