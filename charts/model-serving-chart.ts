@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
 import { GPU_RESOURCE, NODE_POOL_LABEL } from './cluster-config-chart';
+import { DeploymentScaledObject, ScheduleWindow } from './lib/deployment-scaled-object';
 import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
 import { tcpPort } from './lib/network-rules';
 import { PlatformIngress } from './lib/platform-ingress';
@@ -58,12 +59,16 @@ export interface ModelServingChartProps {
   readonly workers: number;
   /** GPUs per pod and their pool. @default - a CPU model on the general pool */
   readonly gpu?: { readonly pool: string; readonly count: number };
-  /** Fewest pods. */
+  /** Fewest pods (during working hours, when those are set). */
   readonly minReplicas: number;
   /** Most pods. */
   readonly maxReplicas: number;
   /** Average CPU use, as a percentage of the request, the autoscaler aims for. */
   readonly targetCpuUtilization: number;
+  /** Known busy hours, each with a higher floor, kept ahead of the spike. @default - none */
+  readonly peakWindows?: ScheduleWindow[];
+  /** Hours the model runs at all; outside them it has no pods (development only). @default - always running */
+  readonly workingHours?: Omit<ScheduleWindow, 'minReplicas'>;
   /** Longest time the model may take to load, in seconds. */
   readonly startupSeconds: number;
   /** Host name clients call through the shared load balancer. */
@@ -81,9 +86,10 @@ export interface ModelServingChartProps {
 /**
  * One model as its own service and failure domain: a Deployment serving the MLflow scoring
  * protocol from the model's image (the model is baked in, so scaling out never waits on MLflow),
- * a Service, an autoscaler tuned for sudden spikes, a disruption budget, spread over zones and
- * nodes, a service account for its Pod Identity role, a route on the shared load balancer, and a
- * NetworkPolicy admitting only the load balancer and the namespaces config lists.
+ * a Service, a KEDA autoscaler tuned for sudden spikes and known busy hours, a disruption
+ * budget, spread over zones and nodes, a service account for its Pod Identity role, a route on the
+ * shared load balancer, and a NetworkPolicy admitting only the load balancer and the namespaces
+ * config lists. The autoscaler needs KEDA on the cluster: apply this chart after it.
  */
 export class ModelServingChart extends Chart {
   constructor(scope: Construct, id: string, props: ModelServingChartProps) {
@@ -171,33 +177,18 @@ export class ModelServingChart extends Chart {
 
     new HttpService(this, 'Service', metadata, labels);
 
-    new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
-      metadata,
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-        minReplicas: props.minReplicas,
-        maxReplicas: props.maxReplicas,
-        metrics: [
-          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: props.targetCpuUtilization } } },
-        ],
-        behavior: {
-          // A spike doubles the pods (or adds four) every 15 s, without waiting.
-          scaleUp: {
-            stabilizationWindowSeconds: 0,
-            selectPolicy: 'Max',
-            policies: [
-              { type: 'Percent', value: 100, periodSeconds: 15 },
-              { type: 'Pods', value: 4, periodSeconds: 15 },
-            ],
-          },
-          // Quiet minutes release a tenth of the pods a minute, after five calm minutes.
-          scaleDown: {
-            stabilizationWindowSeconds: 300,
-            selectPolicy: 'Min',
-            policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }],
-          },
-        },
-      },
+    new DeploymentScaledObject(this, 'Autoscaler', {
+      name,
+      namespace,
+      labels,
+      // Working hours are a window like the peaks, at the usual floor; outside all of them, no pods.
+      minReplicas: props.workingHours ? 0 : props.minReplicas,
+      maxReplicas: props.maxReplicas,
+      targetCpuUtilization: props.targetCpuUtilization,
+      windows: [
+        ...(props.workingHours ? [{ ...props.workingHours, minReplicas: props.minReplicas }] : []),
+        ...(props.peakWindows ?? []),
+      ],
     });
 
     oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, matchLabels: labels });

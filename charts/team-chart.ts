@@ -94,7 +94,8 @@ export class TeamChart extends Chart {
           resources: ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale'],
           verbs: MANAGE,
         },
-        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: MANAGE },
+        // KEDA writes each model's HPA from its ScaledObject, so the floor and ceiling are changed there.
+        { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: MANAGE },
         { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: MANAGE },
       ],
     });

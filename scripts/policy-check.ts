@@ -10,13 +10,15 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { z } from 'zod';
 import { appliedManifests, DEPLOY_TIME_VALUE } from '../test/helpers/applied-manifests';
 
 const REPO_ROOT = path.join(__dirname, '..');
 const POLICY_DIR = path.join(__dirname, 'policy');
 export const VENV_DIR = path.join(REPO_ROOT, '.runtime', 'policy');
+/** The pinned helm that scripts/setup-runtime.sh builds, which renders chart assets for checkov. */
+export const HELM = path.join(REPO_ROOT, '.runtime', 'bin', 'helm');
 export const CFN_LINT_FILE = path.join(POLICY_DIR, 'cfn-lint.yaml');
 export const CHECKOV_FILE = path.join(POLICY_DIR, 'checkov.yaml');
 const REQUIREMENTS_IN = path.join(POLICY_DIR, 'requirements.in');
@@ -194,19 +196,94 @@ export function inlineSuppressions(template: Record<string, unknown>): string[] 
   return found;
 }
 
+const HELM_CHART_TYPE = 'Custom::AWSCDK-EKS-HelmChart';
+
+/** Whether the template installs a chart asset, which needs helm to be checked. */
+function helmChartFilesNeeded(template: Record<string, unknown>, assemblyRoot: string): boolean {
+  const resources = isRecord(template.Resources) ? template.Resources : {};
+  return Object.values(resources).some((resource) => isRecord(resource) && resource.Type === HELM_CHART_TYPE && helmChartAsset(resource, assemblyRoot) !== undefined);
+}
+
+/** The asset folder a Helm chart resource installs from, when it installs a chart asset of this assembly. */
+export function helmChartAsset(resource: unknown, assemblyRoot: string): string | undefined {
+  const properties = isRecord(resource) && isRecord(resource.Properties) ? resource.Properties : {};
+  const url = properties.ChartAssetURL;
+  // `s3://<bootstrap bucket>/<asset hash>.zip`: the CDK stages that asset as `asset.<hash>` in the assembly.
+  const hash = typeof url === 'string' ? /\/([0-9a-f]{64})\.zip$/.exec(url)?.[1] : undefined;
+  const folder = hash && path.join(assemblyRoot, `asset.${hash}`);
+  return folder && fs.existsSync(path.join(folder, 'Chart.yaml')) ? folder : undefined;
+}
+
 /**
- * Resources through which a template applies Kubernetes objects that {@link kubernetesFiles} does
- * not read (Helm charts, patches): checkov would not see those objects, so the run fails instead.
+ * Resources through which a template applies Kubernetes objects that {@link kubernetesFiles} and
+ * {@link helmChartFiles} do not read (Helm charts from a repository, patches): checkov would not see
+ * those objects, so the run fails instead.
  */
-export function unreadKubernetesResources(template: Record<string, unknown>): string[] {
+export function unreadKubernetesResources(template: Record<string, unknown>, assemblyRoot: string): string[] {
   const resources = isRecord(template.Resources) ? template.Resources : {};
   return Object.entries(resources)
     .filter(([, resource]) => isRecord(resource) && typeof resource.Type === 'string')
     .filter(([, resource]) => {
       const type = (resource as { Type: string }).Type;
-      return type.startsWith('Custom::AWSCDK-EKS-') && type !== 'Custom::AWSCDK-EKS-KubernetesResource';
+      const readable = type === 'Custom::AWSCDK-EKS-KubernetesResource' || (type === HELM_CHART_TYPE && helmChartAsset(resource, assemblyRoot) !== undefined);
+      return type.startsWith('Custom::AWSCDK-EKS-') && !readable;
     })
     .map(([logicalId, resource]) => `${logicalId} (${(resource as { Type: string }).Type})`);
+}
+
+/** The Kubernetes version of the EKS cluster the template creates, if it creates one. */
+function clusterVersion(template: Record<string, unknown>): string | undefined {
+  const resources = isRecord(template.Resources) ? template.Resources : {};
+  const cluster = Object.values(resources).find((resource) => isRecord(resource) && resource.Type === 'AWS::EKS::Cluster');
+  const version = isRecord(cluster) && isRecord(cluster.Properties) ? cluster.Properties.Version : undefined;
+  return typeof version === 'string' ? version : undefined;
+}
+
+/**
+ * One YAML file per Kubernetes object each chart asset of the template installs, rendered by the pinned helm as
+ * the kubectl provider installs it: the resource's release, namespace and values, CRDs included. Values that are
+ * not known before deploy cannot be rendered, so such a chart fails the run.
+ */
+export function helmChartFiles(stack: StackTemplate, template: Record<string, unknown>, assemblyRoot: string, helm = HELM): KubernetesFile[] {
+  const resources = isRecord(template.Resources) ? template.Resources : {};
+  return Object.entries(resources).flatMap(([logicalId, resource]) => {
+    const chart = isRecord(resource) && resource.Type === HELM_CHART_TYPE ? helmChartAsset(resource, assemblyRoot) : undefined;
+    if (!chart) {
+      return [];
+    }
+    const properties = (resource as { Properties: Record<string, unknown> }).Properties;
+    if (properties.Values !== undefined && typeof properties.Values !== 'string') {
+      throw new Error(`${stack.stackName} ${logicalId}: its Helm values are only known at deploy time, so its objects cannot be checked`);
+    }
+    const valuesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'helm-values-')), 'values.json');
+    fs.writeFileSync(valuesFile, typeof properties.Values === 'string' ? properties.Values : '{}');
+    const scratch = path.dirname(valuesFile);
+    try {
+      const args = ['template', String(properties.Release), chart, '--namespace', String(properties.Namespace ?? 'default'), '--include-crds', '--values', valuesFile];
+      // A chart may render differently per Kubernetes version; helm built from source assumes an old one.
+      const kubernetesVersion = clusterVersion(template);
+      if (kubernetesVersion) {
+        args.push('--kube-version', kubernetesVersion);
+      }
+      // helm keeps its caches and settings under the scratch folder: nothing is read from or written to the user's.
+      const env = { ...process.env, HELM_CACHE_HOME: scratch, HELM_CONFIG_HOME: scratch, HELM_DATA_HOME: scratch };
+      const rendered = spawnSync(helm, args, { encoding: 'utf8', env });
+      if (rendered.status !== 0) {
+        throw new Error(`${stack.stackName} ${logicalId}: helm template failed: ${(rendered.stderr || String(rendered.error)).trim()}`);
+      }
+      return parseAllDocuments(rendered.stdout)
+        .map((document) => document.toJS() as unknown)
+        .filter(isRecord)
+        .map((object, index) => ({
+          relativePath: path.join(stack.stackName, `${logicalId}-${index + 1}.yaml`),
+          content: stringify(object),
+          stackName: stack.stackName,
+          resource: kubernetesResourceName(object),
+        }));
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 }
 
 /** A Kubernetes object written for checkov, with where it came from. */
@@ -561,8 +638,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const templates = stacks.map((stack) => JSON.parse(fs.readFileSync(stack.templateFile, 'utf8')) as Record<string, unknown>);
   const suppressions = stacks.flatMap((stack, i) => inlineSuppressions(templates[i]).map((where) => `${stack.stackName} ${where}`));
-  const unread = stacks.flatMap((stack, i) => unreadKubernetesResources(templates[i]).map((where) => `${stack.stackName} ${where}`));
-  const kubernetes = stacks.flatMap((stack, i) => kubernetesFiles(stack, templates[i]));
+  const assemblyRoot = path.resolve(assemblyArg);
+  const unread = stacks.flatMap((stack, i) => unreadKubernetesResources(templates[i], assemblyRoot).map((where) => `${stack.stackName} ${where}`));
+  if (!fs.existsSync(HELM) && stacks.some((stack, i) => helmChartFilesNeeded(templates[i], assemblyRoot))) {
+    console.error(`policy: ${path.relative(REPO_ROOT, HELM)} is missing: run scripts/setup-runtime.sh`);
+    return 1;
+  }
+  const kubernetes = stacks.flatMap((stack, i) => [...kubernetesFiles(stack, templates[i]), ...helmChartFiles(stack, templates[i], assemblyRoot)]);
 
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-check-'));
   const cleanUp = () => fs.rmSync(tempDir, { recursive: true, force: true });

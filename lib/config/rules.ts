@@ -27,6 +27,16 @@ export function checkModelRules(model: ModelSettings, ctx: z.RefinementCtx): voi
   if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
     fail(['autoscaling', 'minReplicas'], `must not exceed autoscaling.maxReplicas (${model.autoscaling.maxReplicas})`, model.autoscaling.minReplicas);
   }
+  model.autoscaling.peakWindows.forEach((window, index) => {
+    const { minReplicas, maxReplicas } = model.autoscaling;
+    if (window.minReplicas <= minReplicas || window.minReplicas > maxReplicas) {
+      fail(
+        ['autoscaling', 'peakWindows', index, 'minReplicas'],
+        `must be above autoscaling.minReplicas (${minReplicas}) and at most autoscaling.maxReplicas (${maxReplicas}): a peak window raises the floor within the bounds`,
+        window.minReplicas,
+      );
+    }
+  });
   const serving = servingCapacity(model);
   if (!serving.sufficient) {
     const round = (value: number) => Math.round(value * 100) / 100;
@@ -147,6 +157,17 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
     if (settings.mlflow.replicas < 2) {
       fail(['mlflow', 'replicas'], 'must be at least 2 when environmentType is production', settings.mlflow.replicas);
     }
+    settings.teams.forEach((team, index) =>
+      team.models.forEach((model, modelIndex) => {
+        if (model.autoscaling.workingHours) {
+          fail(
+            ['teams', index, 'models', modelIndex, 'autoscaling', 'workingHours'],
+            'is allowed only when environmentType is development: outside working hours the model has no pods, and the first request waits minutes for one',
+            model.autoscaling.workingHours,
+          );
+        }
+      }),
+    );
     if (!settings.ingress.certificateArn) {
       fail(
         ['ingress', 'certificateArn'],

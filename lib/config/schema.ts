@@ -212,6 +212,56 @@ const karpenterDuration = z
 
 const consolidationPolicy = z.enum(['WhenEmpty', 'WhenEmptyOrUnderutilized']);
 
+/**
+ * An IANA time zone as KEDA's cron trigger loads it (Go's time.LoadLocation, which is
+ * case-sensitive): a zone Intl lists, or an alias such as Asia/Kolkata or UTC that Intl accepts.
+ */
+function isTimeZone(value: string): boolean {
+  if (Intl.supportedValuesOf('timeZone').includes(value)) {
+    return true;
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+  } catch {
+    return false;
+  }
+  return /^(UTC|[A-Z][A-Za-z_]*(\/[A-Z][A-Za-z0-9_+-]*)+)$/.test(value);
+}
+
+const timeZone = z.string().refine(isTimeZone, {
+  error: (issue) => {
+    const guess = typeof issue.input === 'string' ? closest(issue.input, Intl.supportedValuesOf('timeZone')) : undefined;
+    return `must be an IANA time zone such as Europe/Dublin${guess ? `; did you mean ${guess}?` : ''}`;
+  },
+});
+
+/** Five cron fields (minute hour day-of-month month day-of-week), as KEDA's cron trigger reads them. */
+const cronExpression = z
+  .string()
+  .regex(/^[0-9A-Za-z*,/-]+( [0-9A-Za-z*,/-]+){4}$/, 'must be a cron expression of 5 fields (minute hour day month weekday), e.g. 30 7 * * 1-5');
+
+/** Hours given by a time zone and two cron expressions, as KEDA's cron trigger takes them. */
+const scheduleFields = {
+  timezone: timeZone.describe('IANA time zone the expressions are read in, e.g. Europe/Dublin'),
+  start: cronExpression.describe('Cron expression (5 fields) at which the window opens, e.g. 30 7 * * 1-5'),
+  end: cronExpression.describe('Cron expression (5 fields) at which the window closes, e.g. 0 10 * * 1-5'),
+};
+
+/** KEDA refuses a cron window that opens and closes at once. */
+const distinctStartAndEnd: [(window: { start: string; end: string }) => boolean, { message: string; path: string[] }] = [
+  (window) => window.start !== window.end,
+  { message: 'must differ from start: KEDA refuses a cron window that opens and closes at once', path: ['end'] },
+];
+
+const peakWindowSchema = z
+  .strictObject({
+    ...scheduleFields,
+    minReplicas: z.number().int().min(1).max(1000).describe('Fewest pods while the window is open, above minReplicas and at most maxReplicas'),
+  })
+  .refine(...distinctStartAndEnd);
+
+const workingHoursSchema = z.strictObject(scheduleFields).refine(...distinctStartAndEnd);
+
 const nodeExpiry = karpenterDuration.default('336h').refine((value) => durationHours(value) <= MAX_NODE_EXPIRY_HOURS, {
   message: `must be at most ${MAX_NODE_EXPIRY_HOURS}h: Auto Mode replaces nodes after 21 days`,
 });
@@ -408,9 +458,17 @@ const modelSchema = z
           .max(95)
           .default(60)
           .describe('Average CPU use, as a percentage of the request, the autoscaler aims for'),
+        peakWindows: z
+          .array(peakWindowSchema)
+          .max(10)
+          .default([])
+          .describe('Known busy hours: pods are started ahead of the spike and kept until the window closes'),
+        workingHours: workingHoursSchema
+          .optional()
+          .describe('Development only: the hours the model runs; outside them it scales to zero pods (first request after waits for a pod)'),
       })
       .prefault({})
-      .describe('HorizontalPodAutoscaler settings'),
+      .describe('KEDA autoscaler settings: CPU use, peak windows and working hours'),
     capacity: z
       .strictObject({
         peakRequestsPerSecond: z

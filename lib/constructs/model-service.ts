@@ -42,8 +42,9 @@ export class ModelService extends Construct {
       cluster: props.cluster,
       chart: new ModelServingChart(new cdk8s.App(), model, props.serving),
     });
-    // Pods get Pod Identity credentials only if the association exists when they are admitted.
-    manifest.node.addDependency(identity, props.namespace.manifest);
+    // Pods get Pod Identity credentials only if the association exists when they are admitted;
+    // the ScaledObject needs KEDA's CRDs and admission webhooks.
+    manifest.node.addDependency(identity, props.namespace.manifest, props.cluster.keda);
     if (props.gpuNodePools) {
       manifest.node.addDependency(props.gpuNodePools);
     }

@@ -13,6 +13,7 @@ import { KUBERNETES_VERSIONS } from '../config/schema';
 import { CONTAINER_INSIGHTS_ADDON, ContainerInsights } from './container-insights';
 import { EncryptedLogGroup } from './encrypted-log-group';
 import { EncryptionKey } from './encryption-key';
+import { Keda } from './keda';
 
 /** A Kubernetes version the platform supports. */
 export type KubernetesVersionName = (typeof KUBERNETES_VERSIONS)[number];
@@ -74,6 +75,8 @@ export class PlatformCluster extends Construct {
   public readonly key: EncryptionKey;
   /** The cluster-wide Kubernetes settings, which every {@link PlatformManifest} is applied after. */
   public readonly clusterConfig: eks.KubernetesManifest;
+  /** KEDA, which every model's ScaledObject is applied after. */
+  public readonly keda: Keda;
 
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {
     super(scope, id);
@@ -140,6 +143,10 @@ export class PlatformCluster extends Construct {
         certificateArn: props.certificateArn,
       }),
     );
+
+    this.keda = new Keda(this, 'Keda', { cluster: this.cluster });
+    // KEDA's pods run on the general pool, which comes with the cluster-wide settings.
+    this.keda.node.addDependency(this.clusterConfig);
 
     for (const [addonName, addonVersion] of Object.entries(props.addons ?? {})) {
       const addon =

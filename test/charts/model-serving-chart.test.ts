@@ -3,6 +3,16 @@ import { k8s } from 'cdk8s-plus-27';
 import { GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { ModelServingChart, ModelServingChartProps, SCORING_PORT } from '../../charts/model-serving-chart';
 import { envOf, findObject, KubeObject } from '../helpers/kube-objects';
+import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
+
+/** The parts of a KEDA ScaledObject's spec these tests read. */
+interface ScaledObjectSpec {
+  scaleTargetRef: { apiVersion: string; kind: string; name: string };
+  minReplicaCount: number;
+  maxReplicaCount: number;
+  advanced: { horizontalPodAutoscalerConfig: { name: string; behavior: { scaleUp: object; scaleDown: object } } };
+  triggers: { type: string; metricType?: string; metadata: Record<string, string> }[];
+}
 
 const PROPS: ModelServingChartProps = {
   team: 'fraud',
@@ -71,17 +81,62 @@ describe('ModelServingChart', () => {
     expect(deployment.spec.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
   });
 
-  test('scales between the configured bounds on CPU, up fast and down slowly', () => {
-    const hpa = findObject<k8s.HorizontalPodAutoscalerSpecV2>(objects, 'HorizontalPodAutoscaler');
-    expect(hpa.apiVersion).toBe('autoscaling/v2');
-    expect(hpa.spec).toMatchObject({
+  test('scales its Deployment with KEDA between the configured bounds on CPU, up fast and down slowly', () => {
+    const scaledObject = findObject<ScaledObjectSpec>(objects, 'ScaledObject');
+    expect(scaledObject.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(scaledObject.spec).toMatchObject({
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
-      minReplicas: 4,
-      maxReplicas: 24,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+      minReplicaCount: 4,
+      maxReplicaCount: 24,
+      triggers: [{ type: 'cpu', metricType: 'Utilization', metadata: { value: '60' } }],
     });
-    expect(hpa.spec.behavior?.scaleUp?.stabilizationWindowSeconds).toBe(0);
-    expect(hpa.spec.behavior?.scaleDown?.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
+    const { behavior } = scaledObject.spec.advanced.horizontalPodAutoscalerConfig;
+    expect(behavior.scaleUp).toEqual({
+      stabilizationWindowSeconds: 0,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Percent', value: 100, periodSeconds: 15 },
+        { type: 'Pods', value: 4, periodSeconds: 15 },
+      ],
+    });
+    expect(behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }] });
+    expect(objects.filter((object) => object.kind === 'HorizontalPodAutoscaler')).toEqual([]);
+  });
+
+  test("takes over the HPA of the model's name that came before KEDA, instead of being refused by KEDA's webhook", () => {
+    const scaledObject = findObject<ScaledObjectSpec>(objects, 'ScaledObject');
+    expect(scaledObject.metadata.annotations).toEqual({ 'scaledobject.keda.sh/transfer-hpa-ownership': 'true' });
+    expect(scaledObject.spec.advanced.horizontalPodAutoscalerConfig.name).toBe('fraud-scorer');
+  });
+
+  test('raises the floor to each peak window\'s minReplicas with one cron trigger per window', () => {
+    const peakWindows = [
+      { timezone: 'Europe/Dublin', start: '45 7 * * 1-5', end: '0 10 * * 1-5', minReplicas: 10 },
+      { timezone: 'America/New_York', start: '0 12 * * *', end: '0 14 * * *', minReplicas: 8 },
+    ];
+    const scaledObject = findObject<ScaledObjectSpec>(render({ peakWindows }), 'ScaledObject');
+    expect(scaledObject.spec.minReplicaCount).toBe(4);
+    expect(scaledObject.spec.triggers.slice(1)).toEqual([
+      { type: 'cron', metadata: { timezone: 'Europe/Dublin', start: '45 7 * * 1-5', end: '0 10 * * 1-5', desiredReplicas: '10' } },
+      { type: 'cron', metadata: { timezone: 'America/New_York', start: '0 12 * * *', end: '0 14 * * *', desiredReplicas: '8' } },
+    ]);
+  });
+
+  test('scales to zero outside working hours only when they are given, keeping minReplicas while they last', () => {
+    const workingHours = { timezone: 'Europe/Dublin', start: '0 8 * * 1-5', end: '0 19 * * 1-5' };
+    const scaledObject = findObject<ScaledObjectSpec>(render({ workingHours }), 'ScaledObject');
+    expect(scaledObject.spec.minReplicaCount).toBe(0);
+    // KEDA scales to zero only with a trigger besides cpu: the working-hours cron trigger is that.
+    expect(scaledObject.spec.triggers).toContainEqual({ type: 'cron', metadata: { ...workingHours, desiredReplicas: '4' } });
+    expect(findObject<ScaledObjectSpec>(objects, 'ScaledObject').spec.triggers.map((trigger) => trigger.type)).toEqual(['cpu']);
+  });
+
+  test('renders objects that match their schemas, the ScaledObject included', () => {
+    const workingHours = { timezone: 'Europe/Dublin', start: '0 8 * * 1-5', end: '0 19 * * 1-5' };
+    const peakWindows = [{ timezone: 'Europe/Dublin', start: '45 7 * * 1-5', end: '0 10 * * 1-5', minReplicas: 10 }];
+    expect(() => validateKubernetesObjects(render({ workingHours, peakWindows }))).not.toThrow();
+    const invalid = { ...findObject(objects, 'ScaledObject'), spec: { scaleTargetRef: { name: 'fraud-scorer' }, minReplicaCount: 'four', triggers: [] } };
+    expect(() => validateKubernetesObjects([invalid])).toThrow(/ScaledObject\/fraud\/fraud-scorer.*\n.*minReplicaCount/);
   });
 
   test('runs a CPU model on the general pool, with requests and limits and no GPU', () => {

@@ -31,7 +31,8 @@ function typeKey(apiVersion: string, kind: string): string {
  * Where the model class of a kind lives: kubernetes-models keeps each kind in a module of its own,
  * `<group>/<version>/<Kind>` (`<version>/<Kind>` for the core group), and so does
  * @kubernetes-models/karpenter, of which only karpenter.sh/v1 is taken: EKS Auto Mode serves
- * NodePool and NodeClaim but not karpenter.k8s.aws's EC2NodeClass. kubernetes-models also keeps
+ * NodePool and NodeClaim but not karpenter.k8s.aws's EC2NodeClass; and @kubernetes-models/keda,
+ * for keda.sh (KEDA 2.19's types: its ScaledObject fields are those of 2.20). kubernetes-models also keeps
  * API versions that later Kubernetes releases removed (such as extensions/v1beta1), so passing
  * here does not prove the cluster still serves an apiVersion.
  */
@@ -43,6 +44,9 @@ function modelModule(apiVersion: string, kind: string): string | undefined {
   const [, group, version] = match;
   if (group === 'karpenter.sh') {
     return version === 'v1' ? `@kubernetes-models/karpenter/karpenter.sh/v1/${kind}` : undefined;
+  }
+  if (group === 'keda.sh') {
+    return `@kubernetes-models/keda/keda.sh/${version}/${kind}`;
   }
   return group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
 }
@@ -128,7 +132,7 @@ function schemaErrors(object: KubernetesObject): Partial<ErrorObject>[] {
 
 /**
  * Checks an object against its kind's schema, offline: kubernetes-models for Kubernetes itself,
- * @kubernetes-models/karpenter for karpenter.sh, and EXTRA_SCHEMAS for the EKS Auto Mode custom
+ * @kubernetes-models/karpenter for karpenter.sh, @kubernetes-models/keda for keda.sh, and EXTRA_SCHEMAS for the EKS Auto Mode custom
  * resources. Throws an error naming the object and each failing path. A kind with no schema
  * fails too, so nothing goes unchecked by omission.
  *

@@ -111,14 +111,17 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
     }
   });
 
-  test('every configured model has a HorizontalPodAutoscaler, which scales a Deployment that leaves its replica count to it', () => {
+  test('every configured model has a KEDA ScaledObject and no HPA of its own, and each scales a Deployment that leaves its replica count to it', () => {
     const deployments = objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment');
-    const autoscalers = objectsOfKind<k8s.HorizontalPodAutoscalerSpecV2>(objects, 'HorizontalPodAutoscaler');
-    expect(autoscalers.map((autoscaler) => autoscaler.metadata.name).sort()).toEqual(models.map((model) => model.name).sort());
-    for (const autoscaler of autoscalers) {
-      expect(autoscaler.apiVersion).toBe('autoscaling/v2');
-      const target = deployments.find((deployment) => sameNamespace(deployment, autoscaler) && deployment.metadata.name === autoscaler.spec.scaleTargetRef.name);
-      expect(target).toBeDefined();
+    const scaledObjects = objectsOfKind<{ scaleTargetRef: { apiVersion?: string; kind?: string; name: string } }>(objects, 'ScaledObject');
+    expect(scaledObjects.map((scaledObject) => scaledObject.metadata.name).sort()).toEqual(models.map((model) => model.name).sort());
+    // KEDA makes the HPA; a second one for the same Deployment would fight it, and KEDA's webhook refuses that.
+    expect(objectsOfKind(objects, 'HorizontalPodAutoscaler')).toEqual([]);
+    for (const scaledObject of scaledObjects) {
+      expect(scaledObject.apiVersion).toBe('keda.sh/v1alpha1');
+      expect(scaledObject.spec.scaleTargetRef).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
+      const target = deployments.find((deployment) => sameNamespace(deployment, scaledObject) && deployment.metadata.name === scaledObject.spec.scaleTargetRef.name);
+      expect([scaledObject.metadata.name, target?.metadata.name]).toEqual([scaledObject.metadata.name, scaledObject.spec.scaleTargetRef.name]);
       expect(target?.spec.replicas).toBeUndefined();
     }
   });

@@ -14,6 +14,7 @@ import {
   findStacks,
   Finding,
   globMatches,
+  helmChartFiles,
   inlineSuppressions,
   judge,
   kubernetesFiles,
@@ -23,6 +24,7 @@ import {
   venvProblem,
 } from '../../scripts/policy-check';
 import { REPO_ROOT } from '../helpers/app';
+import { scratchFolder } from '../helpers/scratch';
 
 const POLICY_DIR = path.join(REPO_ROOT, 'scripts', 'policy');
 const REASON = 'A reason long enough to say why this finding does not apply here.';
@@ -35,6 +37,17 @@ afterAll(() => fs.rmSync(tempDir, { recursive: true, force: true }));
 
 function finding(overrides: Partial<Finding> = {}): Finding {
   return { tool: 'checkov', rule: 'CKV_AWS_18', stackName: 'dev-Data', resource: 'ArtifactsAccessLogs4D97777C', message: 'Ensure the S3 bucket has access logging enabled', ...overrides };
+}
+
+
+const CHART_HASH = 'dc874c4d2bc164e49369e09111ebc7cb5b0227784871d707f855b2d8d4745c7a';
+
+/** An assembly folder holding one staged chart asset, as the CDK stages `chartAsset`. */
+function assemblyWithChartAsset(): string {
+  const assembly = fs.mkdtempSync(path.join(scratchFolder(), 'assembly-'));
+  fs.mkdirSync(path.join(assembly, `asset.${CHART_HASH}`));
+  fs.writeFileSync(path.join(assembly, `asset.${CHART_HASH}`, 'Chart.yaml'), 'name: keda\nversion: 2.20.2\n');
+  return assembly;
 }
 
 describe('the committed acknowledgment files', () => {
@@ -277,15 +290,61 @@ describe("reading the tools' reports", () => {
     expect(inlineSuppressions(template)).toEqual(['template: Metadata.cfn-lint', 'Fn: Metadata.checkov']);
   });
 
-  test('Kubernetes objects applied other than as manifests are reported, since checkov would not see them', () => {
+  test('Kubernetes objects applied other than as manifests or chart assets are reported, since checkov would not see them', () => {
+    const assembly = assemblyWithChartAsset();
     const template = {
       Resources: {
         Manifest: { Type: 'Custom::AWSCDK-EKS-KubernetesResource' },
-        Chart: { Type: 'Custom::AWSCDK-EKS-HelmChart' },
+        Vendored: { Type: 'Custom::AWSCDK-EKS-HelmChart', Properties: { ChartAssetURL: `s3://assets/${CHART_HASH}.zip` } },
+        Chart: { Type: 'Custom::AWSCDK-EKS-HelmChart', Properties: { Chart: 'keda', Repository: 'https://example.com/charts' } },
         Patch: { Type: 'Custom::AWSCDK-EKS-KubernetesPatch' },
       },
     };
-    expect(unreadKubernetesResources(template)).toEqual(['Chart (Custom::AWSCDK-EKS-HelmChart)', 'Patch (Custom::AWSCDK-EKS-KubernetesPatch)']);
+    expect(unreadKubernetesResources(template, assembly)).toEqual(['Chart (Custom::AWSCDK-EKS-HelmChart)', 'Patch (Custom::AWSCDK-EKS-KubernetesPatch)']);
+  });
+
+  test('a chart asset is rendered with the release, namespace and values of its resource, one file per object', () => {
+    const assembly = assemblyWithChartAsset();
+    // A stand-in for helm that prints its arguments as a ConfigMap and a second object; the real helm runs in `npm run test:policy`.
+    const helm = path.join(assembly, 'helm');
+    fs.writeFileSync(
+      helm,
+      '#!/bin/sh\nprintf "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: args\\n  namespace: keda\\ndata:\\n  args: \\"%s\\"\\n---\\n# a comment\\n---\\napiVersion: v1\\nkind: ServiceAccount\\nmetadata:\\n  name: keda-operator\\n  namespace: keda\\n" "$*"\n',
+      { mode: 0o755 },
+    );
+    const template = {
+      Resources: {
+        KedaChart: {
+          Type: 'Custom::AWSCDK-EKS-HelmChart',
+          Properties: { ChartAssetURL: `s3://assets/${CHART_HASH}.zip`, Release: 'keda', Namespace: 'keda', Values: '{"replicas":1}' },
+        },
+      },
+    };
+
+    const files = helmChartFiles({ stackName: 'dev-Cluster', templateFile: 'unused' }, template, assembly, helm);
+
+    expect(files.map((file) => [file.relativePath, file.resource])).toEqual([
+      [path.join('dev-Cluster', 'KedaChart-1.yaml'), 'ConfigMap/keda/args'],
+      [path.join('dev-Cluster', 'KedaChart-2.yaml'), 'ServiceAccount/keda/keda-operator'],
+    ]);
+    expect(parse(files[0].content).data.args).toMatch(
+      new RegExp(`^template keda ${path.join(assembly, `asset.${CHART_HASH}`)} --namespace keda --include-crds --values \\S+values\\.json$`),
+    );
+  });
+
+  test('a chart whose values are only known at deploy time cannot be checked, and says so', () => {
+    const assembly = assemblyWithChartAsset();
+    const template = {
+      Resources: {
+        KedaChart: {
+          Type: 'Custom::AWSCDK-EKS-HelmChart',
+          Properties: { ChartAssetURL: `s3://assets/${CHART_HASH}.zip`, Release: 'keda', Values: { 'Fn::Join': ['', ['{"role":"', { Ref: 'Role' }, '"}']] } },
+        },
+      },
+    };
+    expect(() => helmChartFiles({ stackName: 'dev-Cluster', templateFile: 'unused' }, template, assembly, '/bin/false')).toThrow(
+      'dev-Cluster KedaChart: its Helm values are only known at deploy time, so its objects cannot be checked',
+    );
   });
 });
 

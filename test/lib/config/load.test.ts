@@ -31,6 +31,8 @@ const CPU_MODEL = {
 const GPU_MODEL = { ...CPU_MODEL, name: 'tagger', gpu: { pool: 'inference', count: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3 } };
 const TEAM = { name: 'growth', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 4 }, models: [CPU_MODEL, GPU_MODEL] };
 const SERVING = { ...VALID, ingress: { ...ingress, servingDomain: 'models.example.internal' }, gpuPools: [GPU_POOL], teams: [TEAM] };
+const PEAK = { timezone: 'Europe/Dublin', start: '45 7 * * 1-5', end: '0 10 * * 1-5', minReplicas: 4 };
+const WORKING_HOURS = { timezone: 'Europe/Dublin', start: '0 8 * * 1-5', end: '0 19 * * 1-5' };
 const withModel = (change: Record<string, unknown>) => ({ ...SERVING, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, ...change }] }] });
 const withTeam = (change: Record<string, unknown>) => ({ ...SERVING, teams: [{ ...TEAM, ...change }] });
 
@@ -168,6 +170,12 @@ describe('a malformed config is rejected with its file and field', () => {
     ['GPU pool of Graviton GPU instances', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['g5g'] }] }, 'gpuPools[0].instanceFamilies[0]', /g5g runs on Graviton \(arm64\)/],
     ['GPU pool of a CPU family', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['m7i'] }] }, 'gpuPools[0].instanceFamilies[0]', /must be an NVIDIA GPU family EKS Auto Mode launches: g4dn, /],
     ['MLflow memory under the server\'s needs', { ...VALID, mlflow: { ...mlflow, memoryMiB: 128 } }, 'mlflow.memoryMiB', /^must be at least 512$/],
+    ['peak window with a cron expression of 6 fields', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, start: '0 45 7 * * 1-5' }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].start', /must be a cron expression of 5 fields/],
+    ['peak window in a time zone that does not exist', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, timezone: 'Europe/Dublinn' }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].timezone', /must be an IANA time zone such as Europe\/Dublin; did you mean Europe\/Dublin\?/],
+    ['peak window that opens and closes at once', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, end: PEAK.start }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].end', /must differ from start/],
+    ['peak window above maxReplicas', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, minReplicas: 5 }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].minReplicas', /must be above autoscaling.minReplicas \(2\) and at most autoscaling.maxReplicas \(4\)/],
+    ['peak window no higher than minReplicas', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, minReplicas: 2 }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].minReplicas', /must be above autoscaling.minReplicas \(2\)/],
+    ['working hours in production', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, workingHours: WORKING_HOURS } }), 'teams[0].models[0].autoscaling.workingHours', /is allowed only when environmentType is development/],
   ];
 
   test.each(cases)('%s', (_title, settings, field, message) => {
@@ -221,6 +229,11 @@ describe('a malformed config is rejected with its file and field', () => {
   ])('a model whose pods at maxReplicas serve exactly 1.3 × its peak is accepted (%s)', (_title, maxReplicas, capacity) => {
     const result = validate(withModel({ autoscaling: { minReplicas: 2, maxReplicas }, capacity }));
     expect(result.ok && result.environments[0].teams[0].models[0].capacity).toEqual(capacity);
+  });
+
+  test('peak windows within the bounds are accepted, and working hours in development', () => {
+    expect(validate(withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [PEAK, { ...PEAK, timezone: 'Asia/Kolkata' }] } })).ok).toBe(true);
+    expect(validate({ ...withModel({ autoscaling: { ...CPU_MODEL.autoscaling, workingHours: WORKING_HOURS } }), environmentType: 'development' }).ok).toBe(true);
   });
 
   test('development environments may drop protection that production must keep', () => {

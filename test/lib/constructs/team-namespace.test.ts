@@ -104,7 +104,7 @@ const TEAM_WORK: [string, ApiRequest][] = [
   ['create a Secret', { ...core, verb: 'create', resource: 'secrets', object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mlflow-login', namespace: TEAM } } }],
   ['read a Secret', { ...core, verb: 'get', resource: 'secrets', name: 'mlflow-login' }],
   ['create a Job', { ...core, apiGroup: 'batch', verb: 'create', resource: 'jobs', object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'train', namespace: TEAM } } }],
-  ["raise an autoscaler's floor", { ...core, apiGroup: 'autoscaling', apiVersion: 'v2', verb: 'patch', resource: 'horizontalpodautoscalers', name: 'fraud-scorer', object: {}, oldObject: {} }],
+  ["raise an autoscaler's floor (the model's KEDA ScaledObject)", { ...core, apiGroup: 'keda.sh', apiVersion: 'v1alpha1', verb: 'patch', resource: 'scaledobjects', name: 'fraud-scorer', object: {}, oldObject: {} }],
   ['read logs', { ...core, verb: 'get', resource: 'pods', subresource: 'log', name: 'fraud-scorer-1' }],
   ['exec into a pod', { ...core, verb: 'create', resource: 'pods', subresource: 'exec', name: 'fraud-scorer-1' }],
   ['port-forward to a pod', { ...core, verb: 'get', resource: 'pods', subresource: 'portforward', name: 'fraud-scorer-1' }],

@@ -91,6 +91,24 @@ describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
     }
   });
 
+  test('installs KEDA from its vendored Helm chart, an asset, into its namespace, after the node pools exist, and waits for it', () => {
+    const charts = template.findResources('Custom::AWSCDK-EKS-HelmChart');
+    expect(Object.values(charts).map((chart) => chart.Properties)).toEqual([
+      expect.objectContaining({
+        // The chart's files travel with the deploy; nothing is fetched from a chart repository.
+        ChartAssetURL: expect.anything(),
+        Release: 'keda',
+        Namespace: 'keda',
+        CreateNamespace: true,
+        Wait: true,
+      }),
+    ]);
+    // The chart's restricted pod and container security contexts stay as they are.
+    expect(Object.values(charts)[0].Properties.Values).toBeUndefined();
+    const clusterConfig = Object.keys(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))[0];
+    expect(Object.values(charts)[0].DependsOn).toContain(clusterConfig);
+  });
+
   test('applies the kubectl layer that matches the Kubernetes version', () => {
     template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: Match.stringLikeRegexp('kubectl') });
     expect(config.cluster.kubernetesVersion).toBe('1.36');

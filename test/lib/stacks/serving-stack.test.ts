@@ -81,14 +81,19 @@ describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
       }
     });
 
-    test("scales each model between its configured bounds on its configured CPU target", () => {
+    test('scales each model with KEDA between its configured bounds on its configured CPU target, with a cron floor per peak window', () => {
       for (const model of models) {
-        const autoscaler = findObject<k8s.HorizontalPodAutoscalerSpecV2>(inNamespace(model.team, 'HorizontalPodAutoscaler'), 'HorizontalPodAutoscaler', model.name);
-        expect(autoscaler.spec).toMatchObject({
-          minReplicas: model.autoscaling.minReplicas,
-          maxReplicas: model.autoscaling.maxReplicas,
-          metrics: [{ resource: { target: { averageUtilization: model.autoscaling.targetCpuUtilization } } }],
+        const scaledObject = findObject<{ triggers: { type: string; metadata: Record<string, string> }[] }>(inNamespace(model.team, 'ScaledObject'), 'ScaledObject', model.name);
+        expect(scaledObject.spec).toMatchObject({
+          minReplicaCount: model.autoscaling.workingHours ? 0 : model.autoscaling.minReplicas,
+          maxReplicaCount: model.autoscaling.maxReplicas,
         });
+        expect(scaledObject.spec.triggers[0]).toEqual({ type: 'cpu', metricType: 'Utilization', metadata: { value: String(model.autoscaling.targetCpuUtilization) } });
+        const floors = scaledObject.spec.triggers.filter((trigger) => trigger.type === 'cron').map((trigger) => Number(trigger.metadata.desiredReplicas));
+        expect(floors).toEqual([
+          ...(model.autoscaling.workingHours ? [model.autoscaling.minReplicas] : []),
+          ...model.autoscaling.peakWindows.map((window) => window.minReplicas),
+        ]);
       }
     });
 
