@@ -1,4 +1,4 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GPU_RESOURCE } from './cluster-config-chart';
@@ -6,6 +6,7 @@ import { MLFLOW_NAMESPACE } from '../lib/config/platform-names';
 import { MLFLOW_PORT, MLFLOW_SERVER_LABELS } from './mlflow-chart';
 import { MODEL_LABEL, SCORING_PORT } from './model-serving-chart';
 import { PlatformNamespace } from './lib/platform-namespace';
+import { GroupAdmissionPolicy } from './lib/group-admission-policy';
 import { awsApiEgress, tcpPort } from './lib/network-rules';
 
 /** What a team's namespace may request in all. */
@@ -152,72 +153,40 @@ export class TeamChart extends Chart {
     // RBAC cannot tell a restart from any other patch, and a changed pod template could run any
     // code under the model's IAM role; this lets members' updates through only if the pod
     // template's spec is unchanged (a restart only stamps an annotation).
-    const policyName = `${props.team}-members-restart-only`;
-    new ApiObject(this, 'MembersRestartOnly', {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: policyName },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments'] }],
+    new GroupAdmissionPolicy(this, 'MembersRestartOnly', {
+      name: `${props.team}-members-restart-only`,
+      namespace,
+      group: props.membersGroup,
+      conditionName: 'team-member',
+      resourceRule: { apiGroup: 'apps', apiVersion: 'v1', resource: 'deployments', operations: ['UPDATE'] },
+      validations: [
+        {
+          expression: 'object.spec.template.spec == oldObject.spec.template.spec && object.spec.replicas == oldObject.spec.replicas',
+          message: 'team members may only restart a deployment (kubectl rollout restart); change models through the platform config',
         },
-        matchConditions: [{ name: 'team-member', expression: `'${props.membersGroup}' in request.userInfo.groups` }],
-        validations: [
-          {
-            expression: 'object.spec.template.spec == oldObject.spec.template.spec && object.spec.replicas == oldObject.spec.replicas',
-            message: 'team members may only restart a deployment (kubectl rollout restart); change models through the platform config',
-          },
-        ],
-      },
-    });
-    new ApiObject(this, 'MembersRestartOnlyBinding', {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: policyName },
-      spec: {
-        policyName,
-        validationActions: ['Deny'],
-        matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
-      },
+      ],
     });
 
     // RBAC cannot see a Service's type. A LoadBalancer or NodePort Service would open the
     // namespace past the shared load balancer and its allowed CIDRs, and externalIPs let a Service
     // capture other pods' traffic to any address (CVE-2020-8554). The platform's identities are
     // not in the admins' group, so its Services pass.
-    const adminsPolicyName = `${props.team}-admins-cluster-ip-services`;
-    new ApiObject(this, 'AdminsClusterIpServices', {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: adminsPolicyName },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'] }],
+    new GroupAdmissionPolicy(this, 'AdminsClusterIpServices', {
+      name: `${props.team}-admins-cluster-ip-services`,
+      namespace,
+      group: props.adminsGroup,
+      conditionName: 'team-admin',
+      resourceRule: { apiGroup: '', apiVersion: 'v1', resource: 'services', operations: ['CREATE', 'UPDATE'] },
+      validations: [
+        {
+          expression: "!has(object.spec.type) || object.spec.type == 'ClusterIP'",
+          message: "team admins' Services must be ClusterIP; models are exposed through the platform config",
         },
-        matchConditions: [{ name: 'team-admin', expression: `'${props.adminsGroup}' in request.userInfo.groups` }],
-        validations: [
-          {
-            expression: "!has(object.spec.type) || object.spec.type == 'ClusterIP'",
-            message: "team admins' Services must be ClusterIP; models are exposed through the platform config",
-          },
-          {
-            expression: '!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0',
-            message: 'team admins may not set externalIPs on a Service',
-          },
-        ],
-      },
-    });
-    new ApiObject(this, 'AdminsClusterIpServicesBinding', {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: adminsPolicyName },
-      spec: {
-        policyName: adminsPolicyName,
-        validationActions: ['Deny'],
-        matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
-      },
+        {
+          expression: '!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0',
+          message: 'team admins may not set externalIPs on a Service',
+        },
+      ],
     });
   }
 }
