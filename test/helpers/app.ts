@@ -39,6 +39,16 @@ export function committedEnvironments(): EnvironmentConfig[] {
   return loaded.environments;
 }
 
+/** The smallest valid CPU model; teams in fixtures list it, spread with what a test changes. */
+export const MINIMAL_MODEL = {
+  name: 'churn',
+  registeredModel: 'churn',
+  alias: 'champion',
+  imageTag: '1.0.0',
+  autoscaling: { minReplicas: 2, maxReplicas: 4 },
+  capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 50 },
+};
+
 /**
  * The smallest valid environment: no team, GPU pool or CI. Tests spread it and add what they are about,
  * so a change to the required fields is made here once.

@@ -14,7 +14,7 @@ import {
   statefulResources,
   StatefulLock,
 } from '../../scripts/pin';
-import { MINIMAL_ENVIRONMENT } from '../helpers/app';
+import { MINIMAL_ENVIRONMENT, MINIMAL_MODEL } from '../helpers/app';
 
 /** A development environment with one team and one CPU model. */
 const ENVIRONMENT = {
@@ -24,16 +24,7 @@ const ENVIRONMENT = {
     {
       name: 'growth',
       quota: { cpu: 8, memoryGiB: 16, pods: 20 },
-      models: [
-        {
-          name: 'churn',
-          registeredModel: 'churn',
-          alias: 'champion',
-          imageTag: '1.0.0',
-          autoscaling: { minReplicas: 1, maxReplicas: 4 },
-          capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 50 },
-        },
-      ],
+      models: [MINIMAL_MODEL],
     },
   ],
 };

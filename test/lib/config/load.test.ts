@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { loadEnvironments, validateEnvironments } from '../../../lib/config/load';
-import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers/app';
+import { CONFIG_DIR, ENVIRONMENTS, MINIMAL_MODEL } from '../../helpers/app';
 import { scratchFolder } from '../../helpers/scratch';
 
 /** A minimal valid production environment, to break one field at a time. */
@@ -20,14 +20,7 @@ const { cluster, ingress, mlflow } = VALID;
 
 /** A serving setup that fits: one GPU pool, a team with a CPU and a GPU model. */
 const GPU_POOL = { name: 'inference', instanceFamilies: ['g6'], gpuLimit: 4 };
-const CPU_MODEL = {
-  name: 'churn',
-  registeredModel: 'churn',
-  alias: 'champion',
-  imageTag: '1.0.0',
-  autoscaling: { minReplicas: 2, maxReplicas: 4 },
-  capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 50 },
-};
+const CPU_MODEL = MINIMAL_MODEL;
 const GPU_MODEL = { ...CPU_MODEL, name: 'tagger', gpu: { pool: 'inference', count: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3 } };
 const TEAM = { name: 'growth', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 4 }, models: [CPU_MODEL, GPU_MODEL] };
 const SERVING = { ...VALID, ingress: { ...ingress, servingDomain: 'models.example.internal' }, gpuPools: [GPU_POOL], teams: [TEAM] };
