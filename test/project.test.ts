@@ -68,3 +68,20 @@ describe('README Quick start', () => {
     expect(ci).toMatch(/grep -F 'npm run synth'/);
   });
 });
+
+describe('temporary folders of the unit tier', () => {
+  /** Every TypeScript file under test/, by path relative to the repository. */
+  const testFiles = (folder = path.join(REPO_ROOT, 'test')): string[] =>
+    fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+      const file = path.join(folder, entry.name);
+      return entry.isDirectory() ? testFiles(file) : entry.name.endsWith('.ts') ? [path.relative(REPO_ROOT, file)] : [];
+    });
+
+  test("are made only in the run's scratch folder, which is removed also when tests fail or are interrupted", () => {
+    // test/helpers/scratch.ts makes the scratch folder itself; cdk8s's `Testing.app()` makes one per call and never removes it.
+    const outside = testFiles()
+      .filter((file) => file !== path.join('test', 'helpers', 'scratch.ts'))
+      .filter((file) => /mkdtempSync\([^)]*tmpdir\(\)|(?<!`)Testing\.app\(/.test(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')));
+    expect(outside).toEqual([]);
+  });
+});

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { cdkJsonContext } from '../helpers/app';
 import { runApp } from '../helpers/run-app';
+import { scratchFolder } from '../helpers/scratch';
 
 const VALID = {
   environmentType: 'development',
@@ -16,7 +16,7 @@ const VALID = {
   mlflow: { hostname: 'mlflow.sandbox.example.internal', replicas: 1 },
 };
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'app-test-'));
+const scratch = fs.mkdtempSync(path.join(scratchFolder(), 'app-test-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 /**

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -15,6 +14,7 @@ import {
 } from '../../lib/compliance';
 import { cdkJsonContext, committedEnvironments, CONFIG_DIR, TESTING_REPOSITORY_CONFIG } from '../helpers/app';
 import { runApp } from '../helpers/run-app';
+import { scratchFolder } from '../helpers/scratch';
 
 interface PluginReport {
   pluginName: string;
@@ -32,7 +32,7 @@ afterAll(() => {
 });
 
 function newOutdir(): string {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  const outdir = fs.mkdtempSync(path.join(scratchFolder(), 'cdk-out-'));
   outdirs.push(outdir);
   return outdir;
 }

@@ -15,6 +15,7 @@ import {
   StatefulLock,
 } from '../../scripts/pin';
 import { MINIMAL_ENVIRONMENT, MINIMAL_MODEL } from '../helpers/app';
+import { scratchFolder } from '../helpers/scratch';
 
 /** A development environment with one team and one CPU model. */
 const ENVIRONMENT = {
@@ -36,7 +37,7 @@ const TAGGER = resource('Data', 'RepositoriesModeltaggerABCD1234');
 
 let scratch: string;
 beforeAll(() => {
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pin-test-'));
+  scratch = fs.mkdtempSync(path.join(scratchFolder(), 'pin-test-'));
 });
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
@@ -31,7 +30,7 @@ const REASON = 'A reason long enough to say why this finding does not apply here
 
 let tempDir: string;
 beforeAll(() => {
-  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-check-test-'));
+  tempDir = fs.mkdtempSync(path.join(scratchFolder(), 'policy-check-test-'));
 });
 afterAll(() => fs.rmSync(tempDir, { recursive: true, force: true }));
 

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { validateConfigFolder } from '../../scripts/validate';
 import { CONFIG_DIR, MINIMAL_ENVIRONMENT as VALID, REPO_ROOT } from '../helpers/app';
+import { scratchFolder } from '../helpers/scratch';
 
 let folder: string;
 beforeEach(() => {
-  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'validate-test-'));
+  folder = fs.mkdtempSync(path.join(scratchFolder(), 'validate-test-'));
 });
 afterEach(() => fs.rmSync(folder, { recursive: true, force: true }));
 
