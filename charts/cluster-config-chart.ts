@@ -1,17 +1,12 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
-import { AlbIngressClass } from './lib/alb-ingress-class';
-import { AlbIngressClassParams } from './lib/alb-ingress-class-params';
 import { EnforcingNodeClass } from './lib/enforcing-node-class';
 import { NetworkPolicyController } from './lib/network-policy-controller';
 import { NodePoolDisruption, PlatformNodePool } from './lib/platform-node-pool';
 
 /** Name of the NodeClass that enforces NetworkPolicies; every workload NodePool must use it. */
 export const ENFORCING_NODE_CLASS = 'platform';
-
-/** Name of the IngressClass (and its parameters) behind which every platform Ingress shares one load balancer. */
-export const PLATFORM_INGRESS_CLASS = 'platform';
 
 /** Label every platform NodePool puts on its nodes, naming the pool, for node selectors. */
 export const NODE_POOL_LABEL = 'mlops.platform/node-pool';
@@ -43,18 +38,13 @@ export interface ClusterConfigChartProps {
   readonly nodeSecurityGroupIds: string[];
   /** The general-purpose pool's settings. */
   readonly generalNodePool: GeneralNodePoolOptions;
-  /** Load balancer scheme. @default 'internal' */
-  readonly ingressScheme?: 'internal' | 'internet-facing';
-  /** Name of the Ingress group, hence of the shared load balancer. */
-  readonly ingressGroupName: string;
-  /** ACM certificate for HTTPS listeners. @default - HTTP only */
-  readonly certificateArn?: string;
 }
 
 /**
  * Cluster-wide settings the platform applies once: NetworkPolicy enforcement (the VPC CNI
- * switch and an enforcing NodeClass), the general-purpose NodePool on that NodeClass, and the
- * IngressClass through which every Ingress shares one Auto Mode load balancer.
+ * switch and an enforcing NodeClass) and the general-purpose NodePool on that NodeClass. There is
+ * no IngressClass: the platform's load balancer is built in CDK, and pods join its target groups
+ * through TargetGroupBindings, so no tenant object can attach to it.
  */
 export class ClusterConfigChart extends Chart {
   constructor(scope: Construct, id: string, props: ClusterConfigChartProps) {
@@ -82,13 +72,5 @@ export class ClusterConfigChart extends Chart {
       limits: { cpu: String(pool.cpuLimit), memory: `${pool.memoryLimitGiB}Gi` },
       disruption: pool,
     });
-
-    const parameters = new AlbIngressClassParams(this, 'IngressClassParams', {
-      name: PLATFORM_INGRESS_CLASS,
-      scheme: props.ingressScheme,
-      groupName: props.ingressGroupName,
-      certificateArn: props.certificateArn,
-    });
-    new AlbIngressClass(this, 'IngressClass', { name: PLATFORM_INGRESS_CLASS, parameters });
   }
 }

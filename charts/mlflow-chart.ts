@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { MLFLOW_NAMESPACE } from '../lib/config/platform-names';
 import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
 import { awsApiEgress, tcpPort } from './lib/network-rules';
-import { PlatformIngress } from './lib/platform-ingress';
+import { TargetGroupBinding } from './lib/target-group-binding';
 import { PlatformNamespace, TENANT_LABEL } from './lib/platform-namespace';
 import {
   oneAtATimeDisruptionBudget,
@@ -82,12 +82,10 @@ export interface MlflowChartProps {
   readonly cpuMillicores?: number;
   /** Memory request and limit per pod in MiB. @default 2048 */
   readonly memoryMiB?: number;
-  /** CIDRs allowed to reach the load balancer. */
-  readonly inboundCidrs: string[];
-  /** CIDRs of the subnets the load balancer sits in; its nodes are the only outside callers the pods admit. */
+  /** ARN of the load balancer target group the server's pods join (a CDK target group). */
+  readonly targetGroupArn: string;
+  /** CIDRs of the load balancer's own subnets, the only callers outside the cluster the pods admit. */
   readonly loadBalancerSubnetCidrs: string[];
-  /** Serve HTTPS on the load balancer (the certificate is set on the IngressClass). @default false */
-  readonly https?: boolean;
 }
 
 /**
@@ -224,12 +222,13 @@ export class MlflowChart extends Chart {
 
     new HttpService(this, 'Service', { name: 'mlflow', namespace, labels: serverLabels }, serverLabels);
 
-    new PlatformIngress(this, 'Ingress', {
-      metadata: { name: 'mlflow', namespace },
-      hostname: props.hostname,
-      healthCheckPath: '/health',
-      inboundCidrs: props.inboundCidrs,
-      https: props.https,
+    new TargetGroupBinding(this, 'TargetGroupBinding', {
+      name: 'mlflow',
+      namespace,
+      labels: serverLabels,
+      targetGroupArn: props.targetGroupArn,
+      serviceName: 'mlflow',
+      servicePort: 80,
     });
 
     new k8s.KubeNetworkPolicy(this, 'AllowServerIngress', {

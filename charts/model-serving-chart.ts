@@ -1,210 +1,122 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
-import { GPU_RESOURCE, NODE_POOL_LABEL } from './cluster-config-chart';
-import { DeploymentScaledObject, ScheduleWindow } from './lib/deployment-scaled-object';
-import { HTTP_PORT_NAME, HttpService, httpProbe, PodIdentityServiceAccount, SURGE_ONE_ROLLOUT } from './lib/http-workload';
+import { HttpService, PodIdentityServiceAccount } from './lib/http-workload';
+import { ModelRouter } from './lib/model-router';
+import { ModelVersionDeployment, ModelVersionDeploymentProps, SCORING_PORT } from './lib/model-version-deployment';
 import { tcpPort } from './lib/network-rules';
-import { PlatformIngress } from './lib/platform-ingress';
-import {
-  oneAtATimeDisruptionBudget,
-  preferSeparateNodes,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolume,
-  zoneAndNodeSpread,
-} from './lib/workload-hardening';
+import { TargetGroupBinding } from './lib/target-group-binding';
 
-/** Port the MLflow scoring server listens on in the pod. */
-export const SCORING_PORT = 8080;
-
-/** Where `mlflow models build-docker` puts the model in the image. */
-export const MODEL_PATH = '/opt/ml/model';
+export { MODEL_PATH, SCORING_PORT } from './lib/model-version-deployment';
+export type { ModelResources } from './lib/model-version-deployment';
 
 /** Label naming the model on every object of its chart. */
 export const MODEL_LABEL = 'mlops.platform/model';
 
-/** CPU, memory and GPUs of one pod. */
-export interface ModelResources {
-  /** CPU request in millicores. */
-  readonly cpuRequestMillicores: number;
-  /** CPU limit in millicores. */
-  readonly cpuLimitMillicores: number;
-  /** Memory request in MiB. */
-  readonly memoryRequestMiB: number;
-  /** Memory limit in MiB. */
-  readonly memoryLimitMiB: number;
+/** Label naming the version on every object of one version. */
+export const MODEL_VERSION_LABEL = 'mlops.platform/model-version';
+
+/** One version of the model: what its pods run and the load balancer target group its pods join. */
+export interface ModelVersionServing
+  extends Omit<ModelVersionDeploymentProps, 'name' | 'namespace' | 'labels' | 'serviceAccountName' | 'registeredModel'> {
+  /** Version name; its objects are `<model>-<version>`. */
+  readonly name: string;
+  /** ARN of the version's target group on the shared load balancer (a CDK target group). */
+  readonly targetGroupArn: string;
 }
 
 /** Properties of a {@link ModelServingChart}. */
 export interface ModelServingChartProps {
   /** The team, whose namespace the model runs in. */
   readonly team: string;
-  /** Model name; names the Deployment, Service, service account and the rest. */
+  /** Model name; names the service account and prefixes every version's objects. */
   readonly model: string;
-  /** MLflow registered model the image was built from. */
+  /** MLflow registered model the images were built from. */
   readonly registeredModel: string;
-  /** Registry alias the image was built from. @default - a version is given instead */
-  readonly alias?: string;
-  /** Registry version the image was built from. @default - an alias is given instead */
-  readonly version?: number;
-  /** Image URI, with its immutable tag. */
-  readonly image: string;
-  /** The image tag alone, recorded on the pods. */
-  readonly imageTag: string;
-  /** Per-pod CPU and memory. */
-  readonly resources: ModelResources;
-  /** Scoring server worker processes per pod. */
-  readonly workers: number;
-  /** GPUs per pod and their pool. @default - a CPU model on the general pool */
-  readonly gpu?: { readonly pool: string; readonly count: number };
-  /** Fewest pods (during working hours, when those are set). */
-  readonly minReplicas: number;
-  /** Most pods. */
-  readonly maxReplicas: number;
-  /** Average CPU use, as a percentage of the request, the autoscaler aims for. */
-  readonly targetCpuUtilization: number;
-  /** Known busy hours, each with a higher floor, kept ahead of the spike. @default - none */
-  readonly peakWindows?: ScheduleWindow[];
-  /** Hours the model runs at all; outside them it has no pods (development only). @default - always running */
-  readonly workingHours?: Omit<ScheduleWindow, 'minReplicas'>;
-  /** Longest time the model may take to load, in seconds. */
-  readonly startupSeconds: number;
-  /** Host name clients call through the shared load balancer. */
-  readonly hostname: string;
+  /** The versions served; the first is the primary. */
+  readonly versions: ModelVersionServing[];
+  /** A version that receives a copy of a share of the primary's requests. @default - none */
+  readonly shadow?: { readonly version: string; readonly percent: number };
+  /** A version that answers when the primary fails. @default - none */
+  readonly fallback?: string;
+  /** Image of the model's router (images/model-router), needed with a shadow or a fallback. @default - no router */
+  readonly routerImage?: string;
   /** Namespaces whose pods may call the model directly. */
   readonly allowedNamespaces: string[];
-  /** CIDRs allowed to reach the load balancer. */
-  readonly inboundCidrs: string[];
-  /** CIDRs of the subnets the load balancer sits in. */
+  /** CIDRs of the load balancer's own subnets, the only addresses outside the cluster admitted. */
   readonly loadBalancerSubnetCidrs: string[];
-  /** Serve HTTPS on the load balancer. @default false */
-  readonly https?: boolean;
 }
 
 /**
- * One model as its own service and failure domain: a Deployment serving the MLflow scoring
- * protocol from the model's image (the model is baked in, so scaling out never waits on MLflow),
- * a Service, a KEDA autoscaler tuned for sudden spikes and known busy hours, a disruption
- * budget, spread over zones and nodes, a service account for its Pod Identity role, a route on the
- * shared load balancer, and a NetworkPolicy admitting only the load balancer and the namespaces
- * config lists. The autoscaler needs KEDA on the cluster: apply this chart after it.
+ * One model: a {@link ModelVersionDeployment} per version, each joined to its own load balancer
+ * target group by a TargetGroupBinding, one service account for the model's Pod Identity role, and a
+ * NetworkPolicy admitting only the load balancer's subnets and the namespaces config lists. A model
+ * with a shadow or a fallback gets a {@link ModelRouter} in front of its primary: the primary's
+ * target group then holds the router's pods, which copy requests to the shadow and turn to the
+ * fallback when the primary fails. The autoscalers need KEDA on the cluster: apply this chart after it.
  */
 export class ModelServingChart extends Chart {
   constructor(scope: Construct, id: string, props: ModelServingChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
     const namespace = props.team;
-    const name = props.model;
-    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': props.team, [MODEL_LABEL]: name };
-    const metadata = { name, namespace, labels };
+    const modelLabels = { 'app.kubernetes.io/part-of': props.team, [MODEL_LABEL]: props.model };
+    const versionName = (version: string) => `${props.model}-${version}`;
 
-    new PodIdentityServiceAccount(this, 'ServiceAccount', metadata);
+    new PodIdentityServiceAccount(this, 'ServiceAccount', { name: props.model, namespace, labels: modelLabels });
 
-    const { resources } = props;
-    const gpus: Record<string, k8s.Quantity> = props.gpu ? { [GPU_RESOURCE]: k8s.Quantity.fromNumber(props.gpu.count) } : {};
-    const scratch = scratchVolume();
+    for (const version of props.versions) {
+      const { targetGroupArn, ...deployment } = version;
+      const name = versionName(version.name);
+      new ModelVersionDeployment(this, `Version-${version.name}`, {
+        ...deployment,
+        name,
+        namespace,
+        labels: { ...modelLabels, 'app.kubernetes.io/name': name, [MODEL_VERSION_LABEL]: version.name },
+        serviceAccountName: props.model,
+        registeredModel: props.registeredModel,
+      });
+    }
 
-    new k8s.KubeDeployment(this, 'Deployment', {
-      metadata,
-      spec: {
-        // No replicas: the autoscaler owns the count, and a redeploy must not reset it.
-        selector: { matchLabels: labels },
-        strategy: SURGE_ONE_ROLLOUT,
-        template: {
-          metadata: {
-            labels,
-            annotations: {
-              'mlops.platform/registered-model': props.registeredModel,
-              ...(props.alias ? { 'mlops.platform/model-alias': props.alias } : {}),
-              ...(props.version ? { 'mlops.platform/model-version': String(props.version) } : {}),
-              'mlops.platform/image-tag': props.imageTag,
-            },
-          },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(),
-            topologySpreadConstraints: zoneAndNodeSpread(labels),
-            affinity: preferSeparateNodes(labels),
-            nodeSelector: { [NODE_POOL_LABEL]: props.gpu?.pool ?? GENERAL_NODE_POOL },
-            tolerations: props.gpu ? [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }] : undefined,
-            containers: [
-              {
-                name: 'model',
-                image: props.image,
-                // The image's own entrypoint starts nginx, which writes under /var at start (the root
-                // filesystem is read-only here) and sizes workers by the node's CPUs, not the pod's.
-                // The scoring app it fronts is started directly instead, on all interfaces.
-                command: ['python', '-m', 'uvicorn'],
-                args: [
-                  '--host', '0.0.0.0',
-                  '--port', String(SCORING_PORT),
-                  '--workers', String(props.workers),
-                  'mlflow.pyfunc.scoring_server.app:app',
-                ],
-                ports: [{ name: HTTP_PORT_NAME, containerPort: SCORING_PORT, protocol: 'TCP' }],
-                env: [
-                  { name: '__pyfunc_model_path__', value: MODEL_PATH },
-                  { name: 'HOME', value: '/tmp' },
-                  { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
-                ],
-                resources: {
-                  requests: {
-                    cpu: k8s.Quantity.fromString(`${resources.cpuRequestMillicores}m`),
-                    memory: k8s.Quantity.fromString(`${resources.memoryRequestMiB}Mi`),
-                    ...gpus,
-                  },
-                  limits: {
-                    cpu: k8s.Quantity.fromString(`${resources.cpuLimitMillicores}m`),
-                    memory: k8s.Quantity.fromString(`${resources.memoryLimitMiB}Mi`),
-                    ...gpus,
-                  },
-                },
-                // Liveness only starts once the model has loaded, so a slow load is never killed in a loop.
-                startupProbe: httpProbe('/ping', 10, Math.ceil(props.startupSeconds / 10)),
-                readinessProbe: httpProbe('/ping', 5, 3),
-                livenessProbe: httpProbe('/ping', 10, 3),
-                securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [scratch.mount],
-              },
-            ],
-            volumes: [scratch.volume],
-          },
-        },
-      },
-    });
+    const [primary] = props.versions;
+    // A version's Service, by its cluster DNS name.
+    const upstream = (version: string) => ({ version, host: `${versionName(version)}.${namespace}.svc.cluster.local`, port: 80 });
+    if ((props.shadow || props.fallback) && !props.routerImage) {
+      throw new Error(`model ${props.model}: a shadow or a fallback needs the router's image (routerImage)`);
+    }
+    const router =
+      props.routerImage && (props.shadow || props.fallback)
+        ? new ModelRouter(this, 'Router', {
+            name: `${props.model}-router`,
+            image: props.routerImage,
+            namespace,
+            labels: modelLabels,
+            primary: upstream(primary.name),
+            shadow: props.shadow && { ...upstream(props.shadow.version), percent: props.shadow.percent },
+            fallback: props.fallback ? upstream(props.fallback) : undefined,
+          })
+        : undefined;
 
-    new HttpService(this, 'Service', metadata, labels);
+    // In-cluster callers (allowedNamespaces) call <model>: the primary, through the router where there is one.
+    const primaryLabels = { ...modelLabels, 'app.kubernetes.io/name': versionName(primary.name), [MODEL_VERSION_LABEL]: primary.name };
+    new HttpService(this, 'Service', { name: props.model, namespace, labels: modelLabels }, router ? router.selector : primaryLabels);
 
-    new DeploymentScaledObject(this, 'Autoscaler', {
-      name,
-      namespace,
-      labels,
-      // Working hours are a window like the peaks, at the usual floor; outside all of them, no pods.
-      minReplicas: props.workingHours ? 0 : props.minReplicas,
-      maxReplicas: props.maxReplicas,
-      targetCpuUtilization: props.targetCpuUtilization,
-      windows: [
-        ...(props.workingHours ? [{ ...props.workingHours, minReplicas: props.minReplicas }] : []),
-        ...(props.peakWindows ?? []),
-      ],
-    });
-
-    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, matchLabels: labels });
-
-    new PlatformIngress(this, 'Ingress', {
-      metadata: metadata,
-      hostname: props.hostname,
-      healthCheckPath: '/ping',
-      inboundCidrs: props.inboundCidrs,
-      https: props.https,
-    });
+    for (const version of props.versions) {
+      // The router stands in front of the primary, so the primary's target group holds the router's pods.
+      const service = router && version === primary ? router.serviceName : versionName(version.name);
+      new TargetGroupBinding(this, `TargetGroupBinding-${version.name}`, {
+        name: versionName(version.name),
+        namespace,
+        labels: { ...modelLabels, [MODEL_VERSION_LABEL]: version.name },
+        targetGroupArn: version.targetGroupArn,
+        serviceName: service,
+        servicePort: 80,
+      });
+    }
 
     new k8s.KubeNetworkPolicy(this, 'AllowIngress', {
-      metadata: { name: `${name}-ingress`, namespace, labels },
+      metadata: { name: `${props.model}-ingress`, namespace, labels: modelLabels },
       spec: {
-        podSelector: { matchLabels: labels },
+        podSelector: { matchLabels: { [MODEL_LABEL]: props.model } },
         policyTypes: ['Ingress'],
         ingress: [
           {
@@ -213,11 +125,24 @@ export class ModelServingChart extends Chart {
               ...props.allowedNamespaces.map((allowed) => ({
                 namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': allowed } },
               })),
+              // The router's pods call the versions behind it.
+              ...(router ? [{ podSelector: { matchLabels: router.selector } }] : []),
             ],
             ports: [tcpPort(SCORING_PORT)],
           },
         ],
       },
     });
+
+    if (router) {
+      new k8s.KubeNetworkPolicy(this, 'AllowRouterEgress', {
+        metadata: { name: `${props.model}-router-egress`, namespace, labels: modelLabels },
+        spec: {
+          podSelector: { matchLabels: router.selector },
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ podSelector: { matchLabels: { [MODEL_LABEL]: props.model } } }], ports: [tcpPort(SCORING_PORT)] }],
+        },
+      });
+    }
   }
 }

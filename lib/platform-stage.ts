@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config/schema';
 import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
+import { IngressStack } from './stacks/ingress-stack';
 import { MlflowStack } from './stacks/mlflow-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { ServingStack } from './stacks/serving-stack';
@@ -21,6 +22,8 @@ export class PlatformStage extends Stage {
   public readonly data: DataStack;
   /** EKS Auto Mode cluster of the environment. */
   public readonly cluster: ClusterStack;
+  /** Shared load balancer and alarm topic of the environment. */
+  public readonly ingress: IngressStack;
   /** MLflow tracking server of the environment. */
   public readonly mlflow: MlflowStack;
   /** GPU node pools, teams and served models of the environment. */
@@ -54,10 +57,17 @@ export class PlatformStage extends Stage {
       description: `MLOps platform ${config.name}: EKS Auto Mode cluster, add-ons, node pools and access`,
       terminationProtection: config.environmentType === 'production',
     });
+    this.ingress = new IngressStack(this, 'Ingress', {
+      config,
+      vpc: this.network.vpc,
+      description: `MLOps platform ${config.name}: shared load balancer, its access logs and the alarm topic`,
+      terminationProtection: config.environmentType === 'production',
+    });
     this.mlflow = new MlflowStack(this, 'Mlflow', {
       config,
       vpc: this.network.vpc,
       cluster: this.cluster.platformCluster,
+      loadBalancer: this.ingress.loadBalancer,
       database: this.data.database,
       artifacts: this.data.artifacts,
       description: `MLOps platform ${config.name}: MLflow tracking server`,
@@ -67,9 +77,11 @@ export class PlatformStage extends Stage {
       config,
       vpc: this.network.vpc,
       cluster: this.cluster.platformCluster,
+      loadBalancer: this.ingress.loadBalancer,
+      alarmTopic: this.ingress.alarmTopic.topic,
       repositories: this.data.repositories,
       artifacts: this.data.artifacts,
-      description: `MLOps platform ${config.name}: GPU node pools, team namespaces and model serving`,
+      description: `MLOps platform ${config.name}: GPU node pools, team namespaces, model serving, SLO alarms and the dashboard`,
       terminationProtection: config.environmentType === 'production',
     });
   }

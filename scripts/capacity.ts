@@ -1,6 +1,6 @@
 // What each team and GPU pool needs with every model at maxReplicas plus its rolling-update pod,
-// against its quota or limit, and what each model serves at maxReplicas against its peak request
-// rate: the headroom to read before merging a config change.
+// against its quota or limit, and what each model version serves at maxReplicas against its share of
+// the model's peak request rate: the headroom to read before merging a config change.
 // Usage: npm run capacity [-- [--config <folder>] [<environment>...]]
 import { capacityLines, SERVING_HEADROOM, servingLines } from '../lib/config/capacity';
 import { EnvironmentConfig } from '../lib/config/schema';
@@ -20,8 +20,8 @@ export function capacityReport(environments: readonly EnvironmentConfig[]): stri
     }
     for (const line of servingLines(environment)) {
       const atMax = `req/s at maxReplicas (${line.maxReplicas} × ${round(line.podRequestsPerSecond)})`;
-      const headroom = `headroom ${Math.round(line.headroom * 100)} %, at least ${minimumHeadroom} %`;
-      lines.push(`  ${line.subject.padEnd(24)} ${'capacity'.padEnd(24)} peak ${round(line.peak).padStart(7)} of ${round(line.capacity).padStart(7)} ${atMax}  ${headroom}`);
+      const headroom = line.peak > 0 ? `headroom ${Math.round(line.headroom * 100)} %, at least ${minimumHeadroom} %` : 'no share of the traffic';
+      lines.push(`  ${line.subject.padEnd(36)} ${'capacity'.padEnd(24)} peak ${round(line.peak).padStart(7)} of ${round(line.capacity).padStart(7)} ${atMax}  ${headroom}`);
     }
   }
   return lines.join('\n');

@@ -28,7 +28,7 @@ export const STATEFUL_TYPES = [
 ];
 
 /** The stacks of a stage that the locks cover, in deployment order. */
-export const PINNED_STACKS = ['Network', 'Data', 'Cluster', 'Mlflow', 'Serving'] as const;
+export const PINNED_STACKS = ['Network', 'Data', 'Cluster', 'Ingress', 'Mlflow', 'Serving'] as const;
 
 /** One stateful resource, as a lock records it. */
 export interface PinnedResource {
@@ -271,7 +271,7 @@ export function synthesizeStatefulResources(environments: EnvironmentConfig[]): 
     return Object.fromEntries(
       stages.map((stage) => {
         const assembly = stage.synth();
-        const stacks = { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Mlflow: stage.mlflow, Serving: stage.serving };
+        const stacks = { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Ingress: stage.ingress, Mlflow: stage.mlflow, Serving: stage.serving };
         const resources = PINNED_STACKS.flatMap((id) => statefulResources(id, assembly.getStackArtifact(stacks[id].artifactId).template));
         return [stage.stageName, resources];
       }),

@@ -86,3 +86,26 @@ if ! up_to_date .runtime/bin <(echo "$VEGETA_MODULE $HELM_MODULE"); then
   done
   mark_built .runtime/bin <(echo "$VEGETA_MODULE $HELM_MODULE")
 fi
+
+# The model router's nginx: Debian's package at the version its image pins, unpacked, not installed
+# (installing would start a system service), so that this works without root as well.
+nginx_version=$(sed -n 's/.*[[:space:]]nginx=\([^[:space:]]*\).*/\1/p' images/model-router/Dockerfile)
+[[ -n $nginx_version ]] || fail "images/model-router/Dockerfile pins no nginx version (nginx=<version>)"
+if ! up_to_date .runtime/nginx <(echo "nginx $nginx_version"); then
+  command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null \
+    || fail "nginx $nginx_version is unpacked from Debian's package: apt-get and dpkg-deb (Debian bookworm) are required"
+  echo "setup-runtime: unpacking nginx $nginx_version"
+  rm -rf .runtime/nginx
+  mkdir -p .runtime/nginx/deb
+  download() { (cd .runtime/nginx/deb && apt-get download "nginx=$nginx_version") >/dev/null 2>&1; }
+  if ! download; then
+    # Package lists older than the pinned version: refresh them when allowed to.
+    [[ $EUID -eq 0 ]] && apt-get update -qq >/dev/null 2>&1 && download \
+      || fail "apt-get cannot download nginx=$nginx_version: run apt-get update (Debian bookworm with its security archive)"
+  fi
+  dpkg-deb -x .runtime/nginx/deb/nginx_*.deb .runtime/nginx
+  dpkg-deb -f .runtime/nginx/deb/nginx_*.deb Version >.runtime/nginx/VERSION
+  rm -rf .runtime/nginx/deb
+  .runtime/nginx/usr/sbin/nginx -v 2>/dev/null || fail "the unpacked nginx does not run (missing libraries?)"
+  mark_built .runtime/nginx <(echo "nginx $nginx_version")
+fi

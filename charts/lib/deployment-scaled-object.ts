@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { CLUSTER_TRIGGER_AUTHENTICATION_KIND } from './cloudwatch-trigger-authentication';
 
 /** API version of KEDA's ScaledObject. */
 export const SCALED_OBJECT_API_VERSION = 'keda.sh/v1alpha1';
@@ -19,6 +20,26 @@ export interface ScheduleWindow {
   readonly minReplicas: number;
 }
 
+/**
+ * Requests through the load balancer, read from CloudWatch: the ALB's `RequestCount` of one target group, summed
+ * per minute. The HPA divides it by the pods running (`AverageValue`), so the pods wanted are the requests of the
+ * last minute over each pod's share, whatever the group's targets are (this version's pods or a router in front).
+ */
+export interface RequestRateTrigger {
+  /** Full name of the load balancer, `app/<name>/<id>` (`loadBalancerFullName`, a token at synth). */
+  readonly loadBalancerFullName: string;
+  /** Full name of the counted target group, `targetgroup/<name>/<id>` (`targetGroupFullName`, a token at synth). */
+  readonly targetGroupFullName: string;
+  /** Region of the load balancer, where its metrics are. */
+  readonly region: string;
+  /** Requests per second one pod sustains within its SLO (the config's measured `podRequestsPerSecond`). */
+  readonly podRequestsPerSecond: number;
+  /** Share of `podRequestsPerSecond` each pod is aimed at, in percent; the rest covers the minutes new pods take. @default 70 */
+  readonly targetPercent?: number;
+  /** Name of the ClusterTriggerAuthentication with which KEDA's operator calls CloudWatch. */
+  readonly authenticationName: string;
+}
+
 /** Properties of a {@link DeploymentScaledObject}. */
 export interface DeploymentScaledObjectProps {
   /** Name and namespace of the Deployment scaled; the ScaledObject and its HPA take the same name. */
@@ -35,12 +56,15 @@ export interface DeploymentScaledObjectProps {
   readonly targetCpuUtilization: number;
   /** Windows with a higher floor. @default - none */
   readonly windows?: ScheduleWindow[];
+  /** Scaling on the load balancer's request count as well. @default - CPU and windows only */
+  readonly requestRate?: RequestRateTrigger;
 }
 
 /**
- * A KEDA ScaledObject that scales a Deployment on CPU use and, through `cron` triggers, keeps a
- * higher floor during known busy hours. KEDA runs it as an HPA named after the Deployment, so an
- * HPA of that name left from before KEDA is adopted instead of competing with KEDA's own.
+ * A KEDA ScaledObject that scales a Deployment on CPU use and, optionally, on the requests its load
+ * balancer target group receives, and through `cron` triggers keeps a higher floor during known busy
+ * hours. KEDA runs it as an HPA named after the Deployment, so an HPA of that name left from before
+ * KEDA is adopted instead of competing with KEDA's own. docs/design/autoscaling.md times each step.
  */
 export class DeploymentScaledObject extends ApiObject {
   constructor(scope: Construct, id: string, props: DeploymentScaledObjectProps) {
@@ -83,6 +107,7 @@ export class DeploymentScaledObject extends ApiObject {
         },
         triggers: [
           { type: 'cpu', metricType: 'Utilization', metadata: { value: String(props.targetCpuUtilization) } },
+          ...(props.requestRate ? [requestRateTrigger(props.requestRate)] : []),
           // A cron trigger reports desiredReplicas while its window is open; the HPA takes the
           // largest of its metrics, so the window raises the floor and CPU can still go higher.
           ...(props.windows ?? []).map((window) => ({
@@ -93,4 +118,44 @@ export class DeploymentScaledObject extends ApiObject {
       },
     });
   }
+}
+
+/** ALBs send their metrics every 60 seconds (ELB User Guide, "CloudWatch metrics for your Application Load Balancer"). */
+const ALB_METRIC_PERIOD_SECONDS = 60;
+
+/**
+ * The `aws-cloudwatch` trigger (KEDA 2.20 `pkg/scalers/aws_cloudwatch_scaler.go`). KEDA takes the newest
+ * datapoint between `metricCollectionTime` ago and the last whole minute. With no `metricEndTimeOffset` that may be
+ * a minute CloudWatch has not received in full, which can only under-count: the scale-down stabilisation window
+ * ignores the dip, while skipping that minute would delay every scale-up by one. Five minutes of datapoints outlast
+ * a publication delay of a few minutes; a target group with no requests has none, and `minMetricValue` 0 then
+ * wants no pods.
+ */
+function requestRateTrigger(requestRate: RequestRateTrigger): Record<string, unknown> {
+  const targetPercent = requestRate.targetPercent ?? 70;
+  if (!(targetPercent > 0 && targetPercent <= 100)) {
+    throw new Error(`requestRate.targetPercent must be above 0 and at most 100, got ${targetPercent}`);
+  }
+  const requestsPerPodPerPeriod = (requestRate.podRequestsPerSecond * ALB_METRIC_PERIOD_SECONDS * targetPercent) / 100;
+  return {
+    type: 'aws-cloudwatch',
+    metricType: 'AverageValue',
+    authenticationRef: { name: requestRate.authenticationName, kind: CLUSTER_TRIGGER_AUTHENTICATION_KIND },
+    metadata: {
+      awsRegion: requestRate.region,
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'RequestCount',
+      // CloudWatch serves a metric only by the dimensions it was published with: per target group, both of these.
+      dimensionName: 'LoadBalancer;TargetGroup',
+      dimensionValue: `${requestRate.loadBalancerFullName};${requestRate.targetGroupFullName}`,
+      metricStat: 'Sum',
+      metricStatPeriod: String(ALB_METRIC_PERIOD_SECONDS),
+      metricCollectionTime: String(5 * ALB_METRIC_PERIOD_SECONDS),
+      metricEndTimeOffset: '0',
+      // KEDA reads it in thousandths.
+      targetMetricValue: String(Number(requestsPerPodPerPeriod.toFixed(3))),
+      // KEDA 2.20 requires it, whatever its docs say.
+      minMetricValue: '0',
+    },
+  };
 }

@@ -10,7 +10,7 @@ export interface Demand {
   readonly gpus: number;
 }
 
-/** The parts of a model's config that decide its demand. */
+/** The parts of a model version's config that decide its demand. */
 export interface ModelSizing {
   readonly resources: { readonly cpuRequestMillicores: number; readonly memoryRequestMiB: number };
   readonly gpu?: { readonly count: number };
@@ -21,7 +21,7 @@ export interface ModelSizing {
 export const DEMAND_RESOURCES = ['pods', 'cpu', 'memoryGiB', 'gpus'] as const;
 
 /**
- * What models ask for at their peak: every one at maxReplicas, plus the extra pod a rolling
+ * What model versions ask for at their peak: every one at maxReplicas, plus the extra pod a rolling
  * update starts before it stops an old one (maxSurge 1, maxUnavailable 0).
  */
 export function peakDemand(models: readonly ModelSizing[]): Demand {
@@ -51,14 +51,14 @@ export interface CapacityLine {
   readonly limit: number;
 }
 
-type ServedModel = ModelSizing & { readonly gpu?: { readonly pool: string; readonly count: number } };
+type ServedVersion = ModelSizing & { readonly gpu?: { readonly pool: string; readonly count: number } };
 
 /** The parts of an environment's config a capacity report reads. */
 export interface CapacityInputs {
   readonly teams: readonly {
     readonly name: string;
     readonly quota: Readonly<Record<(typeof DEMAND_RESOURCES)[number], number>>;
-    readonly models: readonly ServedModel[];
+    readonly models: readonly { readonly versions: readonly ServedVersion[] }[];
   }[];
   readonly gpuPools: readonly { readonly name: string; readonly gpuLimit: number; readonly cpuLimit: number }[];
   readonly cluster: { readonly nodePool: { readonly cpuLimit: number; readonly memoryLimitGiB: number } };
@@ -72,12 +72,13 @@ export interface CapacityInputs {
  * enough.
  */
 export function capacityLines(config: CapacityInputs): CapacityLine[] {
-  const models = config.teams.flatMap((team) => team.models);
+  const versionsOf = (models: readonly { readonly versions: readonly ServedVersion[] }[]) => models.flatMap((model) => model.versions);
+  const models = versionsOf(config.teams.flatMap((team) => team.models));
   const cpuModels = peakDemand(models.filter((model) => !model.gpu));
   const { mlflow } = config;
   return [
     ...config.teams.flatMap((team, index) => {
-      const peak = peakDemand(team.models);
+      const peak = peakDemand(versionsOf(team.models));
       return DEMAND_RESOURCES.map((resource) => ({
         subject: `team ${team.name}`,
         path: ['teams', index, 'quota', resource],
@@ -114,21 +115,24 @@ export function capacityLines(config: CapacityInputs): CapacityLine[] {
  */
 export const SERVING_HEADROOM = 1.3;
 
-/** The parts of a model's config that decide the request rate it can serve. */
+/** The parts of a model version's config that decide the request rate it can serve. */
 export interface ServingSizing {
   readonly autoscaling: { readonly maxReplicas: number };
-  readonly capacity: { readonly peakRequestsPerSecond: number; readonly podRequestsPerSecond: number };
+  /** Requests per second one pod sustains within the SLO. */
+  readonly podRequestsPerSecond: number;
+  /** Requests per second the version must serve at its busiest: its share of the model's peak. */
+  readonly peakRequestsPerSecond: number;
 }
 
-/** A model's request rate at peak against what its pods serve at maxReplicas. */
+/** A version's request rate at peak against what its pods serve at maxReplicas. */
 export interface ServingCapacity {
-  /** Requests per second at peak, as configured. */
+  /** Requests per second at peak, the version's share of the model's. */
   readonly peak: number;
   /** What the rule asks for: SERVING_HEADROOM × peak, in requests per second. */
   readonly required: number;
   /** What maxReplicas pods serve: maxReplicas × podRequestsPerSecond, in requests per second. */
   readonly capacity: number;
-  /** Spare capacity at peak, as a fraction of the peak: 0.3 is 30 % above it. */
+  /** Spare capacity at peak, as a fraction of the peak: 0.3 is 30 % above it; Infinity with no traffic. */
   readonly headroom: number;
   /** The smallest maxReplicas that meets the rule with the configured podRequestsPerSecond. */
   readonly minimumMaxReplicas: number;
@@ -139,44 +143,83 @@ export interface ServingCapacity {
 /** Request rates are compared to a millionth, so 1.3 × 100 is 130, not 130.00000000000003. */
 const rate = (value: number) => Math.round(value * 1e6) / 1e6;
 
-/** What a model serves at maxReplicas against SERVING_HEADROOM × its peak. */
-export function servingCapacity(model: ServingSizing): ServingCapacity {
-  const { peakRequestsPerSecond: peak, podRequestsPerSecond: perPod } = model.capacity;
+/** What a version serves at maxReplicas against SERVING_HEADROOM × its peak. */
+export function servingCapacity(version: ServingSizing): ServingCapacity {
+  const { peakRequestsPerSecond: peak, podRequestsPerSecond: perPod } = version;
   const required = rate(peak * SERVING_HEADROOM);
-  const capacity = rate(model.autoscaling.maxReplicas * perPod);
+  const capacity = rate(version.autoscaling.maxReplicas * perPod);
   return {
     peak,
     required,
     capacity,
-    headroom: rate(capacity / peak - 1),
-    minimumMaxReplicas: Math.ceil(rate(required / perPod)),
+    headroom: peak > 0 ? rate(capacity / peak - 1) : Infinity,
+    minimumMaxReplicas: Math.max(1, Math.ceil(rate(required / perPod))),
     sufficient: capacity >= required,
   };
 }
 
-/** One model's line in a capacity report. */
+/** The parts of a model's config that decide how its requests spread over its versions. */
+export interface TrafficSplit {
+  readonly versions: readonly { readonly name: string }[];
+  readonly traffic: {
+    readonly weights?: Readonly<Record<string, number>>;
+    readonly shadow?: { readonly version: string; readonly percent: number };
+    readonly fallback?: string;
+  };
+}
+
+/** Each version's weight on the load balancer, in percent: config's, or else 100 for the first version. */
+export function versionWeights(model: TrafficSplit): Record<string, number> {
+  return Object.fromEntries(
+    model.versions.map((version, index) => [version.name, model.traffic.weights ? (model.traffic.weights[version.name] ?? 0) : index === 0 ? 100 : 0]),
+  );
+}
+
+/**
+ * The share of the model's peak a version must be able to serve: its weight, plus, for the
+ * shadow, its percentage of the primary's share, and, for the fallback, the primary's whole share
+ * (it stands in when the primary fails at peak).
+ */
+export function versionShare(model: TrafficSplit, version: string): number {
+  const weights = versionWeights(model);
+  const primary = weights[model.versions[0].name] / 100;
+  const shadow = model.traffic.shadow?.version === version ? (primary * model.traffic.shadow.percent) / 100 : 0;
+  const fallback = model.traffic.fallback === version ? primary : 0;
+  return (weights[version] ?? 0) / 100 + shadow + fallback;
+}
+
+/** One version's line in a capacity report. */
 export interface ServingLine extends ServingCapacity {
-  /** What is measured, e.g. `model fraud-scorer`. */
+  /** What is measured, e.g. `model fraud-scorer version v7`. */
   readonly subject: string;
-  /** Where the model's capacity is set in config. */
+  /** Where the version's capacity is set in config. */
   readonly path: (string | number)[];
-  /** The model's autoscaling.maxReplicas. */
+  /** The version's autoscaling.maxReplicas. */
   readonly maxReplicas: number;
-  /** The model's capacity.podRequestsPerSecond. */
+  /** The version's podRequestsPerSecond. */
   readonly podRequestsPerSecond: number;
 }
 
-/** Every model's serving capacity at maxReplicas against its peak, in config order. */
+/** Every version's serving capacity at maxReplicas against its share of the model's peak, in config order. */
 export function servingLines(config: {
-  readonly teams: readonly { readonly models: readonly (ServingSizing & { readonly name: string })[] }[];
+  readonly teams: readonly {
+    readonly models: readonly {
+      readonly name: string;
+      readonly capacity: { readonly peakRequestsPerSecond: number };
+      readonly versions: readonly (Omit<ServingSizing, 'peakRequestsPerSecond'> & { readonly name: string })[];
+      readonly traffic: TrafficSplit['traffic'];
+    }[];
+  }[];
 }): ServingLine[] {
   return config.teams.flatMap((team, teamIndex) =>
-    team.models.map((model, modelIndex) => ({
-      subject: `model ${model.name}`,
-      path: ['teams', teamIndex, 'models', modelIndex, 'capacity'],
-      maxReplicas: model.autoscaling.maxReplicas,
-      podRequestsPerSecond: model.capacity.podRequestsPerSecond,
-      ...servingCapacity(model),
-    })),
+    team.models.flatMap((model, modelIndex) =>
+      model.versions.map((version, versionIndex) => ({
+        subject: `model ${model.name} version ${version.name}`,
+        path: ['teams', teamIndex, 'models', modelIndex, 'versions', versionIndex, 'autoscaling', 'maxReplicas'],
+        maxReplicas: version.autoscaling.maxReplicas,
+        podRequestsPerSecond: version.podRequestsPerSecond,
+        ...servingCapacity({ ...version, peakRequestsPerSecond: model.capacity.peakRequestsPerSecond * versionShare(model, version.name) }),
+      })),
+    ),
   );
 }

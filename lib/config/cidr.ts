@@ -24,10 +24,12 @@ export interface SubnetMasks {
   readonly private: number;
   /** Isolated subnet (database). */
   readonly isolated: number;
+  /** Load-balancer subnet (the shared load balancer, nothing else). */
+  readonly loadBalancer: number;
 }
 
 /**
- * True when a public, a private and an isolated subnet per zone fit in `vpcCidr`. Asks the CDK's
+ * True when a public, a private, an isolated and a load-balancer subnet per zone fit in `vpcCidr`. Asks the CDK's
  * own subnet allocator, the one the VPC construct uses, so the answer matches what synth would do.
  */
 export function subnetsFit(vpcCidr: string, availabilityZones: readonly string[], masks: SubnetMasks): boolean {
@@ -35,6 +37,7 @@ export function subnetsFit(vpcCidr: string, availabilityZones: readonly string[]
     ['Public', ec2.SubnetType.PUBLIC, masks.public],
     ['Private', ec2.SubnetType.PRIVATE_WITH_EGRESS, masks.private],
     ['Isolated', ec2.SubnetType.PRIVATE_ISOLATED, masks.isolated],
+    ['LoadBalancer', ec2.SubnetType.PRIVATE_ISOLATED, masks.loadBalancer],
   ];
   try {
     ec2.IpAddresses.cidr(vpcCidr).allocateSubnetsCidr({

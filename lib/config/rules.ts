@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { capacityLines, SERVING_HEADROOM, servingCapacity } from './capacity';
+import { capacityLines, SERVING_HEADROOM, servingCapacity, versionShare } from './capacity';
 import { isCanonicalIpv4Cidr, subnetsFit } from './cidr';
 import { modelHostname } from './derived';
 import { GENERAL_NODE_POOL, MLFLOW_NAMESPACE } from './platform-names';
@@ -20,41 +20,85 @@ type Path = (string | number)[];
 /** The rules of one model that span its fields. */
 export function checkModelRules(model: ModelSettings, ctx: z.RefinementCtx): void {
   const fail = (path: Path, message: string, input: unknown) => ctx.addIssue({ code: 'custom', path, message, input });
+  const names = model.versions.map((version) => version.name);
+  const primary = names[0];
 
-  if ((model.alias === undefined) === (model.version === undefined)) {
-    fail(['alias'], 'give exactly one of alias or version', model.alias);
+  model.versions.forEach((version, index) => {
+    const at = (...path: Path) => ['versions', index, ...path];
+    if (names.indexOf(version.name) !== index) {
+      fail(at('name'), 'must be unique among the model\'s versions', version.name);
+    }
+    if ((version.alias === undefined) === (version.version === undefined)) {
+      fail(at('alias'), 'give exactly one of alias or version', version.alias);
+    }
+    const { minReplicas, maxReplicas } = version.autoscaling;
+    if (minReplicas > maxReplicas) {
+      fail(at('autoscaling', 'minReplicas'), `must not exceed autoscaling.maxReplicas (${maxReplicas})`, minReplicas);
+    }
+    version.autoscaling.peakWindows.forEach((window, windowIndex) => {
+      if (window.minReplicas <= minReplicas || window.minReplicas > maxReplicas) {
+        fail(
+          at('autoscaling', 'peakWindows', windowIndex, 'minReplicas'),
+          `must be above autoscaling.minReplicas (${minReplicas}) and at most autoscaling.maxReplicas (${maxReplicas}): a peak window raises the floor within the bounds`,
+          window.minReplicas,
+        );
+      }
+    });
+    const { resources } = version;
+    if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
+      fail(at('resources', 'cpuRequestMillicores'), 'must not exceed cpuLimitMillicores', resources.cpuRequestMillicores);
+    }
+    if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
+      fail(at('resources', 'memoryRequestMiB'), 'must not exceed memoryLimitMiB', resources.memoryRequestMiB);
+    }
+  });
+
+  const { traffic } = model;
+  const known = (path: Path, name: string) => {
+    if (!names.includes(name)) {
+      fail(path, `must name a version of this model (${names.join(', ')})`, name);
+      return false;
+    }
+    return true;
+  };
+  if (traffic.weights) {
+    const entries = Object.entries(traffic.weights);
+    entries.forEach(([name]) => known(['traffic', 'weights', name], name));
+    const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
+    if (total !== 100) {
+      fail(['traffic', 'weights'], `must sum to 100, not ${total}`, traffic.weights);
+    }
+    if ((traffic.weights[primary] ?? 0) === 0) {
+      fail(['traffic', 'weights', primary], `must be above 0: ${primary}, the first version, is the primary, which the shadow copies and the fallback stands in for`, traffic.weights[primary]);
+    }
   }
-  if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
-    fail(['autoscaling', 'minReplicas'], `must not exceed autoscaling.maxReplicas (${model.autoscaling.maxReplicas})`, model.autoscaling.minReplicas);
+  for (const [path, name] of [
+    [['traffic', 'shadow', 'version'], traffic.shadow?.version],
+    [['traffic', 'fallback'], traffic.fallback],
+  ] as [Path, string | undefined][]) {
+    if (name !== undefined && known(path, name) && name === primary) {
+      fail(path, `must not be ${primary}, the first version: it is the primary the ${path[1]} serves beside`, name);
+    }
   }
-  model.autoscaling.peakWindows.forEach((window, index) => {
-    const { minReplicas, maxReplicas } = model.autoscaling;
-    if (window.minReplicas <= minReplicas || window.minReplicas > maxReplicas) {
+  if (traffic.shadow && (traffic.weights?.[traffic.shadow.version] ?? 0) > 0) {
+    fail(['traffic', 'weights', traffic.shadow.version], 'must be 0: a shadow version\'s answers are discarded, so no caller may be routed to it', traffic.weights?.[traffic.shadow.version]);
+  }
+  if (traffic.shadow && traffic.shadow.version === traffic.fallback) {
+    fail(['traffic', 'fallback'], 'must differ from traffic.shadow.version: a fallback\'s answers reach callers, a shadow\'s never do', traffic.fallback);
+  }
+
+  model.versions.forEach((version, index) => {
+    const serving = servingCapacity({ ...version, peakRequestsPerSecond: model.capacity.peakRequestsPerSecond * versionShare(model, version.name) });
+    if (!serving.sufficient) {
+      const round = (value: number) => Math.round(value * 100) / 100;
       fail(
-        ['autoscaling', 'peakWindows', index, 'minReplicas'],
-        `must be above autoscaling.minReplicas (${minReplicas}) and at most autoscaling.maxReplicas (${maxReplicas}): a peak window raises the floor within the bounds`,
-        window.minReplicas,
+        ['versions', index, 'autoscaling', 'maxReplicas'],
+        `× podRequestsPerSecond ${version.podRequestsPerSecond} = ${round(serving.capacity)} req/s is below ${SERVING_HEADROOM} × this version's share of capacity.peakRequestsPerSecond ` +
+          `(${round(serving.peak)} req/s) = ${round(serving.required)} req/s; raise maxReplicas to at least ${serving.minimumMaxReplicas} or measure podRequestsPerSecond again (npm run bench:serving)`,
+        version.autoscaling.maxReplicas,
       );
     }
   });
-  const serving = servingCapacity(model);
-  if (!serving.sufficient) {
-    const round = (value: number) => Math.round(value * 100) / 100;
-    fail(
-      ['capacity'],
-      `autoscaling.maxReplicas ${model.autoscaling.maxReplicas} × podRequestsPerSecond ${model.capacity.podRequestsPerSecond} = ${round(serving.capacity)} req/s ` +
-        `is below ${SERVING_HEADROOM} × peakRequestsPerSecond ${model.capacity.peakRequestsPerSecond} = ${round(serving.required)} req/s; ` +
-        `raise autoscaling.maxReplicas to at least ${serving.minimumMaxReplicas} or measure podRequestsPerSecond again (npm run bench:serving)`,
-      model.capacity,
-    );
-  }
-  const { resources } = model;
-  if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
-    fail(['resources', 'cpuRequestMillicores'], 'must not exceed cpuLimitMillicores', resources.cpuRequestMillicores);
-  }
-  if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
-    fail(['resources', 'memoryRequestMiB'], 'must not exceed memoryLimitMiB', resources.memoryRequestMiB);
-  }
 }
 
 /** The rules of one environment that span its fields. */
@@ -84,7 +128,7 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
   if (isCanonicalIpv4Cidr(vpcCidr) && !subnetsFit(vpcCidr, settings.availabilityZones, subnetMasks)) {
     fail(
       ['network', 'subnetMasks'],
-      `three subnets per availability zone of these sizes do not fit in network.vpcCidr ${vpcCidr}; use larger masks or a larger VPC`,
+      `four subnets per availability zone of these sizes do not fit in network.vpcCidr ${vpcCidr}; use larger masks or a larger VPC`,
       subnetMasks,
     );
   }
@@ -158,16 +202,22 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
       fail(['mlflow', 'replicas'], 'must be at least 2 when environmentType is production', settings.mlflow.replicas);
     }
     settings.teams.forEach((team, index) =>
-      team.models.forEach((model, modelIndex) => {
-        if (model.autoscaling.workingHours) {
-          fail(
-            ['teams', index, 'models', modelIndex, 'autoscaling', 'workingHours'],
-            'is allowed only when environmentType is development: outside working hours the model has no pods, and the first request waits minutes for one',
-            model.autoscaling.workingHours,
-          );
-        }
-      }),
+      team.models.forEach((model, modelIndex) =>
+        model.versions.forEach((version, versionIndex) => {
+          if (version.autoscaling.workingHours) {
+            fail(
+              ['teams', index, 'models', modelIndex, 'versions', versionIndex, 'autoscaling', 'workingHours'],
+              'is allowed only when environmentType is development: outside working hours the version has no pods, and the first request waits minutes for one',
+              version.autoscaling.workingHours,
+            );
+          }
+        }),
+      ),
     );
+    const subscribers = settings.alarms.emails.length + (settings.alarms.httpsEndpoint ? 1 : 0);
+    if (subscribers === 0 && settings.teams.some((team) => team.models.length > 0)) {
+      fail(['alarms', 'emails'], 'must list at least one address (or set alarms.httpsEndpoint) when environmentType is production and a team has a model: SLO alarms must reach someone', settings.alarms.emails);
+    }
     if (!settings.ingress.certificateArn) {
       fail(
         ['ingress', 'certificateArn'],
@@ -193,23 +243,25 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
     if (RESERVED_NAMESPACES.includes(team.name) || team.name.startsWith('kube-')) {
       fail(['teams', index, 'name'], `must not be a namespace the platform or Kubernetes uses (${RESERVED_NAMESPACES.join(', ')}, kube-*)`, team.name);
     }
-    team.models.forEach((model, modelIndex) => {
-      if (!model.gpu) {
-        return;
-      }
-      const path = ['teams', index, 'models', modelIndex, 'gpu'];
-      const pool = settings.gpuPools.find((candidate) => candidate.name === model.gpu?.pool);
-      if (!pool) {
-        const names = settings.gpuPools.map((candidate) => candidate.name);
-        fail([...path, 'pool'], `must name a pool in gpuPools (${names.length > 0 ? names.join(', ') : 'none defined'})`, model.gpu.pool);
-      } else if ((model.autoscaling.maxReplicas + 1) * model.gpu.count > pool.gpuLimit) {
-        fail(
-          [...path, 'count'],
-          `times autoscaling.maxReplicas plus the rolling-update pod (${model.autoscaling.maxReplicas + 1}) must not exceed the gpuLimit of pool ${pool.name} (${pool.gpuLimit})`,
-          model.gpu.count,
-        );
-      }
-    });
+    team.models.forEach((model, modelIndex) =>
+      model.versions.forEach((version, versionIndex) => {
+        if (!version.gpu) {
+          return;
+        }
+        const path = ['teams', index, 'models', modelIndex, 'versions', versionIndex, 'gpu'];
+        const pool = settings.gpuPools.find((candidate) => candidate.name === version.gpu?.pool);
+        if (!pool) {
+          const names = settings.gpuPools.map((candidate) => candidate.name);
+          fail([...path, 'pool'], `must name a pool in gpuPools (${names.length > 0 ? names.join(', ') : 'none defined'})`, version.gpu.pool);
+        } else if ((version.autoscaling.maxReplicas + 1) * version.gpu.count > pool.gpuLimit) {
+          fail(
+            [...path, 'count'],
+            `times autoscaling.maxReplicas plus the rolling-update pod (${version.autoscaling.maxReplicas + 1}) must not exceed the gpuLimit of pool ${pool.name} (${pool.gpuLimit})`,
+            version.gpu.count,
+          );
+        }
+      }),
+    );
   });
 
   for (const line of capacityLines(settings)) {
@@ -259,6 +311,22 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
   models.forEach((model, index) => {
     if (models.findIndex((other) => other.name === model.name) !== index) {
       fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
+    }
+  });
+  // Versions' objects and alarms are named <model>-<version>, and a router <model>-router.
+  const objectNames = settings.teams.flatMap((team, teamIndex) =>
+    team.models.flatMap((model, modelIndex) => [
+      ...model.versions.map((version, versionIndex) => ({
+        name: `${model.name}-${version.name}`,
+        path: ['teams', teamIndex, 'models', modelIndex, 'versions', versionIndex, 'name'],
+      })),
+      { name: `${model.name}-router`, path: ['teams', teamIndex, 'models', modelIndex, 'name'] },
+    ]),
+  );
+  objectNames.forEach((entry, index) => {
+    const first = objectNames.findIndex((other) => other.name === entry.name);
+    if (first !== index) {
+      fail(entry.path, `must not make ${entry.name} again: versions and routers are named <model>-<version> and <model>-router, and another model's already is`, entry.name);
     }
   });
 }

@@ -64,6 +64,13 @@ const networkSchema = z
         public: subnetMask(24).describe('Prefix length of each public subnet (load balancers, NAT gateways)'),
         private: subnetMask(19).describe('Prefix length of each private subnet (nodes and pods take VPC addresses)'),
         isolated: subnetMask(24).describe('Prefix length of each isolated subnet (database)'),
+        loadBalancer: z
+          .number()
+          .int()
+          .min(16)
+          .max(27, 'must be at most 27: a load balancer needs a /27 or larger subnet with 8 free addresses in each zone')
+          .default(26)
+          .describe('Prefix length of each load-balancer subnet (the shared load balancer alone; NetworkPolicies admit these)'),
       })
       .prefault({})
       .describe('Subnet sizes, one subnet of each kind per availability zone'),
@@ -413,6 +420,129 @@ const modelResourcesSchema = z
   })
   .prefault({});
 
+/** ALB forwards one listener rule to at most this many target groups, so a model has at most this many versions. */
+export const MAX_VERSIONS_PER_MODEL = 5;
+
+/** Version names join the model's in Kubernetes object names (`<model>-<version>`), within 63 characters. */
+const MAX_VERSION_NAME_LENGTH = 15;
+
+const versionName = z
+  .string()
+  .max(MAX_VERSION_NAME_LENGTH, `must be at most ${MAX_VERSION_NAME_LENGTH} characters`)
+  .regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and "-", starting with a letter');
+
+/** One deployable version of a model: an image built from one registry version, with its own pods and autoscaler. */
+const modelVersionSchema = z.strictObject({
+  name: versionName.describe('Version name, e.g. v7; names its Kubernetes objects (<model>-<version>) and its target group'),
+  alias: z
+    .string()
+    .regex(/^[A-Za-z][\w-]{0,254}$/, 'must be an MLflow alias such as champion')
+    .optional()
+    .describe('Registry alias the image was built from, e.g. champion (or give version)'),
+  version: z.number().int().min(1).max(100000).optional().describe('Registry version the image was built from (or give alias)'),
+  imageTag: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker image tag')
+    .refine((tag) => tag !== 'latest', { message: 'must name a release, not latest: the repositories keep tags immutable' })
+    .describe("Tag of the serving image in the model's ECR repository"),
+  resources: modelResourcesSchema.describe('CPU and memory per pod'),
+  workers: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Scoring server processes per pod; defaults to one per whole CPU of the limit, one for GPU models'),
+  gpu: z
+    .strictObject({
+      pool: dnsLabel.describe('Name of the GPU pool to run on'),
+      count: z.number().int().min(1).max(8).default(1).describe('GPUs per pod'),
+    })
+    .optional()
+    .describe('GPUs per pod and the pool they come from; omit for CPU models'),
+  autoscaling: z
+    .strictObject({
+      minReplicas: z.number().int().min(1).max(1000).default(2).describe('Pods kept running at the quietest hour'),
+      maxReplicas: z.number().int().min(1).max(1000).default(10).describe('Pods at the busiest peak'),
+      targetCpuUtilization: z
+        .number()
+        .int()
+        .min(10)
+        .max(95)
+        .default(60)
+        .describe('Average CPU use, as a percentage of the request, the autoscaler aims for'),
+      peakWindows: z
+        .array(peakWindowSchema)
+        .max(10)
+        .default([])
+        .describe('Known busy hours: pods are started ahead of the spike and kept until the window closes'),
+      workingHours: workingHoursSchema
+        .optional()
+        .describe('Development only: the hours the version runs; outside them it scales to zero pods (first request after waits for a pod)'),
+    })
+    .prefault({})
+    .describe('KEDA autoscaler settings: request rate, CPU use, peak windows and working hours'),
+  podRequestsPerSecond: z
+    .number()
+    .min(0.1, 'must be at least 0.1 requests per second')
+    .max(100000, 'must be at most 100000 requests per second, more than one scoring server pod sustains: check the measurement')
+    .describe('Requests per second one pod sustains within the SLO, measured with npm run bench:serving; the request-rate autoscaler aims below it'),
+  startupSeconds: z
+    .number()
+    .int()
+    .min(30)
+    .max(3600)
+    .default(600)
+    .describe('Longest time the version may take to load before the pod counts as failed'),
+});
+
+/** One version of a model, validated, with defaults filled in. */
+export type ModelVersionSettings = z.output<typeof modelVersionSchema>;
+
+const httpHeaderName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a lowercase HTTP header name such as x-model-version')
+  .refine((name) => !['host', 'cookie', 'authorization', 'content-type', 'content-length'].includes(name), {
+    message: 'must be a header of its own, not one HTTP or the load balancer already uses (host, cookie, authorization, content-type, content-length)',
+  });
+
+const trafficSchema = z
+  .strictObject({
+    weights: z
+      .record(versionName, z.number().int().min(0).max(100))
+      .optional()
+      .describe('Share of requests per version name, in percent, summing to 100; versions left out get 0; default: the first version 100'),
+    stickinessSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(604800)
+      .optional()
+      .describe('A/B tests: a caller stays on the version it first got for this long (load balancer cookie, at most 7 days)'),
+    versionHeader: httpHeaderName
+      .optional()
+      .describe('Header whose value names a version to pin a request to it, e.g. x-model-version (for testing a version directly)'),
+    shadow: z
+      .strictObject({
+        version: versionName.describe('Version that receives copies; its answers are discarded'),
+        percent: z.number().int().min(1).max(100).describe("Share of the first version's requests copied to it, in percent"),
+      })
+      .optional()
+      .describe("Copies a share of the first version's requests to another version, through the model's router"),
+    fallback: versionName
+      .optional()
+      .describe('Version that answers, through the model\'s router, when the first version fails or has no pods'),
+  })
+  .prefault({});
+
+const sloSchema = z
+  .strictObject({
+    p95Milliseconds: z.number().int().min(10).max(60000).default(300).describe('Target 95th percentile response time of each version'),
+    p99Milliseconds: z.number().int().min(10).max(60000).default(500).describe('Target 99th percentile response time of each version'),
+    errorRatioPercent: z.number().min(0.01).max(100).default(1).describe('Highest share of 5XX answers of each version, in percent'),
+  })
+  .prefault({});
+
 const modelSchema = z
   .strictObject({
     name: dnsLabel.describe('Model name; names its ECR repository and Kubernetes objects'),
@@ -420,76 +550,23 @@ const modelSchema = z
       .string()
       .min(1)
       .max(256)
-      .describe('Name of the MLflow registered model the image was built from'),
-    alias: z
-      .string()
-      .regex(/^[A-Za-z][\w-]{0,254}$/, 'must be an MLflow alias such as champion')
-      .optional()
-      .describe('Registry alias the image was built from, e.g. champion (or give version)'),
-    version: z.number().int().min(1).max(100000).optional().describe('Registry version the image was built from (or give alias)'),
-    imageTag: z
-      .string()
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker image tag')
-      .refine((tag) => tag !== 'latest', { message: 'must name a release, not latest: the repositories keep tags immutable' })
-      .describe("Tag of the serving image in the model's ECR repository"),
-    resources: modelResourcesSchema.describe('CPU and memory per pod'),
-    workers: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .optional()
-      .describe('Scoring server processes per pod; defaults to one per whole CPU of the limit, one for GPU models'),
-    gpu: z
-      .strictObject({
-        pool: dnsLabel.describe('Name of the GPU pool to run on'),
-        count: z.number().int().min(1).max(8).default(1).describe('GPUs per pod'),
-      })
-      .optional()
-      .describe('GPUs per pod and the pool they come from; omit for CPU models'),
-    autoscaling: z
-      .strictObject({
-        minReplicas: z.number().int().min(1).max(1000).default(2).describe('Pods kept running at the quietest hour'),
-        maxReplicas: z.number().int().min(1).max(1000).default(10).describe('Pods at the busiest peak'),
-        targetCpuUtilization: z
-          .number()
-          .int()
-          .min(10)
-          .max(95)
-          .default(60)
-          .describe('Average CPU use, as a percentage of the request, the autoscaler aims for'),
-        peakWindows: z
-          .array(peakWindowSchema)
-          .max(10)
-          .default([])
-          .describe('Known busy hours: pods are started ahead of the spike and kept until the window closes'),
-        workingHours: workingHoursSchema
-          .optional()
-          .describe('Development only: the hours the model runs; outside them it scales to zero pods (first request after waits for a pod)'),
-      })
-      .prefault({})
-      .describe('KEDA autoscaler settings: CPU use, peak windows and working hours'),
+      .describe('Name of the MLflow registered model the images were built from'),
+    versions: z
+      .array(modelVersionSchema)
+      .min(1, 'must list at least one version')
+      .max(MAX_VERSIONS_PER_MODEL, `must list at most ${MAX_VERSIONS_PER_MODEL} versions: a load balancer rule forwards to at most ${MAX_VERSIONS_PER_MODEL} target groups`)
+      .describe('Versions served; the first is the primary, which the shadow copies and the fallback stands in for'),
+    traffic: trafficSchema.describe('How requests are split between versions: canary, A/B, shadow and fallback'),
+    slo: sloSchema.describe('Latency and error targets; each version alarms when it misses them'),
     capacity: z
       .strictObject({
         peakRequestsPerSecond: z
           .number()
           .min(0.1, 'must be at least 0.1 requests per second')
           .max(1000000, 'must be at most 1000000 requests per second: check the unit is requests per second')
-          .describe('Requests per second the model must serve at its busiest, across all its pods'),
-        podRequestsPerSecond: z
-          .number()
-          .min(0.1, 'must be at least 0.1 requests per second')
-          .max(100000, 'must be at most 100000 requests per second, more than one scoring server pod sustains: check the measurement')
-          .describe('Requests per second one pod sustains within p95 300 ms and p99 500 ms, measured with npm run bench:serving'),
+          .describe('Requests per second the model must serve at its busiest, across all its versions'),
       })
-      .describe(`Request rates that size the model: autoscaling.maxReplicas × podRequestsPerSecond must be at least ${SERVING_HEADROOM} × peakRequestsPerSecond`),
-    startupSeconds: z
-      .number()
-      .int()
-      .min(30)
-      .max(3600)
-      .default(600)
-      .describe('Longest time the model may take to load before the pod counts as failed'),
+      .describe(`Request rate that sizes the versions: each version's maxReplicas × podRequestsPerSecond must be at least ${SERVING_HEADROOM} × its share of peakRequestsPerSecond`),
     exposure: z
       .strictObject({
         hostname: z
@@ -555,6 +632,19 @@ export const environmentSchema = z
     cluster: clusterSchema,
     ingress: ingressSchema.describe('The shared Application Load Balancer in front of MLflow and models'),
     mlflow: mlflowSchema.describe('MLflow tracking server'),
+    alarms: z
+      .strictObject({
+        emails: z
+          .array(z.email('must be an email address'))
+          .default([])
+          .describe('Addresses the alarm topic mails (each confirms its subscription once)'),
+        httpsEndpoint: z
+          .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+          .optional()
+          .describe('HTTPS endpoint the alarm topic posts to; it is written into the template, so it must not hold a token (use an endpoint that authenticates the SNS signature)'),
+      })
+      .prefault({})
+      .describe("The environment's alarm topic: who hears of SLO breaches and failed jobs"),
     ci: z
       .strictObject({
         githubRepository: z

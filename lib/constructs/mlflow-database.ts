@@ -5,6 +5,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { EncryptedLogGroup } from './encrypted-log-group';
 import { EncryptionKey } from './encryption-key';
+import { SUBNET_GROUPS } from './platform-vpc';
 
 /** PostgreSQL's port, set literally so that security group rules name it rather than a token. */
 export const POSTGRES_PORT = 5432;
@@ -14,7 +15,7 @@ const EXPORTED_LOGS = ['postgresql', 'upgrade'];
 
 /** Properties of an {@link MlflowDatabase}. */
 export interface MlflowDatabaseProps {
-  /** VPC whose isolated subnets hold the database. */
+  /** VPC whose `Isolated` subnet group ({@link SUBNET_GROUPS}) holds the database. */
   readonly vpc: ec2.IVpc;
   /** DB instance identifier; also names the exported log groups. */
   readonly instanceIdentifier: string;
@@ -109,7 +110,8 @@ export class MlflowDatabase extends Construct {
       instanceIdentifier: props.instanceIdentifier,
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      // By name: the load-balancer subnets are isolated too, and the database must never move into them.
+      vpcSubnets: { subnetGroupName: SUBNET_GROUPS.isolated },
       publiclyAccessible: false,
       securityGroups: [
         new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -4,14 +4,18 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_SERVER_SERVICE_ACCOUNT, MlflowChart } from '../../charts/mlflow-chart';
+import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_PORT, MLFLOW_SERVER_SERVICE_ACCOUNT, MlflowChart } from '../../charts/mlflow-chart';
+import { MLFLOW_RULE_PRIORITY } from '../config/listener-priorities';
 import { MLFLOW_NAMESPACE } from '../config/platform-names';
 import { ArtifactBucket, MLFLOW_ARTIFACTS_PREFIX } from './artifact-bucket';
 import { MlflowDatabase, POSTGRES_PORT } from './mlflow-database';
 import { MlflowSecrets } from './mlflow-secrets';
 import { PlatformCluster } from './platform-cluster';
 import { PlatformManifest } from './platform-manifest';
-import { loadBalancerSubnetCidrs } from './platform-vpc';
+import { SUBNET_GROUPS } from './platform-vpc';
+import { LoadBalancerTargetAccess } from './load-balancer-target-access';
+import { ModelRouting } from './model-routing';
+import { PlatformLoadBalancer } from './platform-load-balancer';
 import { PodIdentityRole } from './pod-identity-role';
 
 /** Folder of the server image's Dockerfile. */
@@ -25,8 +29,12 @@ export interface MlflowServerProps {
   readonly database: MlflowDatabase;
   /** MLflow's artifact store. */
   readonly artifacts: ArtifactBucket;
-  /** VPC, whose isolated subnets hold the database and whose load balancer subnets may call the server. */
+  /** VPC, whose isolated subnet group holds the database. */
   readonly vpc: ec2.IVpc;
+  /** The shared load balancer the server is reached through, at `hostname`. */
+  readonly loadBalancer: PlatformLoadBalancer;
+  /** CIDRs of the load balancer's subnets, the only addresses outside the cluster the pods admit. */
+  readonly loadBalancerSubnetCidrs: string[];
   /** Path prefix of the generated secrets' names, e.g. `mlops/prod/mlflow`. */
   readonly secretNamePrefix: string;
   /** Host name users reach the server at. */
@@ -39,11 +47,7 @@ export interface MlflowServerProps {
   readonly cpuMillicores?: number;
   /** Memory per pod in MiB. @default 2048 */
   readonly memoryMiB?: number;
-  /** Scheme of the load balancer; decides which subnets it sits in. @default 'internal' */
-  readonly ingressScheme?: 'internal' | 'internet-facing';
-  /** CIDRs allowed to reach the load balancer. */
-  readonly inboundCidrs: string[];
-  /** Whether the load balancer serves HTTPS. @default false */
+  /** Whether the load balancer serves HTTPS (its URL's scheme). @default false */
   readonly https?: boolean;
   /** What happens to the generated secrets and their key when they leave the stack. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
@@ -51,8 +55,9 @@ export interface MlflowServerProps {
 
 /**
  * The MLflow tracking server on the cluster: its {@link MlflowSecrets}, its image, one Pod
- * Identity role for the server and one for the schema migration, and the {@link MlflowChart}
- * applied to the cluster. No credential reaches a template or manifest: pods read the secrets at
+ * Identity role for the server and one for the schema migration, a target group and host rule on
+ * the shared load balancer, and the {@link MlflowChart} applied to the cluster, whose
+ * TargetGroupBinding puts the server's pods in that target group. No credential reaches a template or manifest: pods read the secrets at
  * run time.
  */
 export class MlflowServer extends Construct {
@@ -94,6 +99,23 @@ export class MlflowServer extends Construct {
     migration.grantSecretsRead([this.secrets.databaseApp], key);
     migration.grantSecretsRead([database.secret], database.key);
 
+    const routing = new ModelRouting(this, 'Routing', {
+      listener: props.loadBalancer.listener,
+      vpc,
+      clusterName: props.cluster.cluster.clusterName,
+      hostname: props.hostname,
+      priority: MLFLOW_RULE_PRIORITY,
+      versions: [{ name: 'server', weight: 100 }],
+      port: MLFLOW_PORT,
+      healthCheckPath: '/health',
+    });
+    new LoadBalancerTargetAccess(this, 'LoadBalancerAccess', {
+      loadBalancerSecurityGroup: props.loadBalancer.securityGroup,
+      targetSecurityGroup: props.cluster.cluster.clusterSecurityGroup,
+      port: MLFLOW_PORT,
+      description: 'MLflow tracking server pods',
+    });
+
     const chart = new MlflowChart(new cdk8s.App(), 'mlflow', {
       image: image.imageUri,
       resolve: (value) => Stack.of(this).resolve(value),
@@ -101,7 +123,7 @@ export class MlflowServer extends Construct {
       databaseHost: database.instance.dbInstanceEndpointAddress,
       databasePort: POSTGRES_PORT,
       databaseName: database.databaseName,
-      databaseSubnetCidrs: vpc.isolatedSubnets.map((subnet) => subnet.ipv4CidrBlock),
+      databaseSubnetCidrs: vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.isolated }).subnets.map((subnet) => subnet.ipv4CidrBlock),
       secrets: {
         databaseMasterSecretArn: database.secret.secretArn,
         databaseAppSecretArn: this.secrets.databaseApp.secretArn,
@@ -114,9 +136,8 @@ export class MlflowServer extends Construct {
       workers: props.workers,
       cpuMillicores: props.cpuMillicores,
       memoryMiB: props.memoryMiB,
-      inboundCidrs: props.inboundCidrs,
-      loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc, props.ingressScheme),
-      https: props.https,
+      targetGroupArn: routing.targetGroups.server.targetGroupArn,
+      loadBalancerSubnetCidrs: props.loadBalancerSubnetCidrs,
     });
     const manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
     // Pods get Pod Identity credentials only if the association exists when they are admitted.

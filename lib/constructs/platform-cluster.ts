@@ -48,10 +48,6 @@ export interface PlatformClusterProps {
   readonly addons?: Record<string, string>;
   /** Limits and disruption settings of the general-purpose CPU node pool. */
   readonly generalNodePool: GeneralNodePoolOptions;
-  /** Scheme of the shared load balancer. @default 'internal' */
-  readonly ingressScheme?: 'internal' | 'internet-facing';
-  /** ACM certificate of the shared load balancer's HTTPS listener. @default - HTTP only */
-  readonly certificateArn?: string;
   /** Days to keep control-plane logs. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
   /** Days to keep the container, node and performance logs of Container Insights. @default RetentionDays.ONE_YEAR */
@@ -138,9 +134,6 @@ export class PlatformCluster extends Construct {
         nodeSubnetIds: props.vpc.privateSubnets.map((subnet) => subnet.subnetId),
         nodeSecurityGroupIds: [this.cluster.clusterSecurityGroupId],
         generalNodePool: props.generalNodePool,
-        ingressScheme: props.ingressScheme,
-        ingressGroupName: props.clusterName,
-        certificateArn: props.certificateArn,
       }),
     );
 

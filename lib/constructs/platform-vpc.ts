@@ -29,6 +29,8 @@ export interface PlatformVpcProps {
   readonly privateSubnetMask?: number;
   /** Prefix length of each isolated subnet, for the database. @default 24 */
   readonly isolatedSubnetMask?: number;
+  /** Prefix length of each load-balancer subnet, for the shared internal load balancer alone; ELB asks for /27 or larger. @default 26 */
+  readonly loadBalancerSubnetMask?: number;
   /** Interface endpoints to create in the private subnets. @default - none */
   readonly interfaceEndpoints?: InterfaceEndpointName[];
   /** Key that encrypts the flow log group. @default - a new key with rotation */
@@ -43,9 +45,20 @@ export interface PlatformVpcProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Subnet tags by which EKS finds subnets for internet-facing and internal load balancers. */
+const LOAD_BALANCER_SUBNET_TAGS = ['kubernetes.io/role/elb', 'kubernetes.io/role/internal-elb'];
+
+/** Names of the platform VPC's subnet groups: isolated subnets are selected by name, since two groups share the type. */
+export const SUBNET_GROUPS = {
+  public: 'Public',
+  private: 'Private',
+  isolated: 'Isolated',
+  loadBalancer: 'LoadBalancer',
+} as const;
+
 /**
- * The platform's VPC: public, private (egress through NAT) and isolated subnets in every zone,
- * an S3 gateway endpoint, optional interface endpoints and encrypted flow logs.
+ * The platform's VPC: public, private (egress through NAT), isolated (database) and load-balancer
+ * subnets in every zone, an S3 gateway endpoint, optional interface endpoints and encrypted flow logs.
  */
 export class PlatformVpc extends Construct {
   /** The VPC. */
@@ -61,20 +74,28 @@ export class PlatformVpc extends Construct {
       natGateways: props.natGateways ?? 1,
       restrictDefaultSecurityGroup: true,
       subnetConfiguration: [
-        // Only NAT gateways (elastic IPs) and load balancers live here: nothing needs an automatic public IP.
+        // Only NAT gateways (elastic IPs) and internet-facing load balancers live here: nothing needs an automatic public IP.
         {
-          name: 'Public',
+          name: SUBNET_GROUPS.public,
           subnetType: ec2.SubnetType.PUBLIC,
           cidrMask: props.publicSubnetMask ?? 24,
           mapPublicIpOnLaunch: false,
         },
-        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: props.privateSubnetMask ?? 19 },
-        { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.isolatedSubnetMask ?? 24 },
+        { name: SUBNET_GROUPS.private, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: props.privateSubnetMask ?? 19 },
+        { name: SUBNET_GROUPS.isolated, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.isolatedSubnetMask ?? 24 },
+        // The internal load balancer alone, so that NetworkPolicies can admit its addresses and no node's or pod's.
+        // An internal load balancer needs only the VPC's local routes. Last in the list: the allocator hands out
+        // ranges in this order, so appending a group leaves every existing subnet's CIDR as it was.
+        {
+          name: SUBNET_GROUPS.loadBalancer,
+          subnetType: ec2.SubnetType.PRIVATE_ISOLATED,
+          cidrMask: props.loadBalancerSubnetMask ?? 26,
+        },
       ],
       gatewayEndpoints: {
         S3: {
           service: ec2.GatewayVpcEndpointAwsService.S3,
-          subnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+          subnets: [{ subnetGroupName: SUBNET_GROUPS.private }, { subnetGroupName: SUBNET_GROUPS.isolated }],
         },
       },
     });
@@ -84,12 +105,14 @@ export class PlatformVpc extends Construct {
       reason: 'Zones are named in config on purpose, so that synth needs no AWS lookup and subnets never move between zones.',
     });
 
-    // The EKS load balancer controller picks subnets by these tags.
-    for (const subnet of this.vpc.publicSubnets) {
-      Tags.of(subnet).add('kubernetes.io/role/elb', '1');
-    }
-    for (const subnet of this.vpc.privateSubnets) {
-      Tags.of(subnet).add('kubernetes.io/role/internal-elb', '1');
+    // EKS Auto Mode places load balancers only in subnets tagged for them. The platform's load balancer is built
+    // in CDK, so no subnet carries those tags and no Service or Ingress in the cluster can open a load balancer of
+    // its own. aws-eks-v2's Cluster adds them to every public and private subnet of its VPC; a removal outranks
+    // an addition (priority 200 against 100), so they stay off whichever construct adds them.
+    for (const subnet of [...this.vpc.publicSubnets, ...this.vpc.privateSubnets, ...this.vpc.isolatedSubnets]) {
+      for (const key of LOAD_BALANCER_SUBNET_TAGS) {
+        Tags.of(subnet).remove(key);
+      }
     }
 
     const endpoints = props.interfaceEndpoints ?? [];
@@ -130,11 +153,27 @@ export class PlatformVpc extends Construct {
   }
 }
 
+/** Scheme of a load balancer: reachable from inside the VPC only, or from the internet. */
+export type LoadBalancerScheme = 'internal' | 'internet-facing';
+
+/** The subnets of a {@link PlatformVpc} a load balancer of this scheme sits in. */
+function subnetsForLoadBalancer(vpc: ec2.IVpc, scheme: LoadBalancerScheme): ec2.ISubnet[] {
+  const subnetGroupName = scheme === 'internet-facing' ? SUBNET_GROUPS.public : SUBNET_GROUPS.loadBalancer;
+  return vpc.selectSubnets({ subnetGroupName }).subnets;
+}
+
 /**
- * CIDRs of the subnets a load balancer of this scheme sits in (Auto Mode picks them by the ELB
- * subnet tags): its nodes are the addresses NetworkPolicies must admit for IP targets.
+ * Subnets of a {@link PlatformVpc} a load balancer of this scheme sits in: the load-balancer subnets for an
+ * internal one, the public subnets for an internet-facing one. Neither holds a node or a pod.
  */
-export function loadBalancerSubnetCidrs(vpc: ec2.IVpc, scheme: 'internal' | 'internet-facing' = 'internal'): string[] {
-  const subnets = scheme === 'internet-facing' ? vpc.publicSubnets : vpc.privateSubnets;
-  return subnets.map((subnet) => subnet.ipv4CidrBlock);
+export function loadBalancerSubnets(vpc: ec2.IVpc, scheme: LoadBalancerScheme = 'internal'): ec2.SubnetSelection {
+  return { subnets: subnetsForLoadBalancer(vpc, scheme) };
+}
+
+/**
+ * CIDRs of the subnets a load balancer of this scheme sits in ({@link loadBalancerSubnets}): its nodes'
+ * addresses, which NetworkPolicies admit for IP targets.
+ */
+export function loadBalancerSubnetCidrs(vpc: ec2.IVpc, scheme: LoadBalancerScheme = 'internal'): string[] {
+  return subnetsForLoadBalancer(vpc, scheme).map((subnet) => subnet.ipv4CidrBlock);
 }

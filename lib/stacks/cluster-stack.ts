@@ -22,7 +22,7 @@ export class ClusterStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const { cluster, ingress } = config;
+    const { cluster } = config;
 
     this.platformCluster = new PlatformCluster(this, 'Cluster', {
       vpc: props.vpc,
@@ -32,8 +32,6 @@ export class ClusterStack extends PlatformStack {
       adminPrincipalArns: cluster.admins,
       addons: cluster.addons,
       generalNodePool: cluster.nodePool,
-      ingressScheme: ingress.scheme,
-      certificateArn: ingress.certificateArn,
       logRetention: cluster.logRetentionDays as logs.RetentionDays,
       containerLogRetention: cluster.containerLogRetentionDays as logs.RetentionDays,
       removalPolicy: statefulRemovalPolicy(config),

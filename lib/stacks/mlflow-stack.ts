@@ -1,10 +1,12 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { ingressInboundCidrs, namePath, statefulRemovalPolicy } from '../config/derived';
+import { namePath, statefulRemovalPolicy } from '../config/derived';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { MlflowDatabase } from '../constructs/mlflow-database';
 import { MlflowServer } from '../constructs/mlflow-server';
 import { PlatformCluster } from '../constructs/platform-cluster';
+import { PlatformLoadBalancer } from '../constructs/platform-load-balancer';
+import { loadBalancerSubnetCidrs } from '../constructs/platform-vpc';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** Properties of an {@link MlflowStack}. */
@@ -13,6 +15,8 @@ export interface MlflowStackProps extends PlatformStackProps {
   readonly vpc: ec2.IVpc;
   /** Cluster from the cluster stack. */
   readonly cluster: PlatformCluster;
+  /** Shared load balancer from the ingress stack. */
+  readonly loadBalancer: PlatformLoadBalancer;
   /** MLflow's backend store. */
   readonly database: MlflowDatabase;
   /** MLflow's artifact store. */
@@ -34,14 +38,14 @@ export class MlflowStack extends PlatformStack {
       database: props.database,
       artifacts: props.artifacts,
       vpc: props.vpc,
+      loadBalancer: props.loadBalancer,
+      loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(props.vpc, ingress.scheme),
       secretNamePrefix: `${namePath(config)}/mlflow`,
       hostname: mlflow.hostname,
       replicas: mlflow.replicas,
       workers: mlflow.workers,
       cpuMillicores: mlflow.cpuMillicores,
       memoryMiB: mlflow.memoryMiB,
-      ingressScheme: ingress.scheme,
-      inboundCidrs: ingressInboundCidrs(config),
       https: ingress.certificateArn !== undefined,
       removalPolicy: statefulRemovalPolicy(config),
     });

@@ -22,6 +22,7 @@ export class NetworkStack extends PlatformStack {
       publicSubnetMask: network.subnetMasks.public,
       privateSubnetMask: network.subnetMasks.private,
       isolatedSubnetMask: network.subnetMasks.isolated,
+      loadBalancerSubnetMask: network.subnetMasks.loadBalancer,
       interfaceEndpoints: network.interfaceEndpoints,
       flowLogGroupName: `/${namePath(config)}/vpc-flow-logs`,
       flowLogRetention: network.flowLogs.retentionDays as logs.RetentionDays,

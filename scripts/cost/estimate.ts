@@ -111,11 +111,12 @@ function generalPods(config: EnvironmentConfig, replicas: 'minReplicas' | 'maxRe
   const mlflow = { count: config.mlflow.replicas, cpu: config.mlflow.cpuMillicores / 1000, memoryGiB: config.mlflow.memoryMiB / 1024, gpus: 0 };
   const models = config.teams.flatMap((team) =>
     team.models
-      .filter((model) => model.gpu === undefined)
-      .map((model) => ({
-        count: model.autoscaling[replicas],
-        cpu: model.resources.cpuRequestMillicores / 1000,
-        memoryGiB: model.resources.memoryRequestMiB / 1024,
+      .flatMap((model) => model.versions)
+      .filter((version) => version.gpu === undefined)
+      .map((version) => ({
+        count: version.autoscaling[replicas],
+        cpu: version.resources.cpuRequestMillicores / 1000,
+        memoryGiB: version.resources.memoryRequestMiB / 1024,
         gpus: 0,
       })),
   );
@@ -203,7 +204,7 @@ export function estimateCost(config: EnvironmentConfig, table: PriceTable): Cost
   const generalMax = atReplicas('maxReplicas');
   lines.push({
     item: 'General nodes',
-    field: 'teams[].models[].autoscaling, mlflow.replicas, cluster.nodePool',
+    field: 'teams[].models[].versions[].autoscaling, mlflow.replicas, cluster.nodePool',
     monthlyAtMin: generalMin.hourly * month,
     monthlyAtMax: generalMax.hourly * month,
     detail: `${generalMin.nodes} × ${generalMin.type} to ${generalMax.nodes} × ${generalMax.type}`,
@@ -216,7 +217,9 @@ export function estimateCost(config: EnvironmentConfig, table: PriceTable): Cost
     if (poolCandidates.length === 0) {
       throw new MissingPriceError(`gpuPools[${index}].instanceFamilies ${pool.instanceFamilies.join(', ')}: no priced GPU instance for ${config.region} in the table`);
     }
-    const models = config.teams.flatMap((team) => team.models.filter((model) => model.gpu?.pool === pool.name));
+    const models = config.teams.flatMap((team) =>
+      team.models.flatMap((model) => model.versions.map((version) => ({ ...version, name: `${model.name} ${version.name}` }))).filter((version) => version.gpu?.pool === pool.name),
+    );
     // A GPU pod takes whole GPUs, so each node holds one pod on the one-GPU sizes priced here.
     const perPod = models.map((model) => {
       const pod = { count: 1, cpu: model.resources.cpuRequestMillicores / 1000, memoryGiB: model.resources.memoryRequestMiB / 1024, gpus: model.gpu?.count ?? 1 };
@@ -233,7 +236,7 @@ export function estimateCost(config: EnvironmentConfig, table: PriceTable): Cost
     const spot = pool.capacityType === 'spot' ? '; spot, priced on-demand' : '';
     lines.push({
       item: `GPU pool ${pool.name}`,
-      field: `gpuPools[${index}], teams[].models[].gpu`,
+      field: `gpuPools[${index}], teams[].models[].versions[].gpu`,
       monthlyAtMin: hourly('minReplicas') * month,
       monthlyAtMax: hourly('maxReplicas') * month,
       detail:

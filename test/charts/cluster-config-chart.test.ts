@@ -1,10 +1,5 @@
 import { chartTestApp } from '../helpers/chart-app';
-import {
-  ClusterConfigChart,
-  ClusterConfigChartProps,
-  ENFORCING_NODE_CLASS,
-  PLATFORM_INGRESS_CLASS,
-} from '../../charts/cluster-config-chart';
+import { ClusterConfigChart, ClusterConfigChartProps, ENFORCING_NODE_CLASS } from '../../charts/cluster-config-chart';
 import { GENERAL_NODE_POOL } from '../../lib/config/platform-names';
 import { findObject, KubeObject } from '../helpers/kube-objects';
 
@@ -23,13 +18,11 @@ const PROPS: ClusterConfigChartProps = {
     expireAfter: '336h',
     disruptionBudget: '10%',
   },
-  ingressGroupName: 'mlops-test-cluster',
 };
 
 function objects(props: Partial<ClusterConfigChartProps> = {}): KubeObject[] {
   return new ClusterConfigChart(chartTestApp(), 'test', { ...PROPS, ...props }).toJson();
 }
-
 
 describe('ClusterConfigChart', () => {
   test('renders as the snapshot', () => {
@@ -81,19 +74,9 @@ describe('ClusterConfigChart', () => {
     );
   });
 
-  test('shares one internal load balancer between every Ingress of the platform class', () => {
-    const list = objects();
-    expect(findObject(list, 'IngressClass')).toHaveProperty('spec', {
-      controller: 'eks.amazonaws.com/alb',
-      parameters: { apiGroup: 'eks.amazonaws.com', kind: 'IngressClassParams', name: PLATFORM_INGRESS_CLASS },
-    });
-    expect(findObject(list, 'IngressClassParams')).toHaveProperty('spec.scheme', 'internal');
-    expect(findObject(list, 'IngressClassParams')).toHaveProperty('spec.group', { name: 'mlops-test-cluster' });
-    expect(findObject(list, 'IngressClassParams')).not.toHaveProperty('spec.certificateARNs');
-  });
-
-  test('serves HTTPS with the configured certificate', () => {
-    const arn = 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000000';
-    expect(findObject(objects({ certificateArn: arn }), 'IngressClassParams')).toHaveProperty('spec.certificateARNs', [arn]);
+  test('defines no IngressClass: the load balancer is built outside the cluster, so no tenant object can attach to it', () => {
+    const kinds = objects().map((object) => object.kind);
+    expect(kinds).not.toContain('IngressClass');
+    expect(kinds).not.toContain('IngressClassParams');
   });
 });

@@ -8,7 +8,8 @@ import {
   MlflowChartProps,
 } from '../../charts/mlflow-chart';
 import { MLFLOW_NAMESPACE } from '../../lib/config/platform-names';
-import { envOf, findObject, KubeObject } from '../helpers/kube-objects';
+import { envOf, findObject, KubeObject, objectsOfKind } from '../helpers/kube-objects';
+import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
 
 const PROPS: MlflowChartProps = {
   image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlflow:abc',
@@ -27,9 +28,8 @@ const PROPS: MlflowChartProps = {
   hostname: 'mlflow.example.internal',
   replicas: 3,
   workers: 4,
-  inboundCidrs: ['10.0.0.0/16'],
+  targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/mlops-dev-mlflow/0123456789abcdef',
   loadBalancerSubnetCidrs: ['10.0.32.0/19', '10.0.64.0/19'],
-  https: true,
 };
 
 const render = (props: Partial<MlflowChartProps> = {}): KubeObject[] =>
@@ -73,7 +73,7 @@ describe('MlflowChart', () => {
     expect(container).not.toHaveProperty('envFrom');
   });
 
-  test('allows the ingress host name and the in-cluster service names, which MLflow checks against the Host header', () => {
+  test('allows the load balancer host name and the in-cluster service names, which MLflow checks against the Host header', () => {
     expect(envOf(container).MLFLOW_ALLOWED_HOSTS?.split(',')).toEqual([
       'mlflow.example.internal',
       'mlflow.mlflow.svc.cluster.local',
@@ -186,28 +186,22 @@ describe('MlflowChart', () => {
     expect(egress[0].ports).toEqual([{ protocol: 'TCP', port: 6543 }]);
   });
 
-  test('routes the Ingress to the port the Service names', () => {
-    const service = findObject<k8s.ServiceSpec>(objects, 'Service');
-    const backend = findObject<k8s.IngressSpec>(objects, 'Ingress').spec.rules?.[0].http?.paths[0].backend.service;
-    expect(backend).toEqual({ name: service.metadata.name, port: { name: service.spec.ports?.[0].name } });
+  test('joins the server pods to the configured target group by IP, through a binding beside the Service', () => {
+    const binding = findObject<{ targetGroupARN: string; targetType: string; serviceRef: { name: string; port: number } }>(objects, 'TargetGroupBinding');
+    expect(binding.metadata.name).toBe('mlflow');
+    expect(binding.spec).toEqual({ targetGroupARN: PROPS.targetGroupArn, targetType: 'ip', serviceRef: { name: 'mlflow', port: 80 } });
+    expect(objectsOfKind(objects, 'Ingress')).toEqual([]);
   });
 
-  test('routes the host name through the shared load balancer over HTTPS, from the configured CIDRs only', () => {
-    const ingress = findObject<k8s.IngressSpec>(objects, 'Ingress');
-    expect(ingress.spec.ingressClassName).toBe('platform');
-    expect(ingress.spec.rules?.[0].host).toBe('mlflow.example.internal');
-    expect(ingress.metadata.annotations).toMatchObject({
-      'alb.ingress.kubernetes.io/target-type': 'ip',
-      'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
-      'alb.ingress.kubernetes.io/inbound-cidrs': '10.0.0.0/16',
-      'alb.ingress.kubernetes.io/healthcheck-path': '/health',
-    });
+  test('binds the target group to a Service of the chart, on a port that Service has', () => {
+    const binding = findObject<{ serviceRef: { name: string; port: number } }>(objects, 'TargetGroupBinding');
+    const service = findObject<k8s.ServiceSpec>(objects, 'Service', binding.spec.serviceRef.name);
+    expect(service.metadata.namespace).toBe(binding.metadata.namespace);
+    expect(service.spec.ports?.map((port) => port.port)).toContain(binding.spec.serviceRef.port);
   });
 
-  test('listens on plain HTTP when no certificate is configured', () => {
-    const ingress = findObject(render({ https: false }), 'Ingress');
-    expect(ingress.metadata.annotations?.['alb.ingress.kubernetes.io/listen-ports']).toBe('[{"HTTP":80}]');
-    expect(ingress.metadata.annotations).not.toHaveProperty('alb.ingress.kubernetes.io/ssl-policy');
+  test('renders objects that match their schemas, the TargetGroupBinding included', () => {
+    expect(() => validateKubernetesObjects(objects)).not.toThrow();
   });
 
   test('admits traffic to the server only from the load balancer subnets and tenant namespaces, on its port', () => {

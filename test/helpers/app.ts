@@ -43,11 +43,12 @@ export function committedEnvironments(): EnvironmentConfig[] {
 export const MINIMAL_MODEL = {
   name: 'churn',
   registeredModel: 'churn',
-  alias: 'champion',
-  imageTag: '1.0.0',
-  autoscaling: { minReplicas: 2, maxReplicas: 4 },
-  capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 50 },
+  versions: [{ name: 'v1', alias: 'champion', imageTag: '1.0.0', autoscaling: { minReplicas: 2, maxReplicas: 4 }, podRequestsPerSecond: 50 }],
+  capacity: { peakRequestsPerSecond: 100 },
 };
+
+/** The minimal model's only version; tests spread it to change one field of a version. */
+export const MINIMAL_VERSION = MINIMAL_MODEL.versions[0];
 
 /**
  * The smallest valid environment: no team, GPU pool or CI. Tests spread it and add what they are about,
@@ -150,12 +151,12 @@ export const ENVIRONMENTS = fs
   .map((file) => path.basename(file, '.yaml'));
 
 /** The stacks of a stage, in deployment order. */
-export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Mlflow', 'Serving'] as const;
+export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Ingress', 'Mlflow', 'Serving'] as const;
 
 /** The id of one of a stage's stacks. */
 export type StackId = (typeof STACK_IDS)[number];
 
 /** The stack of `stage` called `id`. */
 export function stackOf(stage: PlatformStage, id: StackId): Stack {
-  return { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Mlflow: stage.mlflow, Serving: stage.serving }[id];
+  return { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Ingress: stage.ingress, Mlflow: stage.mlflow, Serving: stage.serving }[id];
 }

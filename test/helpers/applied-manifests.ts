@@ -26,21 +26,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * The Manifest property as JSON text. CDK writes it as a JSON string, or, when the manifest holds
  * deploy-time values, as an Fn::Join of JSON text and intrinsic functions.
  */
-function manifestText(logicalId: string, manifest: unknown): string {
+function manifestText(logicalId: string, manifest: unknown, render: DeployTimeRenderer): string {
   if (typeof manifest === 'string') {
     return manifest;
   }
   const join = isRecord(manifest) ? manifest['Fn::Join'] : undefined;
   if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
     const parts: unknown[] = join[1];
-    return parts.map((part) => (typeof part === 'string' ? part : DEPLOY_TIME_VALUE)).join(join[0]);
+    return parts.map((part) => (typeof part === 'string' ? part : render(part))).join(join[0]);
   }
   throw new Error(`${logicalId}: Manifest is neither a JSON string nor an Fn::Join: ${JSON.stringify(manifest)}`);
 }
 
-/** The objects in a Manifest property, deploy-time values replaced by DEPLOY_TIME_VALUE. */
-function manifestObjects(logicalId: string, manifest: unknown): unknown[] {
-  const text = manifestText(logicalId, manifest);
+/** The objects in a Manifest property, deploy-time values replaced by what `render` makes of them. */
+function manifestObjects(logicalId: string, manifest: unknown, render: DeployTimeRenderer): unknown[] {
+  const text = manifestText(logicalId, manifest, render);
   let objects: unknown;
   try {
     objects = JSON.parse(text);
@@ -54,15 +54,25 @@ function manifestObjects(logicalId: string, manifest: unknown): unknown[] {
   return objects;
 }
 
-/** Every Kubernetes object a synthesized template applies to its cluster, in template order. */
-export function appliedManifests(template: Record<string, unknown>): AppliedManifest[] {
+/** What a deploy-time value (an intrinsic function) becomes in the manifest text; it lands inside a JSON string. */
+export type DeployTimeRenderer = (intrinsic: unknown) => string;
+
+/** Renders `{ Ref: id }` as `ref:<id>`, so a test can tell which resource a manifest names. */
+export const renderRefs: DeployTimeRenderer = (intrinsic) =>
+  isRecord(intrinsic) && typeof intrinsic.Ref === 'string' ? `ref:${intrinsic.Ref}` : DEPLOY_TIME_VALUE;
+
+/**
+ * Every Kubernetes object a synthesized template applies to its cluster, in template order, each
+ * deploy-time value replaced by DEPLOY_TIME_VALUE unless `render` says otherwise.
+ */
+export function appliedManifests(template: Record<string, unknown>, render: DeployTimeRenderer = () => DEPLOY_TIME_VALUE): AppliedManifest[] {
   const resources = isRecord(template.Resources) ? template.Resources : {};
   return Object.entries(resources).flatMap(([logicalId, resource]) => {
     if (!isRecord(resource) || resource.Type !== KUBERNETES_RESOURCE_TYPE) {
       return [];
     }
     const properties = isRecord(resource.Properties) ? resource.Properties : {};
-    return manifestObjects(logicalId, properties.Manifest).map((object) => ({ logicalId, object }));
+    return manifestObjects(logicalId, properties.Manifest, render).map((object) => ({ logicalId, object }));
   });
 }
 

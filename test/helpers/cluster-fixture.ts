@@ -13,6 +13,7 @@ export function clusterStack(overrides: Partial<PlatformClusterProps> = {}): { s
       { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
       { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      { name: 'LoadBalancer', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 26 },
     ],
   });
   const cluster = new PlatformCluster(stack, 'Cluster', {

@@ -2,11 +2,11 @@ import type { SchemaObject } from 'ajv';
 import { DEPLOY_TIME_VALUE } from './applied-manifests';
 
 /**
- * JSON schemas for the two EKS Auto Mode custom resources the app may apply, which no
+ * JSON schemas for the EKS Auto Mode custom resources the app may apply, which no
  * kubernetes-models package covers. AWS publishes no schema package for them: these follow the
  * custom resource definitions an Auto Mode cluster serves and the EKS user guide ("Create a Node
- * Class for Amazon EKS", "Create an IngressClass to configure an Application Load Balancer", the
- * Auto Mode release notes). Every object rejects fields it does not list, so a misspelt or
+ * Class for Amazon EKS", the Auto Mode release notes; for TargetGroupBinding,
+ * docs/design/traffic-facts.md §1.3). Every object rejects fields it does not list, so a misspelt or
  * invented field fails here rather than being dropped or refused by the cluster at deploy time.
  * Auto Mode adds NodeClass fields now and then: add a field here once the user guide documents it.
  */
@@ -26,9 +26,7 @@ function awsId(prefix: string): SchemaObject {
 
 const stringMap: SchemaObject = { type: 'object', additionalProperties: { type: 'string' } };
 
-const stringList: SchemaObject = { type: 'array', items: { type: 'string' } };
-
-/** Both custom resources are cluster-scoped, so a namespace in their metadata is a mistake. */
+/** Metadata of a cluster-scoped resource, where a namespace is a mistake. */
 const clusterScopedMetadata: SchemaObject = {
   type: 'object',
   required: ['name'],
@@ -40,8 +38,18 @@ const clusterScopedMetadata: SchemaObject = {
   },
 };
 
-/** An object of one kind: apiVersion and kind fixed, its spec as `spec` describes it. */
-function customResource(kind: string, spec: SchemaObject, options: { specRequired: boolean }): SchemaObject {
+/** Metadata of a namespaced resource, which names its namespace rather than fall into `default`. */
+const namespacedMetadata: SchemaObject = {
+  ...clusterScopedMetadata,
+  required: ['name', 'namespace'],
+  properties: {
+    ...clusterScopedMetadata.properties,
+    namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+  },
+};
+
+/** An object of one kind: apiVersion and kind fixed, its spec as `spec` describes it; cluster-scoped unless `namespaced`. */
+function customResource(kind: string, spec: SchemaObject, options: { specRequired: boolean; namespaced?: boolean }): SchemaObject {
   return {
     type: 'object',
     additionalProperties: false,
@@ -49,7 +57,7 @@ function customResource(kind: string, spec: SchemaObject, options: { specRequire
     properties: {
       apiVersion: { const: 'eks.amazonaws.com/v1' },
       kind: { const: kind },
-      metadata: clusterScopedMetadata,
+      metadata: options.namespaced ? namespacedMetadata : clusterScopedMetadata,
       spec,
     },
   };
@@ -179,96 +187,41 @@ export const NODE_CLASS_SCHEMA = customResource(
   { specRequired: true },
 );
 
-/** An AWS key/value pair as the load balancer API takes it, with that API's length limits. */
-function keyValueList(maxKeyLength: number, maxValueLength: number): SchemaObject {
-  return {
-    type: 'array',
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['key', 'value'],
-      properties: {
-        key: { type: 'string', minLength: 1, maxLength: maxKeyLength },
-        value: { type: 'string', maxLength: maxValueLength },
-      },
-    },
-  };
-}
-
-const attributes = keyValueList(256, 1024);
-
-export const INGRESS_CLASS_PARAMS_SCHEMA = customResource(
-  'IngressClassParams',
+/**
+ * Auto Mode's TargetGroupBinding. Its schema is unpublished: these are the fields AWS documents for
+ * Auto Mode (docs/design/traffic-facts.md §1.3). The group only by ARN (Auto Mode refuses
+ * `targetGroupName`), `targetType` required (upstream infers it); the upstream fields with no
+ * Auto Mode source (`networking`, `nodeSelector`, `vpcID`, `ipAddressType`…) are refused.
+ */
+export const TARGET_GROUP_BINDING_SCHEMA = customResource(
+  'TargetGroupBinding',
   {
     type: 'object',
     additionalProperties: false,
+    required: ['targetGroupARN', 'targetType', 'serviceRef'],
     properties: {
-      scheme: { enum: ['internal', 'internet-facing'] },
-      ipAddressType: { enum: ['ipv4', 'dualstack', 'dualstack-without-public-ipv4'] },
-      group: {
+      targetGroupARN: orDeployTimeValue({
+        type: 'string',
+        pattern: '^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$',
+      }),
+      targetType: { enum: ['instance', 'ip'] },
+      serviceRef: {
         type: 'object',
         additionalProperties: false,
-        required: ['name'],
-        properties: { name: { type: 'string', minLength: 1, maxLength: 63, pattern: '^([a-z0-9][-a-z0-9.]*)?[a-z0-9]$' } },
-      },
-      // Auto Mode names the tag filter `matchTags`, where the self-managed controller says `tags`.
-      subnets: {
-        type: 'object',
-        additionalProperties: false,
-        oneOf: [{ required: ['ids'] }, { required: ['matchTags'] }],
+        required: ['name', 'port'],
         properties: {
-          ids: { type: 'array', minItems: 1, items: awsId('subnet') },
-          matchTags: {
-            type: 'array',
-            minItems: 1,
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['key'],
-              properties: { key: { type: 'string', minLength: 1, maxLength: 128 }, values: stringList },
-            },
+          name: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$' },
+          // A port number or a port name (IntOrString), as in the Service.
+          port: {
+            anyOf: [
+              { type: 'integer', minimum: 1, maximum: 65535 },
+              { type: 'string', minLength: 1, maxLength: 15, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+            ],
           },
         },
       },
-      certificateARNs: { type: 'array', items: orDeployTimeValue({ type: 'string', pattern: '^arn:' }) },
-      sslPolicy: { type: 'string', minLength: 1 },
-      inboundCIDRs: { type: 'array', items: orDeployTimeValue({ type: 'string', format: 'cidr' }) },
-      namespaceSelector: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          matchLabels: stringMap,
-          matchExpressions: {
-            type: 'array',
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['key', 'operator'],
-              properties: {
-                key: { type: 'string', minLength: 1 },
-                operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
-                values: stringList,
-              },
-            },
-          },
-        },
-      },
-      listeners: {
-        type: 'array',
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['port', 'protocol'],
-          properties: {
-            port: { type: 'integer', minimum: 1, maximum: 65535 },
-            protocol: { enum: ['HTTP', 'HTTPS'] },
-            attributes,
-          },
-        },
-      },
-      loadBalancerAttributes: attributes,
-      tags: keyValueList(128, 256),
+      multiClusterTargetGroup: { type: 'boolean' },
     },
   },
-  { specRequired: false },
+  { specRequired: true, namespaced: true },
 );

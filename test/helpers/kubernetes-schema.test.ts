@@ -53,17 +53,15 @@ function nodeClass(spec: Record<string, unknown> = {}) {
   };
 }
 
-function ingressClassParams(spec: Record<string, unknown> = {}) {
+function targetGroupBinding(spec: Record<string, unknown> = {}) {
   return {
     apiVersion: 'eks.amazonaws.com/v1',
-    kind: 'IngressClassParams',
-    metadata: { name: 'internal-alb' },
+    kind: 'TargetGroupBinding',
+    metadata: { name: 'fraud-scorer-v7', namespace: 'fraud' },
     spec: {
-      scheme: 'internal',
-      group: { name: 'mlops' },
-      subnets: { ids: ['subnet-0123456789abcdef0'] },
-      certificateARNs: ['arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d'],
-      loadBalancerAttributes: [{ key: 'idle_timeout.timeout_seconds', value: '120' }],
+      targetGroupARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/Routi-V7Tar-1A2B3C4D5E6F/0123456789abcdef',
+      targetType: 'ip',
+      serviceRef: { name: 'fraud-scorer-v7', port: 80 },
       ...spec,
     },
   };
@@ -73,7 +71,7 @@ test.each([
   ['Deployment', deployment()],
   ['NodePool', nodePool()],
   ['NodeClass', nodeClass()],
-  ['IngressClassParams', ingressClassParams()],
+  ['TargetGroupBinding', targetGroupBinding()],
 ])('a valid %s passes', (_kind, object) => {
   expect(() => validateKubernetesObject(object)).not.toThrow();
 });
@@ -111,21 +109,14 @@ test('a NodeClass with a namespace fails, as it is cluster-scoped', () => {
   expect(() => validateKubernetesObject(namespaced)).toThrow('/metadata/namespace');
 });
 
-test('an IngressClassParams with an unknown scheme fails', () => {
-  expect(() => validateKubernetesObject(ingressClassParams({ scheme: 'public' }))).toThrow(
-    'IngressClassParams/internal-alb (eks.amazonaws.com/v1) does not match its schema:\n  /spec/scheme',
-  );
-});
-
 test('an AWS ID that is not one fails', () => {
-  expect(() => validateKubernetesObject(ingressClassParams({ subnets: { ids: ['private-a'] } }))).toThrow(
-    '/spec/subnets/ids/0 must match pattern',
+  expect(() => validateKubernetesObject(nodeClass({ subnetSelectorTerms: [{ id: 'private-a' }] }))).toThrow(
+    '/spec/subnetSelectorTerms/0/id must match pattern',
   );
 });
 
-test('a deploy-time value passes where an AWS ID, ARN or CIDR block is expected', () => {
-  const subnets = { ids: [DEPLOY_TIME_VALUE] };
-  const fromCloudFormation = ingressClassParams({ subnets, certificateARNs: [DEPLOY_TIME_VALUE], inboundCIDRs: [DEPLOY_TIME_VALUE] });
+test('a deploy-time value passes where an AWS ID is expected', () => {
+  const fromCloudFormation = nodeClass({ subnetSelectorTerms: [{ id: DEPLOY_TIME_VALUE }], securityGroupSelectorTerms: [{ id: DEPLOY_TIME_VALUE }] });
   expect(() => validateKubernetesObject(fromCloudFormation)).not.toThrow();
 });
 
@@ -148,4 +139,32 @@ test('validating a list reports every failing object at once', () => {
   expect(() => validateKubernetesObjects(objects)).toThrow(
     /^2 of 3 Kubernetes objects fail validation:\nDeployment\/mlops\/mlflow[\s\S]*\nNodeClass\/gpu/,
   );
+});
+
+test('a TargetGroupBinding without targetType fails, as Auto Mode requires it', () => {
+  const { targetType, ...withoutTargetType } = targetGroupBinding().spec;
+  expect(() => validateKubernetesObject({ ...targetGroupBinding(), spec: withoutTargetType })).toThrow(
+    "TargetGroupBinding/fraud/fraud-scorer-v7 (eks.amazonaws.com/v1) does not match its schema:\n  /spec must have required property 'targetType'",
+  );
+});
+
+test('a TargetGroupBinding naming its group by targetGroupName fails, as Auto Mode takes only the ARN', () => {
+  const { targetGroupARN, ...withoutArn } = targetGroupBinding().spec;
+  const byName = { ...targetGroupBinding(), spec: { ...withoutArn, targetGroupName: 'fraud-scorer-v7' } };
+  expect(() => validateKubernetesObject(byName)).toThrow(/required property 'targetGroupARN'[\s\S]*"additionalProperty":"targetGroupName"/);
+});
+
+test('a TargetGroupBinding with an upstream-only field fails', () => {
+  const networking = { ingress: [{ from: [{ securityGroup: { groupID: 'sg-0123456789abcdef0' } }], ports: [{ port: 8080 }] }] };
+  expect(() => validateKubernetesObject(targetGroupBinding({ networking }))).toThrow('"additionalProperty":"networking"');
+});
+
+test('a TargetGroupBinding without a namespace fails, as it must sit beside its Service', () => {
+  const unplaced = { ...targetGroupBinding(), metadata: { name: 'fraud-scorer-v7' } };
+  expect(() => validateKubernetesObject(unplaced)).toThrow(`/metadata must have required property 'namespace'`);
+});
+
+test('a TargetGroupBinding takes its ARN as a deploy-time value and its Service port by name', () => {
+  const fromCloudFormation = targetGroupBinding({ targetGroupARN: DEPLOY_TIME_VALUE, serviceRef: { name: 'fraud-scorer-v7', port: 'http' } });
+  expect(() => validateKubernetesObject(fromCloudFormation)).not.toThrow();
 });

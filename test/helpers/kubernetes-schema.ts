@@ -1,7 +1,7 @@
 import { Model } from '@kubernetes-models/base';
 import { formats } from '@kubernetes-models/validate';
 import { Ajv, ValidationError, type ErrorObject, type ValidateFunction } from 'ajv';
-import { INGRESS_CLASS_PARAMS_SCHEMA, NODE_CLASS_SCHEMA } from './eks-auto-mode-schemas';
+import { NODE_CLASS_SCHEMA, TARGET_GROUP_BINDING_SCHEMA } from './eks-auto-mode-schemas';
 
 /** The fields every Kubernetes object has; the rest is for its kind's schema to judge. */
 export interface KubernetesObject {
@@ -80,7 +80,7 @@ const ajv = new Ajv({ allErrors: true, formats });
 /** The kinds no package publishes a schema for, with the schemas written for them here. */
 const EXTRA_SCHEMAS = new Map<string, ValidateFunction>([
   [typeKey('eks.amazonaws.com/v1', 'NodeClass'), ajv.compile(NODE_CLASS_SCHEMA)],
-  [typeKey('eks.amazonaws.com/v1', 'IngressClassParams'), ajv.compile(INGRESS_CLASS_PARAMS_SCHEMA)],
+  [typeKey('eks.amazonaws.com/v1', 'TargetGroupBinding'), ajv.compile(TARGET_GROUP_BINDING_SCHEMA)],
 ]);
 
 /** `kind/namespace/name`, or `kind/name` for an object without a namespace. */

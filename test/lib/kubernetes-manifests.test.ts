@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { appliedManifests, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
-import { ENVIRONMENTS } from '../helpers/app';
+import { ENVIRONMENTS, STACK_IDS } from '../helpers/app';
 import { committedConfig, committedTemplate } from '../helpers/committed-assembly';
 import { KubeObject, objectsOfKind } from '../helpers/kube-objects';
 import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
@@ -20,8 +20,8 @@ function podsOf(objects: KubeObject[]): { owner: string; metadata: k8s.ObjectMet
 }
 
 describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
-  const applied = (['Cluster', 'Mlflow', 'Serving'] as const)
-    .flatMap((id) => appliedManifests(committedTemplate(name, id).toJSON()))
+  // Every stack, so that an object is validated whichever stack comes to apply it.
+  const applied = STACK_IDS.flatMap((id) => appliedManifests(committedTemplate(name, id).toJSON()))
     .map((manifest) => manifest.object);
 
   test('all match the Kubernetes 1.36, Karpenter and EKS Auto Mode schemas', () => {
@@ -98,23 +98,25 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
     }
   });
 
-  test('every Service selects the pods of a Deployment, and every Ingress routes to a Service that exists', () => {
+  test('every Service selects the pods of a Deployment, and every TargetGroupBinding names a port of a Service that exists', () => {
     const deployments = objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment');
     const services = objectsOfKind<k8s.ServiceSpec>(objects, 'Service');
     for (const service of services) {
       expect(deployments.some((deployment) => sameNamespace(deployment, service) && selects(service.spec.selector, deployment.spec.template.metadata?.labels))).toBe(true);
     }
-    for (const ingress of objectsOfKind<k8s.IngressSpec>(objects, 'Ingress')) {
-      for (const path of (ingress.spec.rules ?? []).flatMap((rule) => rule.http?.paths ?? [])) {
-        expect(services.some((service) => sameNamespace(service, ingress) && service.metadata.name === path.backend.service?.name)).toBe(true);
-      }
+    expect(objectsOfKind(objects, 'Ingress')).toEqual([]);
+    for (const binding of objectsOfKind<{ serviceRef: { name: string; port: number } }>(objects, 'TargetGroupBinding')) {
+      const service = services.find((candidate) => sameNamespace(candidate, binding) && candidate.metadata.name === binding.spec.serviceRef.name);
+      expect([binding.metadata.name, service?.spec.ports?.some((port) => port.port === binding.spec.serviceRef.port)]).toEqual([binding.metadata.name, true]);
     }
   });
 
-  test('every configured model has a KEDA ScaledObject and no HPA of its own, and each scales a Deployment that leaves its replica count to it', () => {
+  test('every configured model version has a KEDA ScaledObject and no HPA of its own, and each scales a Deployment that leaves its replica count to it', () => {
     const deployments = objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment');
     const scaledObjects = objectsOfKind<{ scaleTargetRef: { apiVersion?: string; kind?: string; name: string } }>(objects, 'ScaledObject');
-    expect(scaledObjects.map((scaledObject) => scaledObject.metadata.name).sort()).toEqual(models.map((model) => model.name).sort());
+    expect(scaledObjects.map((scaledObject) => scaledObject.metadata.name).sort()).toEqual(
+      models.flatMap((model) => model.versions.map((version) => `${model.name}-${version.name}`)).sort(),
+    );
     // KEDA makes the HPA; a second one for the same Deployment would fight it, and KEDA's webhook refuses that.
     expect(objectsOfKind(objects, 'HorizontalPodAutoscaler')).toEqual([]);
     for (const scaledObject of scaledObjects) {
@@ -131,7 +133,9 @@ describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
       .filter((pool) => pool.spec.template.spec.taints?.some((taint) => taint.key === GPU_RESOURCE));
     const pods = podsOf(objects);
     const gpuPods = pods.filter((pod) => pod.spec.containers.some((container) => container.resources?.limits?.[GPU_RESOURCE] !== undefined));
-    expect(gpuPods.map((pod) => pod.owner).sort()).toEqual(models.filter((model) => model.gpu).map((model) => `Deployment/${model.name}`).sort());
+    expect(gpuPods.map((pod) => pod.owner).sort()).toEqual(
+      models.flatMap((model) => model.versions.filter((version) => version.gpu).map((version) => `Deployment/${model.name}-${version.name}`)).sort(),
+    );
     for (const pod of gpuPods) {
       const pool = gpuPools.find((candidate) => candidate.spec.template.metadata.labels[NODE_POOL_LABEL] === pod.spec.nodeSelector?.[NODE_POOL_LABEL]);
       expect([pod.owner, pool?.metadata.name]).toEqual([pod.owner, expect.any(String)]);

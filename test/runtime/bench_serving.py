@@ -51,7 +51,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="npm run bench:serving --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=Path(__file__).parent / "fixtures", help="folder of environment files")
     parser.add_argument("--environment", help="environment file name without .yaml (default: the only one)")
-    parser.add_argument("--model", help="model name in that environment (default: its first model)")
+    parser.add_argument("--model", help="a model version's Deployment, <model>-<version> (default: the first)")
     parser.add_argument("--model-folder", type=Path, help="an MLflow model folder (default: a reference sklearn model)")
     parser.add_argument("--request", type=Path, help="with --model-folder: a JSON request body in the scoring protocol")
     parser.add_argument("--rates", default=",".join(map(str, DEFAULT_RATES)), help="comma-separated requests per second")
@@ -101,13 +101,18 @@ def synthesize_stage(config_folder: Path, scratch: Path) -> Assembly:
 
 def choose_model(assembly: Assembly, model: str | None) -> str:
     objects = assembly.applied_objects(assembly.stack("Serving"))
-    names = [o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"]
+    # Model versions' Deployments, not the routers in front of some of them.
+    names = [
+        o["metadata"]["name"]
+        for o in objects
+        if o["kind"] == "Deployment" and "mlops.platform/model-version" in o["metadata"].get("labels", {})
+    ]
     if not names:
         raise BenchError("the environment serves no model: add one to its teams[].models[]")
     if model is None:
         return names[0]
     if model not in names:
-        raise BenchError(f"--model {model}: not served in this environment (found {', '.join(names)})")
+        raise BenchError(f"--model {model}: no such model version in this environment (found {', '.join(names)})")
     return model
 
 

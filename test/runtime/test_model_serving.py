@@ -13,7 +13,8 @@ import requests
 from support.mlflow_server import run_client
 from support.model_server import ModelPod, container_port, model_container
 
-MODEL = "fraud-scorer"
+# The primary version's Deployment.
+MODEL = "fraud-scorer-v1"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import {
   statefulResources,
   StatefulLock,
 } from '../../scripts/pin';
-import { MINIMAL_ENVIRONMENT, MINIMAL_MODEL } from '../helpers/app';
+import { MINIMAL_ENVIRONMENT, MINIMAL_MODEL, MINIMAL_VERSION } from '../helpers/app';
 import { scratchFolder } from '../helpers/scratch';
 
 /** A development environment with one team and one CPU model. */
@@ -253,5 +253,24 @@ describe('removing a model on purpose, with the real synth', () => {
     const lock = readLock(lockDir, 'sandbox');
     expect(lock?.dropped).toEqual([{ ...churnRepository, reason: 'churn is retired; its images are kept in the registry' }]);
     expect(lock?.resources).toEqual(pinned.filter((entry) => entry !== churnRepository));
+  });
+});
+
+describe('retiring a version, with the real synth', () => {
+  test('needs no drop once the canary is promoted: versions share their model\'s stateful resources', () => {
+    const canary = { ...MINIMAL_VERSION, name: 'v2', alias: undefined, version: 2, imageTag: '2.0.0' };
+    const withVersions = (versions: Record<string, unknown>[]) => ({ ...ENVIRONMENT, teams: [{ ...ENVIRONMENT.teams[0], models: [{ ...MINIMAL_MODEL, versions }] }] });
+    const { configDir, lockDir } = repository({ sandbox: withVersions([MINIMAL_VERSION, canary]) });
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(main(['--config', configDir])).toBe(0);
+    const pinned = readLock(lockDir, 'sandbox');
+
+    fs.writeFileSync(path.join(configDir, 'sandbox.yaml'), stringify(withVersions([canary])));
+    const status = main(['--config', configDir]);
+    const problems = errors.mock.calls.map((call) => String(call[0]));
+    jest.restoreAllMocks();
+    expect({ status, problems }).toEqual({ status: 0, problems: [] });
+    expect(readLock(lockDir, 'sandbox')).toEqual(pinned);
   });
 });

@@ -1,21 +1,22 @@
-import { capacityLines, peakDemand, servingCapacity, servingLines } from '../../../lib/config/capacity';
+import { capacityLines, peakDemand, servingCapacity, servingLines, versionShare, versionWeights } from '../../../lib/config/capacity';
 import { capacityReport } from '../../../scripts/capacity';
-import { committedEnvironments } from '../../helpers/app';
+import { committedEnvironments, fixtureEnvironment, MINIMAL_ENVIRONMENT, MINIMAL_MODEL, MINIMAL_VERSION } from '../../helpers/app';
 
-const model = (maxReplicas: number, gpus?: number) => ({
+/** One model version's sizing: 0.5 vCPU and 1 GiB a pod, and `gpus` GPUs a pod if given. */
+const version = (maxReplicas: number, gpus?: number) => ({
   resources: { cpuRequestMillicores: 500, memoryRequestMiB: 1024 },
   autoscaling: { maxReplicas },
   ...(gpus ? { gpu: { pool: 'inference', count: gpus } } : {}),
 });
 
 describe('capacity', () => {
-  test('counts every model at maxReplicas plus one rolling-update pod', () => {
-    expect(peakDemand([model(4), model(2, 2)])).toEqual({ pods: 8, cpu: 4, memoryGiB: 8, gpus: 6 });
+  test('counts every version at maxReplicas plus one rolling-update pod', () => {
+    expect(peakDemand([version(4), version(2, 2)])).toEqual({ pods: 8, cpu: 4, memoryGiB: 8, gpus: 6 });
   });
 
   test('sets each team, GPU pool and the general pool against its ceiling, with the field that sets it', () => {
     const lines = capacityLines({
-      teams: [{ name: 'growth', quota: { pods: 10, cpu: 4, memoryGiB: 8, gpus: 6 }, models: [model(4), model(2, 2)] }],
+      teams: [{ name: 'growth', quota: { pods: 10, cpu: 4, memoryGiB: 8, gpus: 6 }, models: [{ versions: [version(4)] }, { versions: [version(2, 2)] }] }],
       gpuPools: [{ name: 'inference', gpuLimit: 4, cpuLimit: 64 }],
       cluster: { nodePool: { cpuLimit: 8, memoryLimitGiB: 32 } },
       mlflow: { replicas: 2, cpuMillicores: 500, memoryMiB: 2048 },
@@ -25,30 +26,76 @@ describe('capacity', () => {
     expect(lines).toContainEqual({ subject: 'general pool', path: ['cluster', 'nodePool', 'cpuLimit'], peak: 2.5 + 1.5, limit: 8 });
   });
 
-  test('sets what a model serves at maxReplicas against 1.3 × its peak, with the smallest maxReplicas that suffices', () => {
+  test('counts every version of a model against its team and pool', () => {
+    const lines = capacityLines({
+      teams: [{ name: 'growth', quota: { pods: 10, cpu: 4, memoryGiB: 8, gpus: 6 }, models: [{ versions: [version(4), version(2, 2)] }] }],
+      gpuPools: [{ name: 'inference', gpuLimit: 4, cpuLimit: 64 }],
+      cluster: { nodePool: { cpuLimit: 8, memoryLimitGiB: 32 } },
+      mlflow: { replicas: 2, cpuMillicores: 500, memoryMiB: 2048 },
+    });
+    expect(lines).toContainEqual({ subject: 'team growth', path: ['teams', 0, 'quota', 'pods'], peak: 8, limit: 10 });
+    expect(lines).toContainEqual({ subject: 'GPU pool inference', path: ['gpuPools', 0, 'gpuLimit'], peak: 6, limit: 4 });
+  });
+
+  test('sets what a version serves at maxReplicas against 1.3 × its peak, with the smallest maxReplicas that suffices', () => {
     const serving = (maxReplicas: number, peakRequestsPerSecond: number, podRequestsPerSecond: number) =>
-      servingCapacity({ autoscaling: { maxReplicas }, capacity: { peakRequestsPerSecond, podRequestsPerSecond } });
+      servingCapacity({ autoscaling: { maxReplicas }, peakRequestsPerSecond, podRequestsPerSecond });
     expect(serving(8, 1000, 150)).toEqual({ peak: 1000, required: 1300, capacity: 1200, headroom: 0.2, minimumMaxReplicas: 9, sufficient: false });
     expect(serving(24, 1000, 150)).toMatchObject({ capacity: 3600, headroom: 2.6, minimumMaxReplicas: 9, sufficient: true });
     expect(serving(10, 1000, 130)).toMatchObject({ required: 1300, capacity: 1300, minimumMaxReplicas: 10, sufficient: true });
     expect(serving(4, 6, 1.95)).toMatchObject({ required: 7.8, capacity: 7.8, minimumMaxReplicas: 4, sufficient: true });
   });
 
-  test('gives every model a serving line with the field that sets it', () => {
-    const capacity = (peakRequestsPerSecond: number) => ({ peakRequestsPerSecond, podRequestsPerSecond: 150 });
+  test('a version with no share of the traffic needs one pod and has unbounded headroom', () => {
+    expect(servingCapacity({ autoscaling: { maxReplicas: 1 }, peakRequestsPerSecond: 0, podRequestsPerSecond: 50 })).toEqual({
+      peak: 0,
+      required: 0,
+      capacity: 50,
+      headroom: Infinity,
+      minimumMaxReplicas: 1,
+      sufficient: true,
+    });
+  });
+
+  test('gives every version a serving line with the field that sets it', () => {
+    const served = (name: string, maxReplicas: number) => ({ name, autoscaling: { maxReplicas }, podRequestsPerSecond: 150 });
     const lines = servingLines({
       teams: [
-        { models: [{ name: 'churn', autoscaling: { maxReplicas: 4 }, capacity: capacity(100) }] },
-        { models: [{ name: 'tagger', autoscaling: { maxReplicas: 2 }, capacity: capacity(300) }] },
+        { models: [{ name: 'churn', capacity: { peakRequestsPerSecond: 100 }, versions: [served('v1', 4)], traffic: {} }] },
+        { models: [{ name: 'tagger', capacity: { peakRequestsPerSecond: 300 }, versions: [served('v1', 2), served('v2', 1)], traffic: { weights: { v1: 50, v2: 50 } } }] },
       ],
     });
     expect(lines).toEqual([
-      expect.objectContaining({ subject: 'model churn', path: ['teams', 0, 'models', 0, 'capacity'], peak: 100, capacity: 600, maxReplicas: 4, podRequestsPerSecond: 150, headroom: 5 }),
-      expect.objectContaining({ subject: 'model tagger', path: ['teams', 1, 'models', 0, 'capacity'], peak: 300, capacity: 300, headroom: 0, sufficient: false }),
+      expect.objectContaining({ subject: 'model churn version v1', path: ['teams', 0, 'models', 0, 'versions', 0, 'autoscaling', 'maxReplicas'], peak: 100, capacity: 600, maxReplicas: 4, podRequestsPerSecond: 150, headroom: 5 }),
+      expect.objectContaining({ subject: 'model tagger version v1', path: ['teams', 1, 'models', 0, 'versions', 0, 'autoscaling', 'maxReplicas'], peak: 150, capacity: 300, headroom: 1 }),
+      expect.objectContaining({ subject: 'model tagger version v2', path: ['teams', 1, 'models', 0, 'versions', 1, 'autoscaling', 'maxReplicas'], peak: 150, capacity: 150, headroom: 0, sufficient: false }),
     ]);
   });
+});
 
-  test('npm run capacity reports every team of every committed environment', () => {
+describe('how a model\'s requests spread over its versions', () => {
+  const versions = ['v1', 'v2', 'v3', 'v4'].map((name) => ({ name }));
+
+  test('the first version takes every request when no weights are set', () => {
+    expect(versionWeights({ versions, traffic: {} })).toEqual({ v1: 100, v2: 0, v3: 0, v4: 0 });
+  });
+
+  test('a version the weights leave out takes no requests', () => {
+    expect(versionWeights({ versions, traffic: { weights: { v1: 70, v2: 30 } } })).toEqual({ v1: 70, v2: 30, v3: 0, v4: 0 });
+  });
+
+  test("a version's share is its weight, plus the shadow's percent of the first version's weight, plus the first version's weight for the fallback", () => {
+    const model = { versions, traffic: { weights: { v1: 80, v2: 20 }, shadow: { version: 'v3', percent: 50 }, fallback: 'v4' } };
+    expect(versions.map((candidate) => versionShare(model, candidate.name))).toEqual([0.8, 0.2, 0.4, 0.8]);
+  });
+
+  test('a fallback that also takes a weight needs both', () => {
+    expect(versionShare({ versions, traffic: { weights: { v1: 80, v2: 20 }, fallback: 'v2' } }, 'v2')).toBe(1);
+  });
+});
+
+describe('npm run capacity', () => {
+  test('reports every team of every committed environment', () => {
     const report = capacityReport(committedEnvironments());
     for (const environment of committedEnvironments()) {
       expect(report).toMatch(new RegExp(`^${environment.name}$`, 'm'));
@@ -59,17 +106,30 @@ describe('capacity', () => {
     expect(report).toMatch(/general pool +cpuLimit/);
   });
 
-  test("npm run capacity shows each committed model's peak, its capacity at maxReplicas and the headroom", () => {
+  test("shows each committed version's share of its model's peak, its capacity at maxReplicas and the headroom", () => {
+    const round = (value: number) => Math.round(value * 100) / 100;
     for (const environment of committedEnvironments()) {
       const report = capacityReport([environment]);
       for (const model of environment.teams.flatMap((team) => team.models)) {
-        const { maxReplicas } = model.autoscaling;
-        const { peakRequestsPerSecond: peak, podRequestsPerSecond: perPod } = model.capacity;
-        const headroom = Math.round(((maxReplicas * perPod) / peak - 1) * 100);
-        expect(report).toMatch(
-          new RegExp(`model ${model.name} +capacity +peak +${peak} of +${maxReplicas * perPod} req/s at maxReplicas \\(${maxReplicas} × ${perPod}\\) +headroom ${headroom} %, at least 30 %`),
-        );
+        for (const { name, autoscaling, podRequestsPerSecond: perPod } of model.versions) {
+          const peak = model.capacity.peakRequestsPerSecond * versionShare(model, name);
+          const { maxReplicas } = autoscaling;
+          const headroom = peak > 0 ? `headroom ${Math.round(((maxReplicas * perPod) / peak - 1) * 100)} %, at least 30 %` : 'no share of the traffic';
+          expect(report).toMatch(
+            new RegExp(`model ${model.name} version ${name} +capacity +peak +${round(peak)} of +${round(maxReplicas * perPod)} req/s at maxReplicas \\(${maxReplicas} × ${perPod}\\) +${headroom}`),
+          );
+        }
       }
     }
+  });
+
+  test('says a version with no share of the traffic has none, rather than a headroom', () => {
+    const idle = { ...MINIMAL_VERSION, name: 'v2', alias: 'challenger', autoscaling: { minReplicas: 1, maxReplicas: 1 } };
+    const config = fixtureEnvironment({
+      ...MINIMAL_ENVIRONMENT,
+      ingress: { servingDomain: 'models.sandbox.example.internal' },
+      teams: [{ name: 'growth', quota: { cpu: 8, memoryGiB: 16, pods: 20 }, models: [{ ...MINIMAL_MODEL, versions: [MINIMAL_VERSION, idle] }] }],
+    });
+    expect(capacityReport([config])).toMatch(/model churn version v2 +capacity +peak +0 of +50 req\/s at maxReplicas \(1 × 50\) +no share of the traffic$/m);
   });
 });

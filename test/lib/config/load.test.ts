@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { loadEnvironments, validateEnvironments } from '../../../lib/config/load';
-import { CONFIG_DIR, ENVIRONMENTS, MINIMAL_MODEL } from '../../helpers/app';
+import { CONFIG_DIR, ENVIRONMENTS, MINIMAL_MODEL, MINIMAL_VERSION } from '../../helpers/app';
 import { scratchFolder } from '../../helpers/scratch';
 
 /** A minimal valid production environment, to break one field at a time. */
@@ -18,16 +18,28 @@ const VALID = {
 };
 const { cluster, ingress, mlflow } = VALID;
 
-/** A serving setup that fits: one GPU pool, a team with a CPU and a GPU model. */
+/** A serving setup that fits: one GPU pool, a team with a CPU and a GPU model, and someone to hear the alarms. */
 const GPU_POOL = { name: 'inference', instanceFamilies: ['g6'], gpuLimit: 4 };
 const CPU_MODEL = MINIMAL_MODEL;
-const GPU_MODEL = { ...CPU_MODEL, name: 'tagger', gpu: { pool: 'inference', count: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3 } };
+const GPU_VERSION = { ...MINIMAL_VERSION, gpu: { pool: 'inference', count: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3 } };
+const GPU_MODEL = { ...CPU_MODEL, name: 'tagger', versions: [GPU_VERSION] };
 const TEAM = { name: 'growth', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 4 }, models: [CPU_MODEL, GPU_MODEL] };
-const SERVING = { ...VALID, ingress: { ...ingress, servingDomain: 'models.example.internal' }, gpuPools: [GPU_POOL], teams: [TEAM] };
+const ALARMS = { emails: ['ops@example.com'] };
+const SERVING = { ...VALID, ingress: { ...ingress, servingDomain: 'models.example.internal' }, alarms: ALARMS, gpuPools: [GPU_POOL], teams: [TEAM] };
 const PEAK = { timezone: 'Europe/Dublin', start: '45 7 * * 1-5', end: '0 10 * * 1-5', minReplicas: 4 };
 const WORKING_HOURS = { timezone: 'Europe/Dublin', start: '0 8 * * 1-5', end: '0 19 * * 1-5' };
 const withModel = (change: Record<string, unknown>) => ({ ...SERVING, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, ...change }] }] });
 const withTeam = (change: Record<string, unknown>) => ({ ...SERVING, teams: [{ ...TEAM, ...change }] });
+/** The serving setup with the CPU model's only version changed. */
+const withVersion = (change: Record<string, unknown>) => withModel({ versions: [{ ...MINIMAL_VERSION, ...change }] });
+/** A second version of the CPU model, v2, built from registry version 2. */
+const V2 = { ...MINIMAL_VERSION, name: 'v2', alias: undefined, version: 2, imageTag: '2.0.0' };
+/** The serving setup with the CPU model serving `versions` split by `traffic`. */
+const withVersions = (versions: Record<string, unknown>[], traffic?: Record<string, unknown>) => withModel({ versions, traffic });
+/** The CPU model as v1 and v2, and v3 (registry version 3), split by `traffic`. */
+const threeVersions = (traffic: Record<string, unknown>) =>
+  withVersions([MINIMAL_VERSION, V2, { ...V2, name: 'v3', version: 3, imageTag: '3.0.0' }], traffic);
+const AUTOSCALING = MINIMAL_VERSION.autoscaling;
 
 function validate(settings: unknown, file = 'config/prod.yaml') {
   return validateEnvironments([{ file, text: typeof settings === 'string' ? settings : stringify(settings) }]);
@@ -56,7 +68,7 @@ describe('the committed configs', () => {
     const result = validate(VALID);
     expect(result.ok && result.environments[0]).toMatchObject({
       namePrefix: 'mlops',
-      network: { vpcCidr: '10.0.0.0/16', natGateways: 1, subnetMasks: { public: 24, private: 19, isolated: 24 } },
+      network: { vpcCidr: '10.0.0.0/16', natGateways: 1, subnetMasks: { public: 24, private: 19, isolated: 24, loadBalancer: 26 } },
       database: { engineVersion: '17', multiAz: true, deletionProtection: true, backupRetentionDays: 14 },
       artifacts: { predictionsExpirationDays: 3 },
       cluster: {
@@ -68,6 +80,7 @@ describe('the committed configs', () => {
       },
       ingress: { scheme: 'internal' },
       mlflow: { replicas: 2, workers: 2 },
+      alarms: { emails: [] },
       teams: [],
     });
   });
@@ -106,24 +119,35 @@ describe('a malformed config is rejected with its file and field', () => {
     ['team taking the MLflow namespace', withTeam({ name: 'mlflow' }), 'teams[0].name', /must not be a namespace the platform or Kubernetes uses/],
     ['one model name in two teams', { ...SERVING, teams: [TEAM, { ...TEAM, name: 'other', models: [CPU_MODEL] }] }, 'teams[1].models[0].name', /unique among all models/],
     ['model name that is not a DNS label', withModel({ name: 'Churn_Model' }), 'teams[0].models[0].name', /DNS label/],
-    ['model with both alias and version', withModel({ version: 3 }), 'teams[0].models[0].alias', /exactly one of alias or version/],
-    ['model with neither alias nor version', withModel({ alias: undefined }), 'teams[0].models[0].alias', /exactly one of alias or version/],
-    ['image tag latest', withModel({ imageTag: 'latest' }), 'teams[0].models[0].imageTag', /not latest/],
-    ['more min than max replicas', withModel({ autoscaling: { minReplicas: 5, maxReplicas: 3 } }), 'teams[0].models[0].autoscaling.minReplicas', /must not exceed autoscaling.maxReplicas \(3\)/],
+    ['model without versions', withModel({ versions: [] }), 'teams[0].models[0].versions', /must list at least one version/],
+    ['model with more versions than a load balancer rule forwards to', withVersions(['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((name) => ({ ...MINIMAL_VERSION, name }))), 'teams[0].models[0].versions', /^must list at most 5 versions: a load balancer rule forwards to at most 5 target groups$/],
+    ['two versions with one name', withVersions([MINIMAL_VERSION, { ...V2, name: 'v1' }]), 'teams[0].models[0].versions[1].name', /^must be unique among the model's versions$/],
+    ['version name longer than 15 characters', withVersion({ name: 'release-2026-11-1' }), 'teams[0].models[0].versions[0].name', /at most 15 characters/],
+    ['version name that is not a DNS label', withVersion({ name: 'V1' }), 'teams[0].models[0].versions[0].name', /DNS label/],
+    ['version with both alias and version', withVersion({ version: 3 }), 'teams[0].models[0].versions[0].alias', /exactly one of alias or version/],
+    ['version with neither alias nor version', withVersion({ alias: undefined }), 'teams[0].models[0].versions[0].alias', /exactly one of alias or version/],
+    ['second version with both alias and version', withVersions([MINIMAL_VERSION, { ...V2, alias: 'challenger' }]), 'teams[0].models[0].versions[1].alias', /exactly one of alias or version/],
+    ['image tag latest', withVersion({ imageTag: 'latest' }), 'teams[0].models[0].versions[0].imageTag', /not latest/],
+    ['more min than max replicas', withVersion({ autoscaling: { minReplicas: 5, maxReplicas: 3 } }), 'teams[0].models[0].versions[0].autoscaling.minReplicas', /must not exceed autoscaling.maxReplicas \(3\)/],
     ['model without capacity figures', withModel({ capacity: undefined }), 'teams[0].models[0].capacity', /is required/],
-    ['pod request rate of zero', withModel({ capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 0 } }), 'teams[0].models[0].capacity.podRequestsPerSecond', /at least 0.1 requests per second/],
-    ['peak request rate beyond any realistic load', withModel({ capacity: { peakRequestsPerSecond: 5e6, podRequestsPerSecond: 50 } }), 'teams[0].models[0].capacity.peakRequestsPerSecond', /at most 1000000 requests per second/],
-    ['pod request rate beyond what a pod sustains', withModel({ capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 2e5 } }), 'teams[0].models[0].capacity.podRequestsPerSecond', /at most 100000 requests per second/],
-    ['unknown capacity field', withModel({ capacity: { peakRequestsPerSecond: 100, podRequestsPerSecond: 50, averageRequestsPerSecond: 30 } }), 'teams[0].models[0].capacity', /unknown field "averageRequestsPerSecond"; allowed: peakRequestsPerSecond, podRequestsPerSecond/],
-    ['pods at maxReplicas serving less than 1.3 × the peak', withModel({ capacity: { peakRequestsPerSecond: 200, podRequestsPerSecond: 50 } }), 'teams[0].models[0].capacity', /= 200 req\/s is below 1.3 × peakRequestsPerSecond 200 = 260 req\/s/],
-    ['CPU request above its limit', withModel({ resources: { cpuRequestMillicores: 2000, cpuLimitMillicores: 1000 } }), 'teams[0].models[0].resources.cpuRequestMillicores', /must not exceed cpuLimitMillicores/],
-    ['memory request above its limit', withModel({ resources: { memoryRequestMiB: 4096, memoryLimitMiB: 2048 } }), 'teams[0].models[0].resources.memoryRequestMiB', /must not exceed memoryLimitMiB/],
-    ['GPU pool that does not exist', withModel({ gpu: { pool: 'training' } }), 'teams[0].models[0].gpu.pool', /must name a pool in gpuPools \(inference\)/],
-    ['more GPUs at peak than the pool allows', withModel({ gpu: { pool: 'inference', count: 2 }, autoscaling: { minReplicas: 1, maxReplicas: 2 } }), 'teams[0].models[0].gpu.count', /must not exceed the gpuLimit of pool inference \(4\)/],
+    ['version without its pod request rate', withVersion({ podRequestsPerSecond: undefined }), 'teams[0].models[0].versions[0].podRequestsPerSecond', /is required/],
+    ['pod request rate of zero', withVersion({ podRequestsPerSecond: 0 }), 'teams[0].models[0].versions[0].podRequestsPerSecond', /at least 0.1 requests per second/],
+    ['peak request rate beyond any realistic load', withModel({ capacity: { peakRequestsPerSecond: 5e6 } }), 'teams[0].models[0].capacity.peakRequestsPerSecond', /at most 1000000 requests per second/],
+    ['pod request rate beyond what a pod sustains', withVersion({ podRequestsPerSecond: 2e5 }), 'teams[0].models[0].versions[0].podRequestsPerSecond', /at most 100000 requests per second/],
+    ['unknown capacity field', withModel({ capacity: { peakRequestsPerSecond: 100, averageRequestsPerSecond: 30 } }), 'teams[0].models[0].capacity', /unknown field "averageRequestsPerSecond"; allowed: peakRequestsPerSecond$/],
+    ['pods at maxReplicas serving less than 1.3 × the peak', withModel({ capacity: { peakRequestsPerSecond: 200 } }), 'teams[0].models[0].versions[0].autoscaling.maxReplicas', /= 200 req\/s is below 1.3 × this version's share of capacity.peakRequestsPerSecond \(200 req\/s\) = 260 req\/s/],
+    ['CPU request above its limit', withVersion({ resources: { cpuRequestMillicores: 2000, cpuLimitMillicores: 1000 } }), 'teams[0].models[0].versions[0].resources.cpuRequestMillicores', /must not exceed cpuLimitMillicores/],
+    ['memory request above its limit', withVersion({ resources: { memoryRequestMiB: 4096, memoryLimitMiB: 2048 } }), 'teams[0].models[0].versions[0].resources.memoryRequestMiB', /must not exceed memoryLimitMiB/],
+    ['GPU pool that does not exist', withVersion({ gpu: { pool: 'training' } }), 'teams[0].models[0].versions[0].gpu.pool', /must name a pool in gpuPools \(inference\)/],
+    ['second version on a GPU pool that does not exist', withVersions([MINIMAL_VERSION, { ...V2, gpu: { pool: 'training' } }]), 'teams[0].models[0].versions[1].gpu.pool', /must name a pool in gpuPools \(inference\)/],
+    ['more GPUs at peak than the pool allows', withVersion({ gpu: { pool: 'inference', count: 2 }, autoscaling: { minReplicas: 1, maxReplicas: 2 } }), 'teams[0].models[0].versions[0].gpu.count', /must not exceed the gpuLimit of pool inference \(4\)/],
+    ['second version with more GPUs at peak than the pool allows', withVersions([MINIMAL_VERSION, { ...V2, gpu: { pool: 'inference', count: 2 }, autoscaling: { minReplicas: 1, maxReplicas: 2 } }]), 'teams[0].models[0].versions[1].gpu.count', /^times autoscaling.maxReplicas plus the rolling-update pod \(3\) must not exceed the gpuLimit of pool inference \(4\)$/],
     ['models at peak above the team CPU quota', withTeam({ quota: { ...TEAM.quota, cpu: 4 } }), 'teams[0].quota.cpu', /must cover what team growth needs at peak, every model at maxReplicas plus one rolling-update pod \(4.5\)/],
     ['models at peak above the team memory quota', withTeam({ quota: { ...TEAM.quota, memoryGiB: 8 } }), 'teams[0].quota.memoryGiB', /\(9\)/],
     ['models at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 8 } }), 'teams[0].quota.pods', /\(9\)/],
     ['GPU models without a GPU quota', withTeam({ quota: { ...TEAM.quota, gpus: 0 } }), 'teams[0].quota.gpus', /\(4\)/],
+    ['every version of a model at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 13 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2] }, GPU_MODEL] }), 'teams[0].quota.pods', /\(14\)/],
+    ['every GPU version of a model at peak beyond the pool\'s GPU limit', withTeam({ models: [{ ...GPU_MODEL, versions: [GPU_VERSION, { ...GPU_VERSION, name: 'v2', alias: 'challenger', autoscaling: { minReplicas: 1, maxReplicas: 1 } }] }] }), 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak, .* \(6\)/],
     ['GPU models sharing a pool beyond its GPU limit', { ...SERVING, teams: [{ ...TEAM, quota: { ...TEAM.quota, gpus: 8 }, models: [GPU_MODEL, { ...GPU_MODEL, name: 'tagger-2' }] }] }, 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak, .* \(8\)/],
     ['CPU models and MLflow beyond the general pool', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 3 } } }, 'cluster.nodePool.cpuLimit', /must cover what general pool needs at peak, .* \(4\)/],
     ['CI repository that is not owner/name', { ...VALID, ci: { githubRepository: 'https://github.com/example/repo' } }, 'ci.githubRepository', /owner\/name/],
@@ -163,12 +187,36 @@ describe('a malformed config is rejected with its file and field', () => {
     ['GPU pool of Graviton GPU instances', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['g5g'] }] }, 'gpuPools[0].instanceFamilies[0]', /g5g runs on Graviton \(arm64\)/],
     ['GPU pool of a CPU family', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['m7i'] }] }, 'gpuPools[0].instanceFamilies[0]', /must be an NVIDIA GPU family EKS Auto Mode launches: g4dn, /],
     ['MLflow memory under the server\'s needs', { ...VALID, mlflow: { ...mlflow, memoryMiB: 128 } }, 'mlflow.memoryMiB', /^must be at least 512$/],
-    ['peak window with a cron expression of 6 fields', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, start: '0 45 7 * * 1-5' }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].start', /must be a cron expression of 5 fields/],
-    ['peak window in a time zone that does not exist', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, timezone: 'Europe/Dublinn' }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].timezone', /must be an IANA time zone such as Europe\/Dublin; did you mean Europe\/Dublin\?/],
-    ['peak window that opens and closes at once', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, end: PEAK.start }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].end', /must differ from start/],
-    ['peak window above maxReplicas', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, minReplicas: 5 }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].minReplicas', /must be above autoscaling.minReplicas \(2\) and at most autoscaling.maxReplicas \(4\)/],
-    ['peak window no higher than minReplicas', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [{ ...PEAK, minReplicas: 2 }] } }), 'teams[0].models[0].autoscaling.peakWindows[0].minReplicas', /must be above autoscaling.minReplicas \(2\)/],
-    ['working hours in production', withModel({ autoscaling: { ...CPU_MODEL.autoscaling, workingHours: WORKING_HOURS } }), 'teams[0].models[0].autoscaling.workingHours', /is allowed only when environmentType is development/],
+    ['peak window with a cron expression of 6 fields', withVersion({ autoscaling: { ...AUTOSCALING, peakWindows: [{ ...PEAK, start: '0 45 7 * * 1-5' }] } }), 'teams[0].models[0].versions[0].autoscaling.peakWindows[0].start', /must be a cron expression of 5 fields/],
+    ['peak window in a time zone that does not exist', withVersion({ autoscaling: { ...AUTOSCALING, peakWindows: [{ ...PEAK, timezone: 'Europe/Dublinn' }] } }), 'teams[0].models[0].versions[0].autoscaling.peakWindows[0].timezone', /must be an IANA time zone such as Europe\/Dublin; did you mean Europe\/Dublin\?/],
+    ['peak window that opens and closes at once', withVersion({ autoscaling: { ...AUTOSCALING, peakWindows: [{ ...PEAK, end: PEAK.start }] } }), 'teams[0].models[0].versions[0].autoscaling.peakWindows[0].end', /must differ from start/],
+    ['peak window above maxReplicas', withVersion({ autoscaling: { ...AUTOSCALING, peakWindows: [{ ...PEAK, minReplicas: 5 }] } }), 'teams[0].models[0].versions[0].autoscaling.peakWindows[0].minReplicas', /must be above autoscaling.minReplicas \(2\) and at most autoscaling.maxReplicas \(4\)/],
+    ['peak window no higher than minReplicas', withVersion({ autoscaling: { ...AUTOSCALING, peakWindows: [{ ...PEAK, minReplicas: 2 }] } }), 'teams[0].models[0].versions[0].autoscaling.peakWindows[0].minReplicas', /must be above autoscaling.minReplicas \(2\)/],
+    ['working hours in production', withVersion({ autoscaling: { ...AUTOSCALING, workingHours: WORKING_HOURS } }), 'teams[0].models[0].versions[0].autoscaling.workingHours', /is allowed only when environmentType is development/],
+    ['working hours of a second version in production', withVersions([MINIMAL_VERSION, { ...V2, autoscaling: { ...AUTOSCALING, workingHours: WORKING_HOURS } }]), 'teams[0].models[0].versions[1].autoscaling.workingHours', /is allowed only when environmentType is development/],
+    ['weight of a version the model does not have', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 90, v3: 10 } }), 'teams[0].models[0].traffic.weights.v3', /^must name a version of this model \(v1, v2\)$/],
+    ['weights that do not sum to 100', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 90, v2: 5 } }), 'teams[0].models[0].traffic.weights', /^must sum to 100, not 95$/],
+    ['weight above 100', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 110, v2: -10 } }), 'teams[0].models[0].traffic.weights.v1', /^must be at most 100$/],
+    ['no weight for the first version', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 0, v2: 100 } }), 'teams[0].models[0].traffic.weights.v1', /^must be above 0: v1, the first version, is the primary/],
+    ['weights that leave the first version out', withVersions([MINIMAL_VERSION, V2], { weights: { v2: 100 } }), 'teams[0].models[0].traffic.weights.v1', /^must be above 0: v1, the first version, is the primary/],
+    ['shadow of a version the model does not have', withVersions([MINIMAL_VERSION, V2], { shadow: { version: 'v3', percent: 10 } }), 'teams[0].models[0].traffic.shadow.version', /^must name a version of this model \(v1, v2\)$/],
+    ['shadow of the first version', withVersions([MINIMAL_VERSION, V2], { shadow: { version: 'v1', percent: 10 } }), 'teams[0].models[0].traffic.shadow.version', /^must not be v1, the first version: it is the primary the shadow serves beside$/],
+    ['shadow copying no requests', withVersions([MINIMAL_VERSION, V2], { shadow: { version: 'v2', percent: 0 } }), 'teams[0].models[0].traffic.shadow.percent', /^must be at least 1$/],
+    ['shadow version that callers are routed to', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 90, v2: 10 }, shadow: { version: 'v2', percent: 10 } }), 'teams[0].models[0].traffic.weights.v2', /^must be 0: a shadow version's answers are discarded/],
+    ['fallback to a version the model does not have', withVersions([MINIMAL_VERSION, V2], { fallback: 'v3' }), 'teams[0].models[0].traffic.fallback', /^must name a version of this model \(v1, v2\)$/],
+    ['fallback to the first version', withVersions([MINIMAL_VERSION, V2], { fallback: 'v1' }), 'teams[0].models[0].traffic.fallback', /^must not be v1, the first version: it is the primary the fallback serves beside$/],
+    ['fallback to the shadow version', threeVersions({ shadow: { version: 'v2', percent: 10 }, fallback: 'v2' }), 'teams[0].models[0].traffic.fallback', /^must differ from traffic.shadow.version/],
+    ['stickiness beyond the load balancer\'s 7 days', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 50, v2: 50 }, stickinessSeconds: 604801 }), 'teams[0].models[0].traffic.stickinessSeconds', /^must be at most 604800$/],
+    ['version header the load balancer routes on already', withVersions([MINIMAL_VERSION, V2], { versionHeader: 'host' }), 'teams[0].models[0].traffic.versionHeader', /^must be a header of its own, not one HTTP or the load balancer already uses/],
+    ['version header carrying credentials', withVersions([MINIMAL_VERSION, V2], { versionHeader: 'authorization' }), 'teams[0].models[0].traffic.versionHeader', /^must be a header of its own/],
+    ['version header with capitals', withVersions([MINIMAL_VERSION, V2], { versionHeader: 'X-Model-Version' }), 'teams[0].models[0].traffic.versionHeader', /lowercase HTTP header name such as x-model-version/],
+    ['unknown traffic field', withVersions([MINIMAL_VERSION, V2], { mirror: { version: 'v2', percent: 10 } }), 'teams[0].models[0].traffic', /unknown field "mirror"; allowed: weights, stickinessSeconds, versionHeader, shadow, fallback/],
+    ['p95 target under 10 ms', withModel({ slo: { p95Milliseconds: 5 } }), 'teams[0].models[0].slo.p95Milliseconds', /^must be at least 10$/],
+    ['no alarm subscriber in production with a model', { ...SERVING, alarms: undefined }, 'alarms.emails', /^must list at least one address \(or set alarms.httpsEndpoint\) when environmentType is production and a team has a model/],
+    ['alarm address that is not one', { ...SERVING, alarms: { emails: ['ops at example.com'] } }, 'alarms.emails[0]', /^must be an email address$/],
+    ['alarm endpoint over plain HTTP', { ...SERVING, alarms: { httpsEndpoint: 'http://hooks.example.com/alarms' } }, 'alarms.httpsEndpoint', /^must be an https:\/\/ URL$/],
+    ['load-balancer subnets smaller than a load balancer takes', { ...VALID, network: { subnetMasks: { loadBalancer: 28 } } }, 'network.subnetMasks.loadBalancer', /^must be at most 27: a load balancer needs a \/27 or larger subnet/],
+    ['load-balancer subnets that do not fit beside the other three', { ...VALID, network: { vpcCidr: '10.0.0.0/21', subnetMasks: { public: 24, private: 24, isolated: 25 } } }, 'network.subnetMasks', /^four subnets per availability zone of these sizes do not fit in network.vpcCidr 10.0.0.0\/21/],
   ];
 
   test.each(cases)('%s', (_title, settings, field, message) => {
@@ -193,40 +241,127 @@ describe('a malformed config is rejected with its file and field', () => {
   test('teams whose models fit their quota and GPU pools are accepted', () => {
     const result = validate(SERVING);
     expect(result.ok && result.environments[0].teams[0].models[1]).toMatchObject({
-      gpu: { pool: 'inference', count: 1 },
-      resources: { cpuRequestMillicores: 500, cpuLimitMillicores: 1000, memoryRequestMiB: 1024, memoryLimitMiB: 1024 },
-      autoscaling: { targetCpuUtilization: 60 },
-      startupSeconds: 600,
+      versions: [
+        {
+          gpu: { pool: 'inference', count: 1 },
+          resources: { cpuRequestMillicores: 500, cpuLimitMillicores: 1000, memoryRequestMiB: 1024, memoryLimitMiB: 1024 },
+          autoscaling: { targetCpuUtilization: 60 },
+          startupSeconds: 600,
+        },
+      ],
       exposure: { allowedNamespaces: [] },
     });
   });
 
-  test('a model whose pods at maxReplicas serve less than 1.3 × its peak is rejected with the numbers and the fix', () => {
-    const problems = problemsOf(withModel({ autoscaling: { minReplicas: 2, maxReplicas: 8 }, capacity: { peakRequestsPerSecond: 1000, podRequestsPerSecond: 150 } }));
+  test('a model fills its SLO with the users\' latency targets and a 1 % error ratio, and leaves traffic to the first version', () => {
+    const result = validate(SERVING);
+    expect(result.ok && result.environments[0].teams[0].models[0]).toMatchObject({
+      slo: { p95Milliseconds: 300, p99Milliseconds: 500, errorRatioPercent: 1 },
+      traffic: {},
+    });
+  });
+
+  test('a version whose pods at maxReplicas serve less than 1.3 × the model\'s peak is rejected with the numbers and the fix', () => {
+    const problems = problemsOf(withModel({ versions: [{ ...MINIMAL_VERSION, autoscaling: { minReplicas: 2, maxReplicas: 8 }, podRequestsPerSecond: 150 }], capacity: { peakRequestsPerSecond: 1000 } }));
     expect(problems).toEqual([
       {
         file: 'config/prod.yaml',
-        field: 'teams[0].models[0].capacity',
+        field: 'teams[0].models[0].versions[0].autoscaling.maxReplicas',
         message:
-          'autoscaling.maxReplicas 8 × podRequestsPerSecond 150 = 1200 req/s is below 1.3 × peakRequestsPerSecond 1000 = 1300 req/s; ' +
-          'raise autoscaling.maxReplicas to at least 9 or measure podRequestsPerSecond again (npm run bench:serving)',
-        received: { peakRequestsPerSecond: 1000, podRequestsPerSecond: 150 },
+          "× podRequestsPerSecond 150 = 1200 req/s is below 1.3 × this version's share of capacity.peakRequestsPerSecond (1000 req/s) = 1300 req/s; " +
+          'raise maxReplicas to at least 9 or measure podRequestsPerSecond again (npm run bench:serving)',
+        received: 8,
       },
     ]);
   });
 
   test.each([
-    ['whole numbers', 13, { peakRequestsPerSecond: 100, podRequestsPerSecond: 10 }],
-    ['the users\' peak', 10, { peakRequestsPerSecond: 1000, podRequestsPerSecond: 130 }],
-    ['fractional rates, where 1.3 × 6 is 7.800000000000001 in floating point', 4, { peakRequestsPerSecond: 6, podRequestsPerSecond: 1.95 }],
-  ])('a model whose pods at maxReplicas serve exactly 1.3 × its peak is accepted (%s)', (_title, maxReplicas, capacity) => {
-    const result = validate(withModel({ autoscaling: { minReplicas: 2, maxReplicas }, capacity }));
-    expect(result.ok && result.environments[0].teams[0].models[0].capacity).toEqual(capacity);
+    ['whole numbers', 13, 10, 100],
+    ['the users\' peak', 10, 130, 1000],
+    ['fractional rates, where 1.3 × 6 is 7.800000000000001 in floating point', 4, 1.95, 6],
+  ])('a version whose pods at maxReplicas serve exactly 1.3 × its peak is accepted (%s)', (_title, maxReplicas, podRequestsPerSecond, peakRequestsPerSecond) => {
+    const version = { ...MINIMAL_VERSION, autoscaling: { minReplicas: 2, maxReplicas }, podRequestsPerSecond };
+    const result = validate(withModel({ versions: [version], capacity: { peakRequestsPerSecond } }));
+    expect(result.ok && result.environments[0].teams[0].models[0].versions[0].podRequestsPerSecond).toBe(podRequestsPerSecond);
+  });
+
+  /**
+   * Four versions sized by their share of a 100 req/s peak: v1 80 % and v2 20 % of the requests, v3
+   * the shadow of 50 % of v1's (40 %), v4 the fallback standing in for all of v1's (80 %).
+   * `sized` gives what each version serves at its maxReplicas of 2.
+   */
+  const sharedModel = (sized: { v1: number; v2: number; v3: number; v4: number }) =>
+    withModel({
+      versions: (['v1', 'v2', 'v3', 'v4'] as const).map((name, index) => ({
+        ...MINIMAL_VERSION,
+        name,
+        alias: undefined,
+        version: index + 1,
+        autoscaling: { minReplicas: 1, maxReplicas: 2 },
+        podRequestsPerSecond: sized[name] / 2,
+      })),
+      traffic: { weights: { v1: 80, v2: 20 }, shadow: { version: 'v3', percent: 50 }, fallback: 'v4' },
+      capacity: { peakRequestsPerSecond: 100 },
+    });
+  const EXACTLY = { v1: 104, v2: 26, v3: 52, v4: 104 };
+
+  test('each version needs 1.3 × its share of the peak only: its weight, the shadow\'s copies, the fallback\'s stand-in', () => {
+    expect(validate(sharedModel(EXACTLY)).ok).toBe(true);
+  });
+
+  test.each([
+    ['a canary below 1.3 × its weight', 'v2', 1, "× podRequestsPerSecond 12.5 = 25 req/s is below 1.3 × this version's share of capacity.peakRequestsPerSecond (20 req/s) = 26 req/s; raise maxReplicas to at least 3"],
+    ['a shadow below 1.3 × its percent of the first version\'s weight', 'v3', 2, "× podRequestsPerSecond 25.5 = 51 req/s is below 1.3 × this version's share of capacity.peakRequestsPerSecond (40 req/s) = 52 req/s; raise maxReplicas to at least 3"],
+    ['a fallback below 1.3 × the first version\'s weight', 'v4', 3, "× podRequestsPerSecond 51.5 = 103 req/s is below 1.3 × this version's share of capacity.peakRequestsPerSecond (80 req/s) = 104 req/s; raise maxReplicas to at least 3"],
+  ] as const)('%s is rejected with its share in the message', (_title, name, index, message) => {
+    expect(problemsOf(sharedModel({ ...EXACTLY, [name]: EXACTLY[name] - 1 }))).toEqual([
+      {
+        file: 'config/prod.yaml',
+        field: `teams[0].models[0].versions[${index}].autoscaling.maxReplicas`,
+        message: `${message} or measure podRequestsPerSecond again (npm run bench:serving)`,
+        received: 2,
+      },
+    ]);
+  });
+
+  test('a fallback that also takes a weight needs 1.3 × both', () => {
+    const versions = [MINIMAL_VERSION, { ...V2, autoscaling: { minReplicas: 1, maxReplicas: 2 }, podRequestsPerSecond: 64 }];
+    const problems = problemsOf(withVersions(versions, { weights: { v1: 80, v2: 20 }, fallback: 'v2' }));
+    expect(problems).toEqual([expect.objectContaining({ field: 'teams[0].models[0].versions[1].autoscaling.maxReplicas', message: expect.stringMatching(/share of capacity.peakRequestsPerSecond \(100 req\/s\) = 130 req\/s/) })]);
+  });
+
+  test('a version with no weight, shadow or fallback needs no serving capacity', () => {
+    const idle = { ...V2, autoscaling: { minReplicas: 1, maxReplicas: 1 }, podRequestsPerSecond: 0.1 };
+    expect(validate(withVersions([MINIMAL_VERSION, idle])).ok).toBe(true);
+  });
+
+  test('canary, A/B with stickiness and a version header, shadow and fallback are accepted together', () => {
+    const versions = ['v1', 'v2', 'v3', 'v4'].map((name, index) => ({ ...MINIMAL_VERSION, name, alias: undefined, version: index + 1, autoscaling: { minReplicas: 1, maxReplicas: 3 } }));
+    const traffic = { weights: { v1: 60, v2: 40 }, stickinessSeconds: 3600, versionHeader: 'x-model-version', shadow: { version: 'v3', percent: 10 }, fallback: 'v4' };
+    const result = validate(withVersions(versions, traffic));
+    expect(result.ok && result.environments[0].teams[0].models[0].traffic).toEqual(traffic);
   });
 
   test('peak windows within the bounds are accepted, and working hours in development', () => {
-    expect(validate(withModel({ autoscaling: { ...CPU_MODEL.autoscaling, peakWindows: [PEAK, { ...PEAK, timezone: 'Asia/Kolkata' }] } })).ok).toBe(true);
-    expect(validate({ ...withModel({ autoscaling: { ...CPU_MODEL.autoscaling, workingHours: WORKING_HOURS } }), environmentType: 'development' }).ok).toBe(true);
+    expect(validate(withVersion({ autoscaling: { ...AUTOSCALING, peakWindows: [PEAK, { ...PEAK, timezone: 'Asia/Kolkata' }] } })).ok).toBe(true);
+    expect(validate({ ...withVersion({ autoscaling: { ...AUTOSCALING, workingHours: WORKING_HOURS } }), environmentType: 'development' }).ok).toBe(true);
+  });
+
+  test('an HTTPS endpoint alone is enough of an alarm subscriber in production', () => {
+    expect(validate({ ...SERVING, alarms: { httpsEndpoint: 'https://hooks.example.com/alarms' } }).ok).toBe(true);
+  });
+
+  test('production needs no alarm subscriber while no team has a model', () => {
+    expect(validate({ ...SERVING, alarms: undefined, teams: [{ ...TEAM, models: [] }] }).ok).toBe(true);
+  });
+
+  test('development needs no alarm subscriber, even with models', () => {
+    expect(validate({ ...SERVING, environmentType: 'development', alarms: undefined }).ok).toBe(true);
+  });
+
+  test('load-balancer subnets of /27 fit where the default /26 does not', () => {
+    const network = { vpcCidr: '10.0.0.0/21', subnetMasks: { public: 24, private: 24, isolated: 25, loadBalancer: 27 } };
+    expect(validate({ ...VALID, network }).ok).toBe(true);
   });
 
   test('development environments may drop protection that production must keep', () => {
@@ -270,9 +405,8 @@ describe('a value of the wrong type or size gets a plain sentence with the fix',
   });
 
   test('a number where text belongs keeps its trailing zeros in the fix', () => {
-    const model = { ...CPU_MODEL, imageTag: 'TAG' };
-    const text = stringify({ ...SERVING, teams: [{ ...TEAM, models: [model] }] }).replace('imageTag: TAG', 'imageTag: 1.10');
-    expect(messageOf(text, 'teams[0].models[0].imageTag')).toBe('must be text: write it in quotes: "1.10"');
+    const text = stringify(withVersion({ imageTag: 'TAG' })).replace('imageTag: TAG', 'imageTag: 1.10');
+    expect(messageOf(text, 'teams[0].models[0].versions[0].imageTag')).toBe('must be text: write it in quotes: "1.10"');
   });
 
   test('infinity is refused as not a number, and shown as written rather than as null', () => {
@@ -294,15 +428,16 @@ describe('a value of the wrong type or size gets a plain sentence with the fix',
 
   test.each([
     ['NAT gateways', 'network:\n  natGateways: 1e20\n', 'network.natGateways', 'must be at most 6'],
-    ['a model registry version', '', 'teams[0].models[0].version', 'must be at most 100000'],
+    ['a model registry version', '', 'teams[0].models[0].versions[0].version', 'must be at most 100000'],
     ['Performance Insights retention', 'database:\n  performanceInsightsRetentionDays: 9999999999999999\n', 'database.performanceInsightsRetentionDays', 'must be at most 731'],
   ])('%s have a realistic upper bound', (_title, lines, field, message) => {
-    const text = lines === '' ? stringify(withModel({ alias: undefined, version: 1e16 })) : yaml(lines);
+    const text = lines === '' ? stringify(withVersion({ alias: undefined, version: 1e16 })) : yaml(lines);
     expect(messageOf(text, field)).toBe(message);
   });
 
   test.each([
     ['a model field', withModel({ registerdModel: 'churn' }), 'teams[0].models[0]', /unknown field "registerdModel" \(did you mean registeredModel\?\)/],
+    ['a version field', withVersion({ podRequestPerSecond: 50 }), 'teams[0].models[0].versions[0]', /unknown field "podRequestPerSecond" \(did you mean podRequestsPerSecond\?\)/],
     ['a top-level field', { ...VALID, avilabilityZones: [] }, '', /unknown field "avilabilityZones" \(did you mean availabilityZones\?\)/],
     ['an allowed value', { ...VALID, environmentType: 'prodution' }, 'environmentType', /must be one of "development", "production"; did you mean production\?/],
     ['a GPU family', { ...SERVING, gpuPools: [{ ...GPU_POOL, instanceFamilies: ['g6x'] }] }, 'gpuPools[0].instanceFamilies[0]', /did you mean g6\?/],
@@ -324,7 +459,9 @@ describe('a value of the wrong type or size gets a plain sentence with the fix',
       'cluster: { addons: { metrics-server: 1 }, admins: [1], nodePool: { cpuLimit: 1.5, capacityTypes: [] } }',
       'ingress: { scheme: true }',
       'mlflow: { hostname: mlflow.example.internal, replicas: "2", workers: 1e9 }',
-      'teams: [{ name: growth, quota: { cpu: 0, memoryGiB: x, pods: 1 }, models: [{ name: m, registeredModel: "", version: 0, imageTag: 1, capacity: {} }] }]',
+      'alarms: { emails: [ops], httpsEndpoint: "http://x" }',
+      'teams: [{ name: growth, quota: { cpu: 0, memoryGiB: x, pods: 1 }, models: [{ name: m, registeredModel: "", capacity: {}, slo: { p95Milliseconds: 0 },',
+      '  versions: [{ name: V1, version: 0, imageTag: 1, podRequestsPerSecond: "50" }], traffic: { weights: { V1: 1.5 }, shadow: { version: v2 }, versionHeader: Host } }] }]',
     ].join('\n');
     const messages = problemsOf(text).map((problem) => problem.message);
     expect(messages.length).toBeGreaterThan(20);

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
+import { PlatformVpc, SUBNET_GROUPS } from '../../../lib/constructs/platform-vpc';
 import { testApp } from '../../helpers/app';
 
 function databaseStack(engineVersion?: rds.PostgresEngineVersion) {
@@ -10,7 +11,7 @@ function databaseStack(engineVersion?: rds.PostgresEngineVersion) {
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     availabilityZones: ['eu-west-1a', 'eu-west-1b'],
     subnetConfiguration: [
-      { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
     ],
   });
@@ -36,6 +37,14 @@ describe('MlflowDatabase', () => {
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Peer'), 'GroupId'] },
       Description: 'cluster',
     });
+  });
+
+  test('sits in the Isolated subnet group only, never in the load-balancer subnets, which are isolated too', () => {
+    const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const { vpc } = new PlatformVpc(stack, 'Vpc', { availabilityZones: ['eu-west-1a', 'eu-west-1b'], flowLogGroupName: '/test/flow-logs' });
+    new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' });
+    const isolated = vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.isolated }).subnetIds;
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: stack.resolve(isolated) });
   });
 
   test('opens no egress from the database', () => {

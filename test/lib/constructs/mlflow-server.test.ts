@@ -3,6 +3,8 @@ import { k8s } from 'cdk8s-plus-27';
 import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
 import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
 import { MlflowServer } from '../../../lib/constructs/mlflow-server';
+import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
+import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
 import { appliedManifests } from '../../helpers/applied-manifests';
 import { clusterStack } from '../../helpers/cluster-fixture';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
@@ -23,7 +25,8 @@ function serverStack() {
     vpc,
     secretNamePrefix: 'test/mlflow',
     hostname: 'mlflow.example.internal',
-    inboundCidrs: ['10.0.0.0/16'],
+    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
+    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
   });
   return Template.fromStack(stack).toJSON();
 }
@@ -45,7 +48,7 @@ describe('MlflowServer', () => {
   test('applies its chart after the cluster-wide settings and both Pod Identity associations', () => {
     const chart = logicalIds('Custom::AWSCDK-EKS-KubernetesResource').find((id) => id.startsWith('MlflowChart')) ?? '';
     const clusterConfig = applied.find(({ object }) => (object as KubeObject).kind === 'NodeClass')?.logicalId;
-    expect(resources[chart].DependsOn).toEqual(expect.arrayContaining([clusterConfig, ...logicalIds('AWS::EKS::PodIdentityAssociation')]));
+    expect(resources[chart].DependsOn).toEqual(expect.arrayContaining([clusterConfig, ...logicalIds('AWS::EKS::PodIdentityAssociation').filter((id) => id.startsWith('Mlflow'))]));
   });
 
   test('keeps its key and secrets at logical IDs named after the server alone, the IDs they were deployed with', () => {

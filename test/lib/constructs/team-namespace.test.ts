@@ -2,7 +2,6 @@ import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { PLATFORM_INGRESS_CLASS } from '../../../charts/cluster-config-chart';
 import { TeamNamespace } from '../../../lib/constructs/team-namespace';
 import { testApp } from '../../helpers/app';
 import { appliedManifests } from '../../helpers/applied-manifests';
@@ -57,7 +56,7 @@ function ingress(name: string, host: string, annotations: Record<string, string>
     kind: 'Ingress',
     metadata: { name, namespace: TEAM, annotations },
     spec: {
-      ingressClassName: PLATFORM_INGRESS_CLASS,
+      ingressClassName: 'platform',
       rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: 80 } } } }] } }],
     },
   };

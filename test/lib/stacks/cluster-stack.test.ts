@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { appliedManifests } from '../../helpers/applied-manifests';
 import { ENVIRONMENTS } from '../../helpers/app';
 import { committedConfig, committedTemplate } from '../../helpers/committed-assembly';
-import { findObject, KubeObject } from '../../helpers/kube-objects';
+import { findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
 
 const ALL_CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
 
@@ -148,9 +148,8 @@ describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
     expect(pool.spec.template.spec.requirements).toContainEqual(expect.objectContaining({ key: 'karpenter.sh/capacity-type', values: settings.capacityTypes }));
   });
 
-  test('gives the shared load balancer the configured scheme, and the configured certificate where there is one', () => {
-    const params = findObject<{ scheme: string; certificateARNs?: string[] }>(applied, 'IngressClassParams');
-    expect(params.spec.scheme).toBe(config.ingress.scheme);
-    expect(params.spec.certificateARNs).toEqual(config.ingress.certificateArn ? [config.ingress.certificateArn] : undefined);
+  test('applies no IngressClass, so no tenant object can attach to the platform\'s load balancer', () => {
+    expect(objectsOfKind(applied, 'IngressClass')).toEqual([]);
+    expect(objectsOfKind(applied, 'IngressClassParams')).toEqual([]);
   });
 });

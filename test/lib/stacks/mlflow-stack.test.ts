@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { k8s } from 'cdk8s-plus-27';
-import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
+import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_PORT, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
 import { MLFLOW_NAMESPACE } from '../../../lib/config/platform-names';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
-import { ingressInboundCidrs } from '../../../lib/config/derived';
-import { appliedManifests } from '../../helpers/applied-manifests';
+import { appliedManifests, renderRefs } from '../../helpers/applied-manifests';
 import { ENVIRONMENTS } from '../../helpers/app';
 import { committedConfig, committedStageDirectory, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
@@ -124,18 +123,20 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
     expect(fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, 'Dockerfile'), 'utf8')).toMatch(/^USER 10001:10001$/m);
   });
 
-  test('runs the configured replicas and workers, answers the configured host name and admits only the configured CIDRs', () => {
+  test('runs the configured replicas and workers, and answers the configured host name through its target group on the shared listener', () => {
     const applied = appliedManifests(json).map((manifest) => manifest.object) as KubeObject[];
     const server = findObject<k8s.DeploymentSpec>(applied, 'Deployment', 'mlflow');
     expect(server.spec.replicas).toBe(config.mlflow.replicas);
     const env = envOf((server.spec.template.spec as k8s.PodSpec).containers[0]);
     expect(env.MLFLOW_WORKERS).toBe(String(config.mlflow.workers));
     expect(env.MLFLOW_ALLOWED_HOSTS?.split(',')).toEqual(expect.arrayContaining([config.mlflow.hostname, 'mlflow.mlflow.svc.cluster.local']));
-    const ingress = findObject<k8s.IngressSpec>(applied, 'Ingress', 'mlflow');
-    expect(ingress.spec.rules?.map((rule) => rule.host)).toEqual([config.mlflow.hostname]);
-    expect(ingress.metadata.annotations).toMatchObject({
-      'alb.ingress.kubernetes.io/inbound-cidrs': ingressInboundCidrs(config).join(','),
-      'alb.ingress.kubernetes.io/listen-ports': config.ingress.certificateArn ? '[{"HTTPS":443}]' : '[{"HTTP":80}]',
-    });
+    const [[groupId, group]] = Object.entries(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(group.Properties).toMatchObject({ TargetType: 'ip', Port: MLFLOW_PORT, HealthCheckPath: '/health' });
+    const [rule] = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule'));
+    expect(rule.Properties.Conditions).toEqual([{ Field: 'host-header', HostHeaderConfig: { Values: [config.mlflow.hostname] } }]);
+    expect(JSON.stringify(rule.Properties.Actions)).toContain(groupId);
+    const withRefs = appliedManifests(json, renderRefs).map((manifest) => manifest.object) as KubeObject[];
+    const binding = findObject<{ targetGroupARN: unknown; serviceRef: { name: string; port: number } }>(withRefs, 'TargetGroupBinding', 'mlflow');
+    expect(binding.spec).toEqual({ targetGroupARN: `ref:${groupId}`, targetType: 'ip', serviceRef: { name: 'mlflow', port: 80 } });
   });
 });

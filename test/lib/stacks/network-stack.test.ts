@@ -11,16 +11,27 @@ describe.each(ENVIRONMENTS)('%s network stack', (name) => {
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: config.network.vpcCidr });
   });
 
-  test('places public, private and isolated subnets in every configured zone', () => {
+  test('places public, private, isolated and load-balancer subnets in every configured zone', () => {
     for (const zone of config.availabilityZones) {
-      for (const type of ['Public', 'Private', 'Isolated']) {
+      for (const [name, type] of [['Public', 'Public'], ['Private', 'Private'], ['Isolated', 'Isolated'], ['LoadBalancer', 'Isolated']]) {
         template.hasResourceProperties('AWS::EC2::Subnet', {
           AvailabilityZone: zone,
-          Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: type }]),
+          Tags: Match.arrayWith([
+            { Key: 'aws-cdk:subnet-name', Value: name },
+            { Key: 'aws-cdk:subnet-type', Value: type },
+          ]),
         });
       }
     }
-    template.resourceCountIs('AWS::EC2::Subnet', 3 * zones);
+    template.resourceCountIs('AWS::EC2::Subnet', 4 * zones);
+  });
+
+  test('sizes the load-balancer subnets as configured', () => {
+    const subnets = template.findResources('AWS::EC2::Subnet', {
+      Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: 'LoadBalancer' }]) },
+    });
+    const masks = Object.values(subnets).map((subnet) => Number(String(subnet.Properties.CidrBlock).split('/')[1]));
+    expect(masks).toEqual(config.availabilityZones.map(() => config.network.subnetMasks.loadBalancer));
   });
 
   test('runs as many NAT gateways as configured', () => {
@@ -34,17 +45,10 @@ describe.each(ENVIRONMENTS)('%s network stack', (name) => {
     }
   });
 
-  test('tags subnets for internet-facing and internal load balancers', () => {
-    template.resourcePropertiesCountIs(
-      'AWS::EC2::Subnet',
-      { Tags: Match.arrayWith([{ Key: 'kubernetes.io/role/elb', Value: '1' }]) },
-      zones,
-    );
-    template.resourcePropertiesCountIs(
-      'AWS::EC2::Subnet',
-      { Tags: Match.arrayWith([{ Key: 'kubernetes.io/role/internal-elb', Value: '1' }]) },
-      zones,
-    );
+  test('tags no subnet for EKS load balancers: the shared load balancer is built in CDK', () => {
+    for (const key of ['kubernetes.io/role/elb', 'kubernetes.io/role/internal-elb']) {
+      template.resourcePropertiesCountIs('AWS::EC2::Subnet', { Tags: Match.arrayWith([Match.objectLike({ Key: key })]) }, 0);
+    }
   });
 
   test('routes S3 traffic of private and isolated subnets through a gateway endpoint', () => {

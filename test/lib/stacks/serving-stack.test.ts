@@ -1,6 +1,10 @@
 import { k8s } from 'cdk8s-plus-27';
+import { SCORING_PORT } from '../../../charts/model-serving-chart';
+import { modelAlarmNamePrefix, modelSloAlarmName, versionAlarmNames } from '../../../lib/config/alarm-names';
+import { versionWeights } from '../../../lib/config/capacity';
 import { modelHostname } from '../../../lib/config/derived';
-import { appliedManifests } from '../../helpers/applied-manifests';
+import { appliedManifests, renderRefs } from '../../helpers/applied-manifests';
+import { loadBalancerSubnetCidrs } from '../../helpers/network-facts';
 import { ENVIRONMENTS } from '../../helpers/app';
 import { committedConfig, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
 import { findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
@@ -11,6 +15,13 @@ describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
   const template = committedTemplate(name, 'Serving');
   const resources = (type: string) => Object.entries(template.findResources(type));
   const models = config.teams.flatMap((team) => team.models.map((model) => ({ team: team.name, ...model })));
+  const targetGroup = (model: string, version: string) => {
+    const found = resources('AWS::ElasticLoadBalancingV2::TargetGroup').find(([id]) => id.startsWith(`Model${model.replace(/-/g, '')}Routing${version.replace(/-/g, '')}TargetGroup`));
+    if (!found) {
+      throw new Error(`no target group for ${model} ${version}`);
+    }
+    return found;
+  };
   const logicalId = (prefix: string) => resources('Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => id.startsWith(prefix))?.[0];
 
   test("gives each team principal one access entry that views the team namespace, in the admins' or the members' group", () => {
@@ -52,12 +63,73 @@ describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
     expect(resources('AWS::IAM::Policy')).toEqual([]);
   });
 
-  test("pulls each model's image from its own repository at the configured tag", () => {
+  test("pulls each version's image from the model's own repository at the configured tag", () => {
     for (const model of models) {
       const manifest = JSON.stringify(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')[logicalId(`Model${model.name.replace(/-/g, '')}`) ?? '']);
       expect(manifest).toMatch(new RegExp(`RepositoriesModel${model.name.replace(/-/g, '')}`));
-      expect(manifest).toContain(`:${model.imageTag}`);
+      for (const version of model.versions) {
+        expect(manifest).toContain(`:${version.imageTag}`);
+      }
     }
+  });
+
+  test("gives each version an IP target group, tagged with the cluster's name as Auto Mode requires, health-checked on /ping", () => {
+    for (const model of models) {
+      for (const version of model.versions) {
+        const [, group] = targetGroup(model.name, version.name);
+        expect(group.Properties).toMatchObject({ TargetType: 'ip', Protocol: 'HTTP', Port: SCORING_PORT, HealthCheckPath: '/ping' });
+        expect(group.Properties.Tags).toContainEqual({ Key: 'eks:eks-cluster-name', Value: expect.anything() });
+      }
+    }
+  });
+
+  test("forwards each model's host to its versions with the configured weights, stickiness and version header", () => {
+    for (const model of models) {
+      const rules = resources('AWS::ElasticLoadBalancingV2::ListenerRule').filter(([id]) => id.startsWith(`Model${model.name.replace(/-/g, '')}Routing`));
+      const host = { Field: 'host-header', HostHeaderConfig: { Values: [modelHostname(config, model)] } };
+      const weighted = rules.map(([, rule]) => rule.Properties).find((rule) => rule.Actions[0].ForwardConfig);
+      const weights = versionWeights(model);
+      expect(weighted.Conditions).toEqual([host]);
+      expect(weighted.Actions[0].ForwardConfig.TargetGroups).toEqual(
+        model.versions.map((version) => ({ TargetGroupArn: { Ref: targetGroup(model.name, version.name)[0] }, Weight: weights[version.name] })),
+      );
+      const stickiness = weighted.Actions[0].ForwardConfig.TargetGroupStickinessConfig;
+      expect(stickiness).toEqual(model.traffic.stickinessSeconds ? { Enabled: true, DurationSeconds: model.traffic.stickinessSeconds } : undefined);
+      const pinned = rules.map(([, rule]) => rule.Properties).filter((rule) => !rule.Actions[0].ForwardConfig);
+      expect(pinned).toHaveLength(model.traffic.versionHeader ? model.versions.length : 0);
+      for (const rule of pinned) {
+        const version = rule.Conditions[1].HttpHeaderConfig.Values[0];
+        expect(rule.Conditions).toEqual([host, { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: model.traffic.versionHeader, Values: [version] } }]);
+        expect(rule.Actions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: targetGroup(model.name, version)[0] } }]);
+        // A pinned request must be matched before the weighted rule sends it elsewhere.
+        expect(rule.Priority).toBeLessThan(weighted.Priority);
+      }
+    }
+  });
+
+  test('gives every version p95, p99, error-ratio and no-healthy-target alarms, and every model one composite alarm, all notifying the alarm topic', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const composites = resources('AWS::CloudWatch::CompositeAlarm').map(([, alarm]) => alarm.Properties);
+    for (const model of models) {
+      const prefix = modelAlarmNamePrefix(config, model.name);
+      for (const version of model.versions) {
+        for (const alarmName of Object.values(versionAlarmNames(prefix, version.name))) {
+          const alarm = alarms.find((candidate) => candidate.AlarmName === alarmName);
+          expect(alarm?.AlarmActions).toEqual([expect.objectContaining({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: `${name}-Ingress` }) })]);
+          expect(JSON.stringify(alarm)).toContain(targetGroup(model.name, version.name)[0]);
+        }
+      }
+      expect(composites.map((composite) => composite.AlarmName)).toContain(modelSloAlarmName(prefix));
+    }
+    expect(alarms).toHaveLength(models.reduce((sum, model) => sum + 4 * model.versions.length, 0));
+  });
+
+  test('lets the load balancer reach the pods on the scoring port, and draws one dashboard, where config serves models', () => {
+    const served = models.length > 0 ? 1 : 0;
+    expect(resources('AWS::EC2::SecurityGroupIngress').map(([, rule]) => rule.Properties)).toEqual(
+      Array(served).fill(expect.objectContaining({ IpProtocol: 'tcp', FromPort: SCORING_PORT, ToPort: SCORING_PORT })),
+    );
+    expect(resources('AWS::CloudWatch::Dashboard')).toHaveLength(served);
   });
 
   test('applies each model after its team namespace and the GPU node pools, where config has any', () => {
@@ -75,34 +147,60 @@ describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
     const applied = appliedManifests(template.toJSON()).map((manifest) => manifest.object) as KubeObject[];
     const inNamespace = (namespace: string, kind: string) => objectsOfKind(applied, kind).filter((object) => object.metadata.namespace === namespace);
 
-    test("serves each configured model as its own Deployment in its team's namespace", () => {
+    test("serves each configured version as its own Deployment in its team's namespace, and a router where the model has a shadow or a fallback", () => {
       for (const team of config.teams) {
-        expect(inNamespace(team.name, 'Deployment').map((deployment) => deployment.metadata.name).sort()).toEqual(team.models.map((model) => model.name).sort());
+        expect(inNamespace(team.name, 'Deployment').map((deployment) => deployment.metadata.name).sort()).toEqual(
+          team.models
+            .flatMap((model) => [
+              ...model.versions.map((version) => `${model.name}-${version.name}`),
+              ...(model.traffic.shadow || model.traffic.fallback ? [`${model.name}-router`] : []),
+            ])
+            .sort(),
+        );
       }
     });
 
-    test('scales each model with KEDA between its configured bounds on its configured CPU target, with a cron floor per peak window', () => {
+    test('scales each version with KEDA between its configured bounds on request rate, CPU and a cron floor per peak window', () => {
       for (const model of models) {
-        const scaledObject = findObject<{ triggers: { type: string; metadata: Record<string, string> }[] }>(inNamespace(model.team, 'ScaledObject'), 'ScaledObject', model.name);
-        expect(scaledObject.spec).toMatchObject({
-          minReplicaCount: model.autoscaling.workingHours ? 0 : model.autoscaling.minReplicas,
-          maxReplicaCount: model.autoscaling.maxReplicas,
+        for (const version of model.versions) {
+          const scaledObject = findObject<{ triggers: { type: string; metadata: Record<string, string> }[] }>(
+            inNamespace(model.team, 'ScaledObject'),
+            'ScaledObject',
+            `${model.name}-${version.name}`,
+          );
+          const { autoscaling } = version;
+          expect(scaledObject.spec).toMatchObject({ minReplicaCount: autoscaling.workingHours ? 0 : autoscaling.minReplicas, maxReplicaCount: autoscaling.maxReplicas });
+          expect(scaledObject.spec.triggers[0]).toEqual({ type: 'cpu', metricType: 'Utilization', metadata: { value: String(autoscaling.targetCpuUtilization) } });
+          expect(scaledObject.spec.triggers.filter((trigger) => trigger.type === 'aws-cloudwatch')).toHaveLength(1);
+          const floors = scaledObject.spec.triggers.filter((trigger) => trigger.type === 'cron').map((trigger) => Number(trigger.metadata.desiredReplicas));
+          expect(floors).toEqual([...(autoscaling.workingHours ? [autoscaling.minReplicas] : []), ...autoscaling.peakWindows.map((window) => window.minReplicas)]);
+        }
+      }
+    });
+
+    test("binds each version's target group to its Service, or to the router's for the primary of a model with a router", () => {
+      const withRefs = appliedManifests(template.toJSON(), renderRefs).map((manifest) => manifest.object) as KubeObject[];
+      const bindings = objectsOfKind<{ targetGroupARN: unknown; serviceRef: { name: string; port: number } }>(withRefs, 'TargetGroupBinding');
+      for (const model of models) {
+        const router = model.traffic.shadow || model.traffic.fallback;
+        model.versions.forEach((version, index) => {
+          const binding = findObject<{ targetGroupARN: unknown; serviceRef: { name: string; port: number } }>(bindings, 'TargetGroupBinding', `${model.name}-${version.name}`);
+          expect(binding.spec.targetGroupARN).toBe(`ref:${targetGroup(model.name, version.name)[0]}`);
+          const service = router && index === 0 ? `${model.name}-router` : `${model.name}-${version.name}`;
+          expect(binding.spec.serviceRef.name).toBe(service);
+          const ports = findObject<k8s.ServiceSpec>(inNamespace(model.team, 'Service'), 'Service', service).spec.ports ?? [];
+          expect(ports.map((port) => port.port)).toContain(binding.spec.serviceRef.port);
         });
-        expect(scaledObject.spec.triggers[0]).toEqual({ type: 'cpu', metricType: 'Utilization', metadata: { value: String(model.autoscaling.targetCpuUtilization) } });
-        const floors = scaledObject.spec.triggers.filter((trigger) => trigger.type === 'cron').map((trigger) => Number(trigger.metadata.desiredReplicas));
-        expect(floors).toEqual([
-          ...(model.autoscaling.workingHours ? [model.autoscaling.minReplicas] : []),
-          ...model.autoscaling.peakWindows.map((window) => window.minReplicas),
-        ]);
       }
     });
 
-    test('routes each model at its host name and admits the namespaces config lists', () => {
+    test('admits only the load-balancer subnets and the namespaces config lists to each model', () => {
+      const loadBalancerCidrs = loadBalancerSubnetCidrs(committedTemplate(name, 'Network'));
       for (const model of models) {
-        const ingress = findObject<k8s.IngressSpec>(inNamespace(model.team, 'Ingress'), 'Ingress', model.name);
-        expect(ingress.spec.rules?.map((rule) => rule.host)).toEqual([modelHostname(config, model)]);
         const policy = findObject<k8s.NetworkPolicySpec>(inNamespace(model.team, 'NetworkPolicy'), 'NetworkPolicy', `${model.name}-ingress`);
-        const namespaces = policy.spec.ingress?.[0].from?.flatMap((peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? []);
+        const from = policy.spec.ingress?.[0].from ?? [];
+        expect(from.flatMap((peer) => peer.ipBlock?.cidr ?? [])).toEqual(loadBalancerCidrs);
+        const namespaces = from.flatMap((peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? []);
         expect(namespaces).toEqual(model.exposure.allowedNamespaces);
       }
     });

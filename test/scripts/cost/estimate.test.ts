@@ -34,15 +34,18 @@ const TABLE: PriceTable = {
   },
 };
 
-const model = (name: string, cpuRequestMillicores: number, memoryRequestMiB: number, minReplicas: number, maxReplicas: number) => ({
+/** One version of a model, called `name`, of this size and replica range. */
+const version = (name: string, cpuRequestMillicores: number, memoryRequestMiB: number, minReplicas: number, maxReplicas: number, gpu?: { pool: string; count: number }) => ({
   name,
-  registeredModel: name,
   alias: 'champion',
   imageTag: '1.0.0',
   resources: { cpuRequestMillicores, cpuLimitMillicores: 2 * cpuRequestMillicores, memoryRequestMiB, memoryLimitMiB: memoryRequestMiB },
+  ...(gpu ? { gpu } : {}),
   autoscaling: { minReplicas, maxReplicas },
-  capacity: { peakRequestsPerSecond: 10, podRequestsPerSecond: 100 },
+  podRequestsPerSecond: 100,
 });
+
+const model = (name: string, versions: ReturnType<typeof version>[]) => ({ name, registeredModel: name, versions, capacity: { peakRequestsPerSecond: 10 } });
 
 /** An environment of its own, so a change to the committed files changes no expected number below. */
 const FIXTURE = fixtureEnvironment({
@@ -58,11 +61,11 @@ const FIXTURE = fixtureEnvironment({
     { name: 'training', instanceFamilies: ['g6e'], capacityType: 'spot', gpuLimit: 8 },
   ],
   teams: [
-    { name: 'fraud', quota: { cpu: 16, memoryGiB: 32, pods: 20 }, models: [model('fraud-scorer', 1000, 2048, 2, 10)] },
+    { name: 'fraud', quota: { cpu: 16, memoryGiB: 32, pods: 20 }, models: [model('fraud-scorer', [version('v1', 1000, 2048, 2, 10)])] },
     {
       name: 'vision',
       quota: { cpu: 16, memoryGiB: 64, pods: 10, gpus: 4 },
-      models: [{ ...model('image-tagger', 2000, 8192, 1, 3), gpu: { pool: 'inference', count: 1 } }],
+      models: [model('image-tagger', [version('v3', 2000, 8192, 1, 3, { pool: 'inference', count: 1 })])],
     },
   ],
 });
@@ -96,7 +99,32 @@ describe('estimateCost', () => {
     expect(fields['NAT gateways']).toBe('network.natGateways');
     expect(fields['Interface endpoints']).toBe('network.interfaceEndpoints');
     expect(fields['RDS instance']).toBe('database.instanceType, database.multiAz');
-    expect(fields['GPU pool inference']).toBe('gpuPools[0], teams[].models[].gpu');
+    expect(fields['GPU pool inference']).toBe('gpuPools[0], teams[].models[].versions[].gpu');
+    expect(fields['General nodes']).toBe('teams[].models[].versions[].autoscaling, mlflow.replicas, cluster.nodePool');
+  });
+
+  test('names each GPU model version and the instance it runs on', () => {
+    expect(estimate.lines.find((line) => line.item === 'GPU pool inference')?.detail).toBe('image-tagger v3 on g6.xlarge; at gpuLimit 4 on g6.xlarge: $2000');
+  });
+
+  test("prices every version's pods, not only the first version's", () => {
+    const [fraud, vision] = FIXTURE.teams;
+    const canary = { ...fraud.models[0].versions[0], name: 'v2', autoscaling: { ...fraud.models[0].versions[0].autoscaling, minReplicas: 4, maxReplicas: 4 } };
+    const shadow = { ...vision.models[0].versions[0], name: 'v4' };
+    const config = {
+      ...FIXTURE,
+      teams: [
+        { ...fraud, models: [{ ...fraud.models[0], versions: [...fraud.models[0].versions, canary] }] },
+        { ...vision, models: [{ ...vision.models[0], versions: [...vision.models[0].versions, shadow] }] },
+      ],
+    };
+    const withVersions = byItem(estimateCost(config, TABLE));
+    // min: MLflow 2 + fraud-scorer v1 2 + v2 4 pods of 1 vCPU, 2 GiB = 8 vCPUs, at 90 % allocatable:
+    // three m7i.xlarge ($3) beat two m7i.2xlarge ($3.8). Without v2 it was one m7i.2xlarge ($1.9).
+    // max: 2 + 10 + 4 = 16 vCPUs: five m7i.xlarge ($5) beat three m7i.2xlarge ($5.7).
+    expect(withVersions['General nodes']).toEqual([300, 500]);
+    // Two image-tagger versions on g6.xlarge ($5): 2 to 6 replicas.
+    expect(withVersions['GPU pool inference']).toEqual([1000, 3000]);
   });
 
   test("shows a pool's ceiling at its gpuLimit, and that spot is priced on-demand", () => {

@@ -1,0 +1,42 @@
+/**
+ * Names of the serving SLO alarms. The stacks create alarms under these names and `npm run rollout`
+ * looks them up by the same names, so both read them from here, below both.
+ *
+ * A model's alarm names start `<namePrefix>-<environment>-<model>`. Each version has one alarm of
+ * every kind, `<namePrefix>-<environment>-<model>-<version>-<kind>`, and the model one composite
+ * alarm, `<namePrefix>-<environment>-<model>-slo`; `slo` is no alarm kind, so the composite cannot be
+ * mistaken for a version's alarm.
+ */
+import type { EnvironmentConfig } from './schema';
+
+/** What a model version is alarmed on, in the order its alarms are created. */
+export const VERSION_ALARM_KINDS = ['p95-latency', 'p99-latency', 'error-ratio', 'no-healthy-targets'] as const;
+
+/** One kind of model version alarm. */
+export type VersionAlarmKind = (typeof VERSION_ALARM_KINDS)[number];
+
+/** `<namePrefix>-<environment>-<model>`: the start of every alarm name of a model. */
+export function modelAlarmNamePrefix(environment: Pick<EnvironmentConfig, 'namePrefix' | 'name'>, model: string): string {
+  return `${environment.namePrefix}-${environment.name}-${model}`;
+}
+
+/** `<modelPrefix>-<version>`: the start of a model version's alarm names. */
+export function versionAlarmPrefix(modelPrefix: string, version: string): string {
+  return `${modelPrefix}-${version}`;
+}
+
+/** `<versionPrefix>-<kind>`: one alarm of a model version. */
+export function versionAlarmName(versionPrefix: string, kind: VersionAlarmKind): string {
+  return `${versionPrefix}-${kind}`;
+}
+
+/** `<modelPrefix>-slo`: the composite alarm that is in ALARM while any of the model's version alarms is. */
+export function modelSloAlarmName(modelPrefix: string): string {
+  return `${modelPrefix}-slo`;
+}
+
+/** Every alarm name of one model version, by kind. */
+export function versionAlarmNames(modelPrefix: string, version: string): Record<VersionAlarmKind, string> {
+  const prefix = versionAlarmPrefix(modelPrefix, version);
+  return Object.fromEntries(VERSION_ALARM_KINDS.map((kind) => [kind, versionAlarmName(prefix, kind)])) as Record<VersionAlarmKind, string>;
+}
