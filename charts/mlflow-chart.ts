@@ -218,7 +218,7 @@ export class MlflowChart extends Chart {
       },
     });
 
-    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name: 'mlflow', namespace, matchLabels: serverLabels });
+    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name: 'mlflow', namespace, labels: serverLabels, matchLabels: serverLabels });
 
     new HttpService(this, 'Service', { name: 'mlflow', namespace, labels: serverLabels }, serverLabels);
 

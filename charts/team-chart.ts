@@ -5,6 +5,7 @@ import { GPU_RESOURCE } from './cluster-config-chart';
 import { MLFLOW_NAMESPACE } from '../lib/config/platform-names';
 import { MLFLOW_PORT, MLFLOW_SERVER_LABELS } from './mlflow-chart';
 import { MODEL_LABEL, SCORING_PORT } from './model-serving-chart';
+import { CLUSTER_TRIGGER_AUTHENTICATION_KIND } from './lib/cloudwatch-trigger-authentication';
 import { PlatformNamespace } from './lib/platform-namespace';
 import { GroupAdmissionPolicy } from './lib/group-admission-policy';
 import { awsApiEgress, tcpPort } from './lib/network-rules';
@@ -42,8 +43,8 @@ const MANAGE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', '
  * A team's namespace: Pod Security Admission `restricted`, default-deny NetworkPolicies with DNS,
  * MLflow and AWS APIs allowed out, a ResourceQuota (GPUs included) with LimitRange defaults so
  * every pod counts against it, a Role letting admins run workloads but not change the network
- * (NetworkPolicies, Ingresses, Services other than ClusterIP), and a Role letting members restart
- * their models.
+ * (NetworkPolicies, Ingresses, Services other than ClusterIP) nor borrow KEDA's AWS identity, and a
+ * Role letting members restart their models.
  */
 export class TeamChart extends Chart {
   constructor(scope: Construct, id: string, props: TeamChartProps) {
@@ -185,6 +186,30 @@ export class TeamChart extends Chart {
         {
           expression: '!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0',
           message: 'team admins may not set externalIPs on a Service',
+        },
+      ],
+    });
+
+    // The platform's ClusterTriggerAuthentication lets KEDA's operator read any CloudWatch metric of
+    // the account with its own role, for any ScaledObject that names it; so does any AWS trigger
+    // whose identityOwner is not `pod` (KEDA 2.20 then uses the operator's credentials, without any
+    // authentication object). RBAC cannot see a trigger's fields, so admins' ScaledObjects may hold
+    // such a trigger only as the platform wrote it (an update of a model's autoscaler keeps it).
+    const actsAsKeda =
+      `(has(trigger.authenticationRef) && has(trigger.authenticationRef.kind) && trigger.authenticationRef.kind == '${CLUSTER_TRIGGER_AUTHENTICATION_KIND}')` +
+      " || (has(trigger.metadata) && 'identityOwner' in trigger.metadata && !(trigger.metadata.identityOwner in ['', 'pod']))";
+    new GroupAdmissionPolicy(this, 'AdminsNoKedaIdentity', {
+      name: `${props.team}-admins-no-keda-identity`,
+      namespace,
+      group: props.adminsGroup,
+      conditionName: 'team-admin',
+      resourceRule: { apiGroup: 'keda.sh', apiVersion: 'v1alpha1', resource: 'scaledobjects', operations: ['CREATE', 'UPDATE'] },
+      validations: [
+        {
+          expression:
+            `!has(object.spec) || !has(object.spec.triggers) || object.spec.triggers.all(trigger, !(${actsAsKeda})` +
+            " || (request.operation == 'UPDATE' && has(oldObject.spec) && has(oldObject.spec.triggers) && trigger in oldObject.spec.triggers))",
+          message: `team admins' ScaledObject triggers may not authenticate as KEDA (a ${CLUSTER_TRIGGER_AUTHENTICATION_KIND}, or identityOwner other than pod); only the platform's own triggers, unchanged, may`,
         },
       ],
     });

@@ -1,9 +1,13 @@
 import { Stage, StageProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { modelNames } from './config/derived';
+import { listenerRulePriorities } from './config/listener-priorities';
 import { EnvironmentConfig } from './config/schema';
 import { ClusterStack } from './stacks/cluster-stack';
 import { DataStack } from './stacks/data-stack';
 import { IngressStack } from './stacks/ingress-stack';
+import { ModelStack } from './stacks/model-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
 import { MlflowStack } from './stacks/mlflow-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { ServingStack } from './stacks/serving-stack';
@@ -26,8 +30,12 @@ export class PlatformStage extends Stage {
   public readonly ingress: IngressStack;
   /** MLflow tracking server of the environment. */
   public readonly mlflow: MlflowStack;
-  /** GPU node pools, teams and served models of the environment. */
+  /** GPU node pools and teams of the environment. */
   public readonly serving: ServingStack;
+  /** One stack per served model, in config order. */
+  public readonly models: ModelStack[];
+  /** The serving dashboard of the environment. */
+  public readonly monitoring: MonitoringStack;
 
   constructor(scope: Construct, id: string, props: PlatformStageProps) {
     const { config } = props;
@@ -78,10 +86,35 @@ export class PlatformStage extends Stage {
       vpc: this.network.vpc,
       cluster: this.cluster.platformCluster,
       loadBalancer: this.ingress.loadBalancer,
-      alarmTopic: this.ingress.alarmTopic.topic,
-      repositories: this.data.repositories,
-      artifacts: this.data.artifacts,
-      description: `MLOps platform ${config.name}: GPU node pools, team namespaces, model serving, SLO alarms and the dashboard`,
+      description: `MLOps platform ${config.name}: GPU node pools, team namespaces and access`,
+      terminationProtection: config.environmentType === 'production',
+    });
+    const priorities = listenerRulePriorities(modelNames(config));
+    this.models = config.teams.flatMap((team) =>
+      team.models.map(
+        (model) =>
+          new ModelStack(this, `Model-${model.name}`, {
+            config,
+            model,
+            namespace: this.serving.namespaces[team.name],
+            gpuNodePools: this.serving.gpuNodePools,
+            listenerPriority: priorities.get(model.name)!,
+            vpc: this.network.vpc,
+            cluster: this.cluster.platformCluster,
+            loadBalancer: this.ingress.loadBalancer,
+            alarmTopic: this.ingress.alarmTopic.topic,
+            repositories: this.data.repositories,
+            artifacts: this.data.artifacts,
+            description: `MLOps platform ${config.name}: model ${model.name} of team ${team.name}, its versions, routing and SLO alarms`,
+            terminationProtection: config.environmentType === 'production',
+          }),
+      ),
+    );
+    this.monitoring = new MonitoringStack(this, 'Monitoring', {
+      config,
+      loadBalancer: this.ingress.loadBalancer,
+      models: this.models,
+      description: `MLOps platform ${config.name}: the serving dashboard`,
       terminationProtection: config.environmentType === 'production',
     });
   }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
+import { DEFAULT_ROUTER_REPLICAS, ROUTER_RESOURCES } from '../lib/config/router-sizing';
 import { environmentSchema } from '../lib/config/schema';
 
 type JsonSchema = z.core.JSONSchema.JSONSchema;
@@ -35,9 +36,10 @@ const CROSS_FIELD_RULES = [
   "A model's version names are unique; each version sets exactly one of `alias` and `version`; its `autoscaling.minReplicas` is at most `autoscaling.maxReplicas`; its CPU and memory requests are at most their limits.",
   "`traffic.weights` name versions of the model and sum to 100, the first version's above 0; `traffic.shadow.version` and `traffic.fallback` name versions other than the first, and differ; a shadow version's weight is 0.",
   '`teams[].models[].versions[].gpu.pool` names an entry of `gpuPools`.',
-  "At peak, every version at `autoscaling.maxReplicas` plus one rolling-update pod: each team's versions fit its `quota`; the versions on each GPU pool fit its `gpuLimit` and `cpuLimit`; the CPU versions and MLflow (`mlflow.replicas` + 1 pods) fit `cluster.nodePool.cpuLimit` and `cluster.nodePool.memoryLimitGiB`.",
+  `At peak, every version at \`autoscaling.maxReplicas\` plus one rolling-update pod, and the router of each model with \`traffic.shadow\` or \`traffic.fallback\` at ${DEFAULT_ROUTER_REPLICAS} pods plus one (${ROUTER_RESOURCES.cpuRequestMillicores / 1000} vCPU and ${ROUTER_RESOURCES.memoryRequestMiB} MiB each): each team's versions and routers fit its \`quota\`; the versions on each GPU pool fit its \`gpuLimit\` and \`cpuLimit\`; the CPU versions, the routers and MLflow (\`mlflow.replicas\` + 1 pods) fit \`cluster.nodePool.cpuLimit\` and \`cluster.nodePool.memoryLimitGiB\`.`,
   "Each version's `autoscaling.maxReplicas × podRequestsPerSecond` is at least 1.3 × its share of `capacity.peakRequestsPerSecond`: its weight, plus the shadow's percentage of the first version's weight, plus the first version's whole weight for the fallback.",
   'When `environmentType` is `production` and a team has a model, `alarms` has at least one subscriber.',
+  'All teams together serve at most 99 model versions: MLflow and each version take one of the shared load balancer\'s 100 target groups.',
   "An IAM principal appears once among `cluster.admins` and every team's `admins` and `members`.",
   '`ingress.servingDomain` is set once any team has a model.',
   'Each model host name (`exposure.hostname`, by default `<model>.<ingress.servingDomain>`) is unique and is not `mlflow.hostname`.',

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack, Stage } from 'aws-cdk-lib';
 import { loadEnvironments } from '../lib/config/load';
 import type { EnvironmentConfig } from '../lib/config/schema';
 import { PlatformStage } from '../lib/platform-stage';
@@ -27,8 +27,12 @@ export const STATEFUL_TYPES = [
   'AWS::Logs::LogGroup',
 ];
 
-/** The stacks of a stage that the locks cover, in deployment order. */
-export const PINNED_STACKS = ['Network', 'Data', 'Cluster', 'Ingress', 'Mlflow', 'Serving'] as const;
+/**
+ * The order in which a lock lists the stacks of a stage: its fixed stacks in deployment order, with
+ * each model's stack (`Model-<name>`) between Serving and Monitoring, by name. The locks cover every
+ * stack of a stage (stageStatefulResources), not only these.
+ */
+export const PINNED_STACKS = ['Network', 'Data', 'Cluster', 'Ingress', 'Mlflow', 'Serving', 'Monitoring'] as const;
 
 /** One stateful resource, as a lock records it. */
 export interface PinnedResource {
@@ -76,11 +80,12 @@ export function statefulResources(stack: string, template: { Resources?: Record<
 }
 
 const keyOf = (resource: PinnedResource) => `${resource.stack}/${resource.logicalId}/${resource.type}`;
-const stackRank = (stack: string) => PINNED_STACKS.indexOf(stack as (typeof PINNED_STACKS)[number]);
+const stackRank = (stack: string) =>
+  stack.startsWith('Model-') ? PINNED_STACKS.indexOf('Serving') + 0.5 : PINNED_STACKS.indexOf(stack as (typeof PINNED_STACKS)[number]);
 // Code-unit order, not localeCompare: the same file on every machine.
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byStackThenId = (a: PinnedResource, b: PinnedResource) =>
-  stackRank(a.stack) - stackRank(b.stack) || compare(a.logicalId, b.logicalId) || compare(a.type, b.type);
+  stackRank(a.stack) - stackRank(b.stack) || compare(a.stack, b.stack) || compare(a.logicalId, b.logicalId) || compare(a.type, b.type);
 const listed = (resources: PinnedResource[]) => resources.map((resource) => `${resource.stack}/${resource.logicalId} (${resource.type})`).join(', ');
 
 /** What differs between a lock and the synthesized stateful resources. */
@@ -259,6 +264,18 @@ function cdkJsonContext(): Record<string, unknown> {
 }
 
 /**
+ * The stateful resources of every stack of a stage, each under its stack's construct id: every
+ * stack, model and monitoring stacks included, so a stateful resource added to any of them is
+ * pinned, and removing a model cannot delete one unnoticed.
+ */
+export function stageStatefulResources(stage: Stage): PinnedResource[] {
+  const assembly = stage.synth();
+  return stage.node.children
+    .filter(Stack.isStack)
+    .flatMap((stack) => statefulResources(stack.node.id, assembly.getStackArtifact(stack.artifactId).template));
+}
+
+/**
  * The stateful resources of each environment, synthesized in this process as the app builds its
  * stages, without the policy packs, built-in validation or asset staging: none changes a logical ID.
  */
@@ -268,14 +285,7 @@ export function synthesizeStatefulResources(environments: EnvironmentConfig[]): 
     const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:disable-asset-staging': true }, outdir, builtinCloudFormationValidation: false });
     const stages = environments.map((config) => new PlatformStage(app, config.name, { config }));
     app.synth();
-    return Object.fromEntries(
-      stages.map((stage) => {
-        const assembly = stage.synth();
-        const stacks = { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Ingress: stage.ingress, Mlflow: stage.mlflow, Serving: stage.serving };
-        const resources = PINNED_STACKS.flatMap((id) => statefulResources(id, assembly.getStackArtifact(stacks[id].artifactId).template));
-        return [stage.stageName, resources];
-      }),
-    );
+    return Object.fromEntries(stages.map((stage) => [stage.stageName, stageStatefulResources(stage)]));
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

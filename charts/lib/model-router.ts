@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GENERAL_NODE_POOL } from '../../lib/config/platform-names';
+import { DEFAULT_ROUTER_REPLICAS, ROUTER_RESOURCES } from '../../lib/config/router-sizing';
 import { NODE_POOL_LABEL } from '../cluster-config-chart';
 import { HTTP_PORT_NAME, HttpService, httpProbe, SURGE_ONE_ROLLOUT } from './http-workload';
 import { modelRouterConfig, ROUTER_PING_PATH, ROUTER_PORT, RouterTimeouts, RouterUpstream, ShadowUpstream } from './model-router-config';
@@ -33,16 +34,6 @@ export const ROUTER_CONFIG_HASH_ANNOTATION = 'mlops.platform/router-config-sha25
  * load balancer).
  */
 const DRAIN_SECONDS = 15;
-
-/**
- * CPU and memory of one router pod. Measured (docs/design/model-router.md): one nginx worker uses
- * about 0.1 CPU per 1000 requests per second and under 10 MiB; the limits leave room for bursts and
- * for request bodies buffered in memory (up to 1 MiB each).
- */
-export const ROUTER_RESOURCES = { cpuRequestMillicores: 100, cpuLimitMillicores: 1000, memoryRequestMiB: 64, memoryLimitMiB: 256 };
-
-/** Router pods when {@link ModelRouterProps.replicas} is not set: one per zone of two. */
-export const DEFAULT_ROUTER_REPLICAS = 2;
 
 /** Properties of a {@link ModelRouter}. */
 export interface ModelRouterProps {
@@ -151,6 +142,6 @@ export class ModelRouter extends Construct {
 
     new HttpService(this, 'Service', metadata, this.selector);
 
-    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, matchLabels: this.selector });
+    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, labels, matchLabels: this.selector });
   }
 }

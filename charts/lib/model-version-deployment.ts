@@ -183,6 +183,6 @@ export class ModelVersionDeployment extends Construct {
       ],
     });
 
-    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, matchLabels: labels });
+    oneAtATimeDisruptionBudget(this, 'DisruptionBudget', { name, namespace, labels, matchLabels: labels });
   }
 }

@@ -69,15 +69,16 @@ export function preferSeparateNodes(matchLabels: Record<string, string>): k8s.Af
 /**
  * A disruption budget letting voluntary evictions (node consolidation, upgrades) take one
  * replica at a time. `maxUnavailable` rather than `minAvailable` so that a single-replica
- * development workload does not block node drains forever.
+ * development workload does not block node drains forever. It carries the workload's `labels`,
+ * so that a label query for the workload's objects finds it too.
  */
 export function oneAtATimeDisruptionBudget(
   scope: Construct,
   id: string,
-  props: { name: string; namespace: string; matchLabels: Record<string, string> },
+  props: { name: string; namespace: string; labels: Record<string, string>; matchLabels: Record<string, string> },
 ): k8s.KubePodDisruptionBudget {
   return new k8s.KubePodDisruptionBudget(scope, id, {
-    metadata: { name: props.name, namespace: props.namespace },
+    metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
     spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: props.matchLabels } },
   });
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_ROUTER_REPLICAS, hasRouter, ROUTER_RESOURCES } from './router-sizing';
+
 /** What a set of model pods asks the scheduler for. */
 export interface Demand {
   /** Pods. */
@@ -39,10 +41,46 @@ export function peakDemand(models: readonly ModelSizing[]): Demand {
   );
 }
 
+/** The parts of a model's config that decide whether it has a router, and name it. */
+export interface RoutedModel {
+  readonly name: string;
+  readonly traffic: { readonly shadow?: unknown; readonly fallback?: string };
+}
+
+/**
+ * What the routers of `models` ask for at peak: each router's replicas plus the extra pod its
+ * rolling update starts (maxSurge 1); nothing for a model without a shadow or a fallback.
+ */
+export function routerDemand(models: readonly RoutedModel[]): Demand {
+  const pods = models.filter((model) => hasRouter(model.traffic)).length * (DEFAULT_ROUTER_REPLICAS + 1);
+  return {
+    pods,
+    cpu: (pods * ROUTER_RESOURCES.cpuRequestMillicores) / 1000,
+    memoryGiB: (pods * ROUTER_RESOURCES.memoryRequestMiB) / 1024,
+    gpus: 0,
+  };
+}
+
+function add(a: Demand, b: Demand): Demand {
+  return { pods: a.pods + b.pods, cpu: a.cpu + b.cpu, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus };
+}
+
+/** What a peak counts, in words: `versions` at maxReplicas plus a rolling-update pod, and the routers of `models`. */
+function counted(versions: string, models: readonly RoutedModel[]): string {
+  const routed = models.filter((model) => hasRouter(model.traffic)).map((model) => model.name);
+  const routers =
+    routed.length === 0
+      ? ''
+      : `, and the router${routed.length > 1 ? 's' : ''} of ${routed.join(', ')} at ${DEFAULT_ROUTER_REPLICAS} pods plus one rolling-update pod${routed.length > 1 ? ' each' : ''}`;
+  return `${versions} at maxReplicas plus one rolling-update pod${routers}`;
+}
+
 /** One line of a capacity report: what something needs at peak against what it is allowed. */
 export interface CapacityLine {
   /** What is measured, e.g. `team fraud` or `GPU pool inference`. */
   readonly subject: string;
+  /** What the peak counts, in words, e.g. `every model at maxReplicas plus one rolling-update pod`. */
+  readonly counts: string;
   /** Where the ceiling is set in config. */
   readonly path: (string | number)[];
   /** Demand at peak. */
@@ -58,7 +96,7 @@ export interface CapacityInputs {
   readonly teams: readonly {
     readonly name: string;
     readonly quota: Readonly<Record<(typeof DEMAND_RESOURCES)[number], number>>;
-    readonly models: readonly { readonly versions: readonly ServedVersion[] }[];
+    readonly models: readonly (RoutedModel & { readonly versions: readonly ServedVersion[] })[];
   }[];
   readonly gpuPools: readonly { readonly name: string; readonly gpuLimit: number; readonly cpuLimit: number }[];
   readonly cluster: { readonly nodePool: { readonly cpuLimit: number; readonly memoryLimitGiB: number } };
@@ -66,21 +104,25 @@ export interface CapacityInputs {
 }
 
 /**
- * Every ceiling against what its workloads need at peak: each team's quota, each GPU pool's GPU
- * and CPU limits, and the general pool's limits against the CPU models and MLflow. Node pool
- * limits bound node capacity, which exceeds what pods may request, so fitting is necessary, not
- * enough.
+ * Every ceiling against what its workloads need at peak: each team's quota against its models'
+ * versions and routers, each GPU pool's GPU and CPU limits, and the general pool's limits against
+ * the CPU versions, the routers and MLflow. Node pool limits bound node capacity, which exceeds
+ * what pods may request, so fitting is necessary, not enough.
  */
 export function capacityLines(config: CapacityInputs): CapacityLine[] {
   const versionsOf = (models: readonly { readonly versions: readonly ServedVersion[] }[]) => models.flatMap((model) => model.versions);
-  const models = versionsOf(config.teams.flatMap((team) => team.models));
-  const cpuModels = peakDemand(models.filter((model) => !model.gpu));
+  const allModels = config.teams.flatMap((team) => team.models);
+  const models = versionsOf(allModels);
+  // Routers run on the general pool, beside the CPU versions.
+  const general = add(peakDemand(models.filter((model) => !model.gpu)), routerDemand(allModels));
   const { mlflow } = config;
+  const generalCounts = `${counted('every CPU model', allModels)}, and MLflow at mlflow.replicas plus one rolling-update pod`;
   return [
     ...config.teams.flatMap((team, index) => {
-      const peak = peakDemand(versionsOf(team.models));
+      const peak = add(peakDemand(versionsOf(team.models)), routerDemand(team.models));
       return DEMAND_RESOURCES.map((resource) => ({
         subject: `team ${team.name}`,
+        counts: counted('every model', team.models),
         path: ['teams', index, 'quota', resource],
         peak: peak[resource],
         limit: team.quota[resource],
@@ -88,21 +130,24 @@ export function capacityLines(config: CapacityInputs): CapacityLine[] {
     }),
     ...config.gpuPools.flatMap((pool, index) => {
       const peak = peakDemand(models.filter((model) => model.gpu?.pool === pool.name));
+      const counts = counted('every model', []);
       return [
-        { subject: `GPU pool ${pool.name}`, path: ['gpuPools', index, 'gpuLimit'], peak: peak.gpus, limit: pool.gpuLimit },
-        { subject: `GPU pool ${pool.name}`, path: ['gpuPools', index, 'cpuLimit'], peak: peak.cpu, limit: pool.cpuLimit },
+        { subject: `GPU pool ${pool.name}`, counts, path: ['gpuPools', index, 'gpuLimit'], peak: peak.gpus, limit: pool.gpuLimit },
+        { subject: `GPU pool ${pool.name}`, counts, path: ['gpuPools', index, 'cpuLimit'], peak: peak.cpu, limit: pool.cpuLimit },
       ];
     }),
     {
       subject: 'general pool',
+      counts: generalCounts,
       path: ['cluster', 'nodePool', 'cpuLimit'],
-      peak: cpuModels.cpu + ((mlflow.replicas + 1) * mlflow.cpuMillicores) / 1000,
+      peak: general.cpu + ((mlflow.replicas + 1) * mlflow.cpuMillicores) / 1000,
       limit: config.cluster.nodePool.cpuLimit,
     },
     {
       subject: 'general pool',
+      counts: generalCounts,
       path: ['cluster', 'nodePool', 'memoryLimitGiB'],
-      peak: cpuModels.memoryGiB + ((mlflow.replicas + 1) * mlflow.memoryMiB) / 1024,
+      peak: general.memoryGiB + ((mlflow.replicas + 1) * mlflow.memoryMiB) / 1024,
       limit: config.cluster.nodePool.memoryLimitGiB,
     },
   ];

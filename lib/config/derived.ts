@@ -16,6 +16,11 @@ export function physicalName(config: EnvironmentConfig, suffix: string): string 
   return `${config.namePrefix}-${config.name}-${suffix}`;
 }
 
+/** The EKS cluster's name, which its Container Insights metrics carry as ClusterName. */
+export function clusterName(config: EnvironmentConfig): string {
+  return physicalName(config, 'cluster');
+}
+
 /** `<namePrefix>/<environment>`: the path prefix of secrets, repositories and log groups. */
 export function namePath(config: EnvironmentConfig): string {
   return `${config.namePrefix}/${config.name}`;

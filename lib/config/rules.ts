@@ -9,6 +9,9 @@ import type { EnvironmentSettings, ModelSettings } from './schema';
 /** Namespaces a team may not take. */
 const RESERVED_NAMESPACES = ['default', MLFLOW_NAMESPACE];
 
+/** Target groups one Application Load Balancer may use (Elastic Load Balancing quotas; not adjustable). */
+const MAX_TARGET_GROUPS_PER_LOAD_BALANCER = 100;
+
 /** Control Tower's log retention control (CT.CLOUDWATCH.PR.2) asks for a year. */
 const MIN_PRODUCTION_LOG_RETENTION_DAYS = 365;
 
@@ -268,7 +271,7 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
     if (line.peak > line.limit) {
       fail(
         line.path,
-        `must cover what ${line.subject} needs at peak, every model at maxReplicas plus one rolling-update pod (${Math.ceil(line.peak * 100) / 100})`,
+        `must cover what ${line.subject} needs at peak, ${line.counts} (${Math.ceil(line.peak * 100) / 100})`,
         line.limit,
       );
     }
@@ -313,6 +316,16 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
       fail(model.path, 'must be unique among all models of the environment (it names an ECR repository)', model.name);
     }
   });
+  // One load balancer serves MLflow and every version, each in a target group of its own.
+  const targetGroups = 1 + settings.teams.reduce((sum, team) => sum + team.models.reduce((count, model) => count + model.versions.length, 0), 0);
+  if (targetGroups > MAX_TARGET_GROUPS_PER_LOAD_BALANCER) {
+    fail(
+      ['teams'],
+      `must serve at most ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER - 1} model versions in all: MLflow and each version take one target group of the shared load balancer, which takes at most ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} (not adjustable); these take ${targetGroups}`,
+      targetGroups,
+    );
+  }
+
   // Versions' objects and alarms are named <model>-<version>, and a router <model>-router.
   const objectNames = settings.teams.flatMap((team, teamIndex) =>
     team.models.flatMap((model, modelIndex) => [

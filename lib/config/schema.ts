@@ -508,8 +508,9 @@ const httpHeaderName = z
 
 const trafficSchema = z
   .strictObject({
+    // Any key: checkModelRules names the model's versions to a key that is not one of them.
     weights: z
-      .record(versionName, z.number().int().min(0).max(100))
+      .record(z.string(), z.number().int().min(0).max(100))
       .optional()
       .describe('Share of requests per version name, in percent, summing to 100; versions left out get 0; default: the first version 100'),
     stickinessSeconds: z

@@ -26,6 +26,9 @@ export const KEDA_OPERATOR_SERVICE_ACCOUNT = 'keda-operator';
  */
 export const KEDA_CHART_DIRECTORY = path.join(__dirname, '..', '..', 'charts', 'helm', 'keda');
 
+/** Annotation on the KEDA operator's pods naming the service account its Pod Identity association is for. */
+export const OPERATOR_POD_IDENTITY_ANNOTATION = 'mlops.platform/pod-identity';
+
 /** Properties of a {@link Keda}. */
 export interface KedaProps {
   /** Cluster KEDA is installed on. */
@@ -82,6 +85,10 @@ export class Keda extends Construct {
       wait: true,
       // Its pods may first wait for a general-pool node to launch; the deploying Lambda stops at 15 minutes.
       timeout: Duration.minutes(10),
+      // Marks the operator's pod template as using Pod Identity, so that the deploy that brings the
+      // association also rolls the operator: pods started before it (an upgraded cluster) would never
+      // get credentials. A literal, so the policy tier can still render the chart with these values.
+      values: { podAnnotations: { keda: { [OPERATOR_POD_IDENTITY_ANNOTATION]: `${KEDA_NAMESPACE}/${KEDA_OPERATOR_SERVICE_ACCOUNT}` } } },
     });
     // EKS gives a pod Pod Identity credentials only if its association exists when the pod is admitted.
     this.chart.node.addDependency(this.operatorIdentity);
@@ -98,13 +105,18 @@ export class Keda extends Construct {
   }
 
   /**
-   * The request-rate trigger of a ScaledObject whose pods serve `targetGroup`: KEDA reads the group's request
-   * count through the load balancer it is attached to (so call it after the group's listener rule exists), in
-   * the group's region, with this construct's CloudWatch authentication.
+   * The request-rate trigger of a ScaledObject whose pods serve `targetGroup` behind `loadBalancer`: KEDA reads
+   * the group's request count, in the group's region, with this construct's CloudWatch authentication.
    */
-  public requestRateTrigger(targetGroup: elbv2.ApplicationTargetGroup, podRequestsPerSecond: number): RequestRateTrigger {
+  public requestRateTrigger(
+    targetGroup: elbv2.ApplicationTargetGroup,
+    loadBalancer: elbv2.ApplicationLoadBalancer,
+    podRequestsPerSecond: number,
+  ): RequestRateTrigger {
     return {
-      loadBalancerFullName: targetGroup.firstLoadBalancerFullName,
+      // The load balancer's own full name: the target group's cuts it out of the listener's ARN, an
+      // Fn::Split of an Fn::GetStackOutput across stacks, which CloudFormation does not accept everywhere.
+      loadBalancerFullName: loadBalancer.loadBalancerFullName,
       targetGroupFullName: targetGroup.targetGroupFullName,
       region: Stack.of(targetGroup).region,
       podRequestsPerSecond,

@@ -116,7 +116,7 @@ export class ModelService extends Construct {
       versions: versions.map(({ podRequestsPerSecond, ...version }) => ({
         ...version,
         targetGroupArn: this.targetGroups[version.name].targetGroupArn,
-        requestRate: props.cluster.keda.requestRateTrigger(this.targetGroups[version.name], podRequestsPerSecond),
+        requestRate: props.cluster.keda.requestRateTrigger(this.targetGroups[version.name], props.loadBalancer.loadBalancer, podRequestsPerSecond),
       })),
     });
     const manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
@@ -130,6 +130,7 @@ export class ModelService extends Construct {
     new ModelSloAlarms(this, 'Alarms', {
       model,
       versions: versions.map((version) => ({ name: version.name, targetGroup: this.targetGroups[version.name] })),
+      loadBalancerFullName: props.loadBalancer.loadBalancer.loadBalancerFullName,
       ...props.slo,
       topic: props.alarmTopic,
       alarmNamePrefix: props.alarmNamePrefix,

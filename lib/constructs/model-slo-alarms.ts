@@ -10,8 +10,8 @@ import { ModelVersionAlarms } from './model-version-alarms';
 export interface ModelSloVersion {
   /** Version name, part of its alarm names. */
   readonly name: string;
-  /** Target group of the version, already forwarded to by a listener. */
-  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** Target group of the version. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
 }
 
 /** Properties of a {@link ModelSloAlarms}. */
@@ -20,6 +20,8 @@ export interface ModelSloAlarmsProps {
   readonly model: string;
   /** Every version of the model. */
   readonly versions: ModelSloVersion[];
+  /** Full name of the load balancer forwarding to the versions (`app/<name>/<id>`). */
+  readonly loadBalancerFullName: string;
   /** 95th percentile response time every version must stay at or under, in milliseconds. */
   readonly p95Milliseconds: number;
   /** 99th percentile response time every version must stay at or under, in milliseconds. */
@@ -50,6 +52,7 @@ export class ModelSloAlarms extends Construct {
         version.name,
         new ModelVersionAlarms(this, `Version-${version.name}`, {
           targetGroup: version.targetGroup,
+          loadBalancerFullName: props.loadBalancerFullName,
           alarmNamePrefix: versionAlarmPrefix(props.alarmNamePrefix, version.name),
           p95Milliseconds: props.p95Milliseconds,
           p99Milliseconds: props.p99Milliseconds,

@@ -8,8 +8,10 @@ import { VersionAlarmKind, versionAlarmName } from '../config/alarm-names';
 
 /** Properties of a {@link ModelVersionAlarms}. */
 export interface ModelVersionAlarmsProps {
-  /** Target group of the version, already forwarded to by a listener: its metrics carry the load balancer. */
-  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** Target group of the version. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** Full name of the load balancer forwarding to it (`app/<name>/<id>`), the metrics' LoadBalancer dimension. */
+  readonly loadBalancerFullName: string;
   /** Start of the alarm names, `<namePrefix>-<environment>-<model>-<version>` (lib/config/alarm-names.ts). */
   readonly alarmNamePrefix: string;
   /** 95th percentile response time the version must stay at or under, in milliseconds. */
@@ -57,15 +59,25 @@ export class ModelVersionAlarms extends Construct {
   constructor(scope: Construct, id: string, props: ModelVersionAlarmsProps) {
     super(scope, id);
     this.props = props;
-    const metrics = props.targetGroup.metrics;
     const period = props.period ?? Duration.minutes(1);
+    // Named from the load balancer's own full name, not the target group's metrics, which cut it out
+    // of the listener's ARN: across stacks that is an Fn::Split of an Fn::GetStackOutput, which
+    // CloudFormation does not accept in every region.
+    const metric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApplicationELB',
+        metricName,
+        dimensionsMap: { LoadBalancer: props.loadBalancerFullName, TargetGroup: props.targetGroup.targetGroupFullName },
+        statistic,
+        period,
+      });
 
     // TargetResponseTime is in seconds. The load balancer publishes it only for minutes with
     // requests, so a missing point means no traffic, which meets the target. A canary takes a small
     // share of traffic, often fewer requests than CloudWatch calls significant for a percentile
     // (200 a period for p95, 1000 for p99); ignoring those periods would leave it unwatched.
     this.p95Latency = this.alarm('P95Latency', 'p95-latency', {
-      metric: metrics.targetResponseTime({ statistic: 'p95', period }),
+      metric: metric('TargetResponseTime', 'p95'),
       threshold: props.p95Milliseconds / 1000,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -73,7 +85,7 @@ export class ModelVersionAlarms extends Construct {
       description: `p95 response time above ${props.p95Milliseconds} ms`,
     });
     this.p99Latency = this.alarm('P99Latency', 'p99-latency', {
-      metric: metrics.targetResponseTime({ statistic: 'p99', period }),
+      metric: metric('TargetResponseTime', 'p99'),
       threshold: props.p99Milliseconds / 1000,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -88,8 +100,8 @@ export class ModelVersionAlarms extends Construct {
       metric: new cloudwatch.MathExpression({
         expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
         usingMetrics: {
-          requests: metrics.requestCount({ period }),
-          errors: metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period }),
+          requests: metric('RequestCount', cloudwatch.Stats.SUM),
+          errors: metric(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, cloudwatch.Stats.SUM),
         },
         period,
         label: '5XX answers from the pods (% of requests)',
@@ -104,7 +116,7 @@ export class ModelVersionAlarms extends Construct {
     // target at all (every pod gone), so a missing point is the worst case and breaches. Minimum
     // catches a minute in which the count touched 0.
     this.noHealthyTargets = this.alarm('NoHealthyTargets', 'no-healthy-targets', {
-      metric: metrics.healthyHostCount({ statistic: cloudwatch.Stats.MINIMUM, period }),
+      metric: metric('HealthyHostCount', cloudwatch.Stats.MINIMUM),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
@@ -7,8 +7,8 @@ import { Construct } from 'constructs';
 export interface ServingDashboardVersion {
   /** Version name, shown in the graph titles. */
   readonly name: string;
-  /** Target group of the version, already forwarded to by a listener: its metrics carry the load balancer. */
-  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** Full name of the version's target group (`targetgroup/<name>/<id>`), its metrics' TargetGroup dimension. */
+  readonly targetGroupFullName: string;
   /** Name of the version's Deployment, which Container Insights reports its pods under. */
   readonly deploymentName: string;
 }
@@ -35,6 +35,8 @@ export interface ServingDashboardProps {
   readonly dashboardName: string;
   /** Name of the EKS cluster, the ClusterName dimension of Container Insights metrics. */
   readonly clusterName: string;
+  /** Full name of the load balancer (`app/<name>/<id>`), the LoadBalancer dimension of the target groups' metrics. */
+  readonly loadBalancerFullName: string;
   /** The models, each a section of the dashboard. */
   readonly models: ServingDashboardModel[];
 }
@@ -84,6 +86,10 @@ export class ServingDashboard extends Construct {
       periodOverride: cloudwatch.PeriodOverride.AUTO,
     });
 
+    // Every name the body holds is a deploy-time value from another stack (Fn::GetStackOutput), taken
+    // whole: CloudFormation resolves that function inside Fn::Join, which is how the body is written,
+    // but not inside Fn::Sub or Fn::Split. The region is a literal, one fewer value per graph.
+    const region = Stack.of(this).region;
     for (const model of props.models) {
       this.addRow(
         new cloudwatch.TextWidget({
@@ -97,7 +103,9 @@ export class ServingDashboard extends Construct {
         }),
       );
       for (const version of model.versions) {
-        this.addRow(...versionGraphs(props.clusterName, model, version));
+        this.addRow(
+          ...versionGraphs({ clusterName: props.clusterName, region, loadBalancer: props.loadBalancerFullName, targetGroup: version.targetGroupFullName }, model, version),
+        );
       }
     }
 
@@ -128,11 +136,34 @@ export class ServingDashboard extends Construct {
   }
 }
 
+/** Where a version's graphs read from. */
+interface GraphSources {
+  /** Name of the EKS cluster. */
+  readonly clusterName: string;
+  /** Region of the metrics. */
+  readonly region: string;
+  /** The load balancer's full name. */
+  readonly loadBalancer: string;
+  /** The version's target group's full name. */
+  readonly targetGroup: string;
+}
+
 /** The row of graphs of one model version, sharing the row's width. */
-function versionGraphs(clusterName: string, model: ServingDashboardModel, version: ServingDashboardVersion): cloudwatch.GraphWidget[] {
+function versionGraphs(sources: GraphSources, model: ServingDashboardModel, version: ServingDashboardVersion): cloudwatch.GraphWidget[] {
+  const { clusterName } = sources;
   const title = `${model.name} ${version.name}`;
-  const metrics = version.targetGroup.metrics;
-  const requests = metrics.requestCount({ period: PERIOD });
+  // Built from the two names rather than the target group's own metrics, which derive the load
+  // balancer from the listener's ARN: three more deploy-time values in every metric of the body.
+  const alb = (metricName: string, statistic: string, label?: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/ApplicationELB',
+      metricName,
+      dimensionsMap: { LoadBalancer: sources.loadBalancer, TargetGroup: sources.targetGroup },
+      statistic,
+      period: PERIOD,
+      label,
+    });
+  const requests = alb('RequestCount', cloudwatch.Stats.SUM);
   const pods = (metricName: string, label: string) =>
     new cloudwatch.Metric({
       namespace: 'ContainerInsights',
@@ -158,7 +189,7 @@ function versionGraphs(clusterName: string, model: ServingDashboardModel, versio
       right: [
         new cloudwatch.MathExpression({
           expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
-          usingMetrics: { requests, errors: metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: PERIOD }) },
+          usingMetrics: { requests, errors: alb(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, cloudwatch.Stats.SUM) },
           period: PERIOD,
           label: '5XX (% of requests)',
         }),
@@ -169,7 +200,7 @@ function versionGraphs(clusterName: string, model: ServingDashboardModel, versio
     {
       title: `${title}: response time`,
       // TargetResponseTime is in seconds, so the targets are drawn in seconds too.
-      left: (['p50', 'p95', 'p99'] as const).map((statistic) => metrics.targetResponseTime({ statistic, period: PERIOD, label: statistic })),
+      left: (['p50', 'p95', 'p99'] as const).map((statistic) => alb('TargetResponseTime', statistic, statistic)),
       leftAnnotations: [
         { value: model.p95Milliseconds / 1000, label: `p95 target ${model.p95Milliseconds} ms`, color: cloudwatch.Color.ORANGE },
         { value: model.p99Milliseconds / 1000, label: `p99 target ${model.p99Milliseconds} ms`, color: cloudwatch.Color.RED },
@@ -179,7 +210,7 @@ function versionGraphs(clusterName: string, model: ServingDashboardModel, versio
     {
       title: `${title}: healthy targets and pods`,
       left: [
-        metrics.healthyHostCount({ statistic: cloudwatch.Stats.MINIMUM, period: PERIOD, label: 'healthy targets' }),
+        alb('HealthyHostCount', cloudwatch.Stats.MINIMUM, 'healthy targets'),
         pods('replicas_ready', 'ready pods'),
         pods('replicas_desired', 'desired pods'),
       ],
@@ -202,5 +233,5 @@ function versionGraphs(clusterName: string, model: ServingDashboardModel, versio
   // The row's width shared out, the first graphs taking what does not divide evenly.
   const width = Math.floor(ROW_WIDTH / graphs.length);
   const wider = ROW_WIDTH % graphs.length;
-  return graphs.map((graph, index) => new cloudwatch.GraphWidget({ ...graph, width: width + (index < wider ? 1 : 0), height: GRAPH_HEIGHT }));
+  return graphs.map((graph, index) => new cloudwatch.GraphWidget({ ...graph, region: sources.region, width: width + (index < wider ? 1 : 0), height: GRAPH_HEIGHT }));
 }

@@ -28,11 +28,14 @@ export interface TeamNamespaceProps {
  * what either an access policy or RBAC allows, so only leaving it out keeps those refused.
  */
 export class TeamNamespace extends Construct {
+  /** The team's name, which is its namespace's. */
+  public readonly team: string;
   /** The manifest that creates the namespace; the team's models must follow it. */
   public readonly manifest: eks.KubernetesManifest;
 
   constructor(scope: Construct, id: string, props: TeamNamespaceProps) {
     super(scope, id);
+    this.team = props.team;
     const adminsGroup = `mlops:${props.team}:admins`;
     const membersGroup = `mlops:${props.team}:members`;
 

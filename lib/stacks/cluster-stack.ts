@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { physicalName, statefulRemovalPolicy } from '../config/derived';
+import { clusterName, statefulRemovalPolicy } from '../config/derived';
 import { MlflowDatabase } from '../constructs/mlflow-database';
 import { PlatformCluster } from '../constructs/platform-cluster';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -26,7 +26,7 @@ export class ClusterStack extends PlatformStack {
 
     this.platformCluster = new PlatformCluster(this, 'Cluster', {
       vpc: props.vpc,
-      clusterName: physicalName(config, 'cluster'),
+      clusterName: clusterName(config),
       kubernetesVersion: cluster.kubernetesVersion,
       publicAccessCidrs: cluster.publicAccessCidrs,
       adminPrincipalArns: cluster.admins,

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { ingressInboundCidrs, physicalName, statefulRemovalPolicy } from '../config/derived';
 import { AlarmTopic } from '../constructs/alarm-topic';
+import { LoadBalancerAlarm } from '../constructs/load-balancer-alarm';
 import { PlatformLoadBalancer } from '../constructs/platform-load-balancer';
 import { loadBalancerSubnets } from '../constructs/platform-vpc';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -15,7 +16,8 @@ export interface IngressStackProps extends PlatformStackProps {
 
 /**
  * The way in and the way out: the shared load balancer MLflow and every model version are
- * served behind, in its own subnets, and the alarm topic every SLO and job alarm notifies.
+ * served behind, in its own subnets, with an alarm on its own 5XX answers, and the alarm topic
+ * every SLO and job alarm notifies.
  */
 export class IngressStack extends PlatformStack {
   /** The shared load balancer; MLflow and the models add their target groups and rules to its listener. */
@@ -51,6 +53,12 @@ export class IngressStack extends PlatformStack {
       emails: config.alarms.emails,
       httpsEndpoint: config.alarms.httpsEndpoint,
       removalPolicy: statefulRemovalPolicy(config),
+    });
+
+    new LoadBalancerAlarm(this, 'LoadBalancerErrors', {
+      loadBalancer: this.loadBalancer.loadBalancer,
+      alarmName: physicalName(config, 'load-balancer-5xx'),
+      topic: this.alarmTopic.topic,
     });
   }
 }

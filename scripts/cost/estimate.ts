@@ -1,6 +1,7 @@
 // The arithmetic of `npm run cost`: an environment's monthly cost from its config and a price table,
 // with the config field that changes each line. Pure functions, so tests check them on fixtures.
 import { z } from 'zod';
+import { DEFAULT_ROUTER_REPLICAS, hasRouter, ROUTER_RESOURCES } from '../../lib/config/router-sizing';
 import { EnvironmentConfig } from '../../lib/config/schema';
 
 const price = z.strictObject({
@@ -106,7 +107,7 @@ function cheapestPacking(candidates: [string, InstancePrice][], pods: PodSet[]):
 
 const family = (type: string) => type.split('.')[0];
 
-/** The general pool's pods: MLflow's replicas and every CPU model's at `replicas`. */
+/** The general pool's pods: MLflow's replicas, every CPU model's at `replicas`, and the routers, which do not scale. */
 function generalPods(config: EnvironmentConfig, replicas: 'minReplicas' | 'maxReplicas'): PodSet[] {
   const mlflow = { count: config.mlflow.replicas, cpu: config.mlflow.cpuMillicores / 1000, memoryGiB: config.mlflow.memoryMiB / 1024, gpus: 0 };
   const models = config.teams.flatMap((team) =>
@@ -120,7 +121,9 @@ function generalPods(config: EnvironmentConfig, replicas: 'minReplicas' | 'maxRe
         gpus: 0,
       })),
   );
-  return [mlflow, ...models];
+  const routers = config.teams.flatMap((team) => team.models).filter((model) => hasRouter(model.traffic)).length;
+  const router = { count: routers * DEFAULT_ROUTER_REPLICAS, cpu: ROUTER_RESOURCES.cpuRequestMillicores / 1000, memoryGiB: ROUTER_RESOURCES.memoryRequestMiB / 1024, gpus: 0 };
+  return [mlflow, ...models, router];
 }
 
 /** Nodes of the general pool: the priced types its categories and generation admit, without GPUs. */
@@ -204,7 +207,7 @@ export function estimateCost(config: EnvironmentConfig, table: PriceTable): Cost
   const generalMax = atReplicas('maxReplicas');
   lines.push({
     item: 'General nodes',
-    field: 'teams[].models[].versions[].autoscaling, mlflow.replicas, cluster.nodePool',
+    field: 'teams[].models[].versions[].autoscaling, teams[].models[].traffic, mlflow.replicas, cluster.nodePool',
     monthlyAtMin: generalMin.hourly * month,
     monthlyAtMax: generalMax.hourly * month,
     detail: `${generalMin.nodes} × ${generalMin.type} to ${generalMax.nodes} × ${generalMax.type}`,
@@ -267,7 +270,7 @@ export function estimateCost(config: EnvironmentConfig, table: PriceTable): Cost
 
 /** How the estimate counts nodes, printed with every report. */
 export const NODE_ASSUMPTIONS = [
-  `Nodes: Auto Mode (Karpenter) launches what pending pods request; the estimate packs the requests of MLflow and of each model at its min and max replicas onto the cheapest priced instance type the node pool admits, using ${Math.round(ALLOCATABLE_SHARE * 100)} % of its vCPUs and memory. Real nodes are rarely that full, so the node lines are a floor.`,
+  `Nodes: Auto Mode (Karpenter) launches what pending pods request; the estimate packs the requests of MLflow, of each model at its min and max replicas and of the routers of models with a shadow or a fallback onto the cheapest priced instance type the node pool admits, using ${Math.round(ALLOCATABLE_SHARE * 100)} % of its vCPUs and memory. Real nodes are rarely that full, so the node lines are a floor.`,
   'GPU models: one pod per node of the cheapest priced size of the pool\'s families that fits its GPUs, CPU and memory. Pools scale to zero: a pool no model uses costs nothing until a job runs on it.',
   'Not included: data transfer and NAT data processing, load balancer capacity above one LCU, CloudWatch logs and metrics, S3 and ECR storage, KMS keys, Secrets Manager, EBS volumes of the nodes, backups beyond the database size, spot discounts.',
 ];

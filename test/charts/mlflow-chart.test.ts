@@ -143,6 +143,10 @@ describe('MlflowChart', () => {
     expect(findObject(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: server.spec.selector });
   });
 
+  test("labels the disruption budget as the server's Deployment", () => {
+    expect(findObject(objects, 'PodDisruptionBudget').metadata.labels).toEqual(server.metadata.labels);
+  });
+
   test('migrates the schema in a Job, the only pod that may read the master secret', () => {
     expect(job.metadata.name).toMatch(/^mlflow-migrate-[0-9a-f]{12}$/);
     expect(jobPod.serviceAccountName).toBe(MLFLOW_MIGRATION_SERVICE_ACCOUNT);

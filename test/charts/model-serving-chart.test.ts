@@ -124,7 +124,7 @@ describe('ModelServingChart', () => {
     const deployments = objectsOfKind<k8s.DeploymentSpec>(objects, 'Deployment');
     for (const version of ['v7', 'v8', 'v6']) {
       const name = `fraud-scorer-${version}`;
-      for (const kind of ['Deployment', 'Service', 'ScaledObject', 'TargetGroupBinding']) {
+      for (const kind of ['Deployment', 'Service', 'ScaledObject', 'PodDisruptionBudget', 'TargetGroupBinding']) {
         expect(findObject(objects, kind, name).metadata.labels).toMatchObject({ [MODEL_LABEL]: 'fraud-scorer', [MODEL_VERSION_LABEL]: version });
       }
       const selector = findObject<k8s.ServiceSpec>(objects, 'Service', name).spec.selector;

@@ -87,6 +87,23 @@ describe('TeamChart', () => {
     });
   });
 
+  test("judges admins' ScaledObject creates and updates for triggers that authenticate as KEDA, in the team's namespace only", () => {
+    const name = 'fraud-admins-no-keda-identity';
+    expect(findObject(objects, 'ValidatingAdmissionPolicy', name).spec).toMatchObject({
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: ['keda.sh'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['scaledobjects'] }] },
+      matchConditions: [{ name: 'team-admin', expression: "'mlops:fraud:admins' in request.userInfo.groups" }],
+    });
+    expect(findObject(objects, 'ValidatingAdmissionPolicyBinding', name).spec).toEqual({
+      policyName: name,
+      validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'fraud' } } },
+    });
+    // The Role grants no ScaledJobs, so ScaledObjects are the only KEDA triggers admins write.
+    const rules = findObject(objects, 'Role', 'team-admin').rules as { apiGroups: string[]; resources: string[] }[];
+    expect(rules.filter((rule) => rule.apiGroups.includes('keda.sh')).flatMap((rule) => rule.resources)).toEqual(['scaledobjects']);
+  });
+
   test("denies members any deployment update but a restart, in the team's namespace only", () => {
     const policy = findObject<{ matchConditions: { expression: string }[]; validations: { expression: string }[]; failurePolicy: string }>(objects, 'ValidatingAdmissionPolicy', 'fraud-members-restart-only');
     expect(policy.spec.failurePolicy).toBe('Fail');

@@ -151,12 +151,13 @@ export const ENVIRONMENTS = fs
   .map((file) => path.basename(file, '.yaml'));
 
 /** The stacks of a stage, in deployment order. */
-export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Ingress', 'Mlflow', 'Serving'] as const;
+/** The stacks every stage has, in order; one stack per model (`Model-<name>`) comes between Serving and Monitoring. */
+export const STACK_IDS = ['Network', 'Data', 'Cluster', 'Ingress', 'Mlflow', 'Serving', 'Monitoring'] as const;
 
 /** The id of one of a stage's stacks. */
 export type StackId = (typeof STACK_IDS)[number];
 
 /** The stack of `stage` called `id`. */
 export function stackOf(stage: PlatformStage, id: StackId): Stack {
-  return { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Ingress: stage.ingress, Mlflow: stage.mlflow, Serving: stage.serving }[id];
+  return { Network: stage.network, Data: stage.data, Cluster: stage.cluster, Ingress: stage.ingress, Mlflow: stage.mlflow, Serving: stage.serving, Monitoring: stage.monitoring }[id];
 }

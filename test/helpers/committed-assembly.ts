@@ -41,8 +41,11 @@ export interface StageFacts {
   readonly children: string[];
   /** The stage's cloud assembly, relative to the app's. */
   readonly assemblyDirectory: string;
-  readonly stacks: Record<StackId, StackFacts>;
+  readonly stacks: Record<StageStackId, StackFacts>;
 }
+
+/** A stack of a stage: one every stage has, or the stack of one model. */
+export type StageStackId = StackId | `Model-${string}`;
 
 const FACTS_FILE = 'stage-facts.json';
 
@@ -55,8 +58,8 @@ function synthesize(outdir: string): void {
   const facts: Record<string, StageFacts> = {};
   for (const [index, stage] of stages.entries()) {
     const stacks = Object.fromEntries(
-      STACK_IDS.map((id) => {
-        const stack = stackOf(stage, id);
+      [...STACK_IDS.map((id) => stackOf(stage, id)), ...stage.models].map((stack) => {
+        const id = stack.node.id;
         const stackFacts: StackFacts = {
           account: stack.account,
           region: stack.region,
@@ -68,7 +71,7 @@ function synthesize(outdir: string): void {
         };
         return [id, stackFacts];
       }),
-    ) as Record<StackId, StackFacts>;
+    ) as Record<StageStackId, StackFacts>;
     facts[stage.stageName] = {
       config: configs[index],
       account: stage.account!,
@@ -119,6 +122,11 @@ export function committedStageFacts(name: string): StageFacts {
   return stage;
 }
 
+/** The ids of the model stacks of the committed environment `name`, in config order. */
+export function committedModelStackIds(name: string): `Model-${string}`[] {
+  return Object.keys(committedStageFacts(name).stacks).filter((id): id is `Model-${string}` => id.startsWith('Model-'));
+}
+
 /**
  * The config of the committed environment `name`, as the shared assembly was built from it: what
  * `committedEnvironment` returns, without loading the config schema in every test file.
@@ -147,7 +155,7 @@ export function committedStageAssembly(name: string): CloudAssembly {
 const templates = new Map<string, Template>();
 
 /** The template of the stack `id` of the committed environment `name`, as `Template.fromStack` gives it. */
-export function committedTemplate(name: string, id: StackId): Template {
+export function committedTemplate(name: string, id: StageStackId): Template {
   const key = `${name}/${id}`;
   let template = templates.get(key);
   if (!template) {

@@ -100,8 +100,11 @@ describe('every environment, synthesized as `cdk synth` does', () => {
 
   test('no construct carries a warning, which `cdk synth --strict` would turn into an error', () => {
     const stacks = assembly?.stacksRecursively ?? [];
-    const accounts = new Set(committedEnvironments().map((config) => config.account));
-    expect(stacks).toHaveLength(STACK_IDS.length * committedEnvironments().length + accounts.size);
+    const environments = committedEnvironments();
+    const accounts = new Set(environments.map((config) => config.account));
+    // The fixed stacks of every stage, one stack per model, and one CI identity stack per account.
+    const models = environments.flatMap((config) => config.teams.flatMap((team) => team.models));
+    expect(stacks).toHaveLength(STACK_IDS.length * environments.length + models.length + accounts.size);
     const warnings = stacks.flatMap((stack) =>
       stack.messages.filter((message) => message.level !== 'info').map((message) => `${message.id}: ${String(message.entry.data)}`),
     );
@@ -135,7 +138,7 @@ describe('every environment, synthesized as `cdk synth` does', () => {
   test('acknowledgments sit on resources, never on a whole stage or stack, but for the one cfn-guard cannot place and empty stacks', () => {
     const appWide = acknowledgments(app).filter((acknowledgment) => acknowledgment.path === '');
     expect(appWide.map((acknowledgment) => acknowledgment.id)).toEqual([LAMBDA_PLACEMENT_CHECKED_BY_TESTS.id]);
-    // An environment with no team and no GPU pool has an empty Serving stack, acknowledged as such (lib/compliance.ts).
+    // An environment with no team and no GPU pool has empty Serving and Monitoring stacks, acknowledged as such (lib/compliance.ts).
     const onResources = acknowledgments(app).filter((candidate) => candidate.path !== '' && candidate.id !== EMPTY_STACK_RULE);
     for (const acknowledgment of onResources) {
       expect(acknowledgment.path.split('/').length).toBeGreaterThan(2);

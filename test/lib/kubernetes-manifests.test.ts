@@ -2,9 +2,12 @@ import { k8s } from 'cdk8s-plus-27';
 import { ENFORCING_NODE_CLASS, GPU_RESOURCE, NODE_POOL_LABEL } from '../../charts/cluster-config-chart';
 import { appliedManifests, DEPLOY_TIME_VALUE } from '../helpers/applied-manifests';
 import { ENVIRONMENTS, STACK_IDS } from '../helpers/app';
-import { committedConfig, committedTemplate } from '../helpers/committed-assembly';
+import { committedConfig, committedModelStackIds, committedStageFacts, committedTemplate, StageStackId } from '../helpers/committed-assembly';
 import { KubeObject, objectsOfKind } from '../helpers/kube-objects';
 import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
+
+/** The ids of the committed environment's model stacks, `Model-<model>`, in stage order, as the shared assembly records them. */
+const modelStackIds = committedModelStackIds;
 
 const sameNamespace = (a: KubeObject, b: KubeObject) => a.metadata.namespace === b.metadata.namespace;
 const selects = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
@@ -20,9 +23,13 @@ function podsOf(objects: KubeObject[]): { owner: string; metadata: k8s.ObjectMet
 }
 
 describe.each(ENVIRONMENTS)('Kubernetes objects %s applies', (name) => {
-  // Every stack, so that an object is validated whichever stack comes to apply it.
-  const applied = STACK_IDS.flatMap((id) => appliedManifests(committedTemplate(name, id).toJSON()))
-    .map((manifest) => manifest.object);
+  // Every stack, the fixed ones and each model's, so that an object is checked whichever stack comes to apply it.
+  const stacks = [...STACK_IDS, ...modelStackIds(name)];
+  const applied = stacks.flatMap((id) => appliedManifests(committedTemplate(name, id).toJSON())).map((manifest) => manifest.object);
+
+  test("are read from every stack of the environment's stage", () => {
+    expect([...stacks].sort()).toEqual([...committedStageFacts(name).children].sort());
+  });
 
   test('all match the Kubernetes 1.36, Karpenter and EKS Auto Mode schemas', () => {
     expect(applied.length).toBeGreaterThan(10);

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lockFolder, lockProblem, PINNED_STACKS, readLock, statefulResources } from '../../scripts/pin';
-import { CONFIG_DIR, ENVIRONMENTS, STACK_IDS } from '../helpers/app';
-import { committedTemplate } from '../helpers/committed-assembly';
+import { Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { formatLock, lockFolder, lockProblem, PINNED_STACKS, readLock, stageStatefulResources, statefulResources } from '../../scripts/pin';
+import { CONFIG_DIR, ENVIRONMENTS, fixtureEnvironment, MINIMAL_ENVIRONMENT, MINIMAL_MODEL, STACK_IDS, testStage } from '../helpers/app';
+import { committedStageFacts, committedTemplate, StageStackId } from '../helpers/committed-assembly';
 
 // The locks (locks/<env>.json, written by npm run pin) are reviewed like a schema migration: a
 // logical ID that disappears from a template is a resource CloudFormation deletes or replaces
@@ -11,7 +13,8 @@ const LOCKS = lockFolder(CONFIG_DIR);
 
 describe.each(ENVIRONMENTS)('%s stateful resources', (name) => {
   test('keep the logical IDs pinned in its lock, and every one of them is pinned', () => {
-    const synthesized = STACK_IDS.flatMap((id) => statefulResources(id, committedTemplate(name, id).toJSON()));
+    const stackIds = Object.keys(committedStageFacts(name).stacks) as StageStackId[];
+    const synthesized = stackIds.flatMap((id) => statefulResources(id, committedTemplate(name, id).toJSON()));
     expect(lockProblem(name, readLock(LOCKS, name), synthesized, CONFIG_DIR)).toBeUndefined();
   });
 });
@@ -21,6 +24,36 @@ test('every lock belongs to an environment of the config folder', () => {
   expect(locks.filter((file) => !ENVIRONMENTS.includes(path.basename(file, '.json')) || !file.endsWith('.json'))).toEqual([]);
 });
 
-test('the locks cover every stack of a stage', () => {
-  expect([...PINNED_STACKS]).toEqual([...STACK_IDS]);
+describe('the locks', () => {
+  test('cover every stack of a stage, its model and monitoring stacks included', () => {
+    const config = fixtureEnvironment({
+      ...MINIMAL_ENVIRONMENT,
+      ingress: { servingDomain: 'models.sandbox.example.internal' },
+      teams: [{ name: 'growth', quota: { cpu: 8, memoryGiB: 16, pods: 20 }, models: [MINIMAL_MODEL] }],
+    });
+    const stage = testStage(config);
+    const stacks = stage.node.children.filter(Stack.isStack);
+    // A log group in every stack, as a later change could add a stateful resource to any of them.
+    for (const stack of stacks) {
+      new logs.CfnLogGroup(stack, 'Added');
+    }
+    const pinnedIn = stageStatefulResources(stage)
+      .filter((resource) => resource.logicalId === 'Added')
+      .map((resource) => resource.stack);
+    expect(pinnedIn).toEqual(stacks.map((stack) => stack.node.id));
+    expect(pinnedIn).toEqual(expect.arrayContaining(['Model-churn', 'Monitoring']));
+  });
+
+  test('list the fixed stacks of a stage in deployment order', () => {
+    expect([...PINNED_STACKS]).toEqual([...STACK_IDS]);
+  });
+
+  test('list model stacks between Serving and Monitoring, by name', () => {
+    const lock = formatLock({
+      environment: 'dev',
+      resources: ['Monitoring', 'Model-b', 'Serving', 'Model-a', 'Network'].map((stack) => ({ stack, logicalId: 'Logs', type: 'AWS::Logs::LogGroup' })),
+      dropped: [],
+    });
+    expect([...lock.matchAll(/"stack":"([^"]+)"/g)].map((match) => match[1])).toEqual(['Network', 'Serving', 'Model-a', 'Model-b', 'Monitoring']);
+  });
 });

@@ -99,21 +99,24 @@ def synthesize_stage(config_folder: Path, scratch: Path) -> Assembly:
     return assembly
 
 
-def choose_model(assembly: Assembly, model: str | None) -> str:
-    objects = assembly.applied_objects(assembly.stack("Serving"))
-    # Model versions' Deployments, not the routers in front of some of them.
-    names = [
-        o["metadata"]["name"]
-        for o in objects
+def choose_model(assembly: Assembly, model: str | None) -> tuple[str, str]:
+    """The model and version to measure: --model <model>-<version>, or the first model's first version."""
+    # Model versions' Deployments, each in its model's stack, not the routers in front of some of them.
+    versions = [
+        (o["metadata"]["labels"]["mlops.platform/model"], o["metadata"]["labels"]["mlops.platform/model-version"])
+        for name, stack in assembly.stacks.items()
+        if "-Model-" in name
+        for o in assembly.applied_objects(stack)
         if o["kind"] == "Deployment" and "mlops.platform/model-version" in o["metadata"].get("labels", {})
     ]
-    if not names:
+    names = [f"{name}-{version}" for name, version in versions]
+    if not versions:
         raise BenchError("the environment serves no model: add one to its teams[].models[]")
     if model is None:
-        return names[0]
+        return versions[0]
     if model not in names:
         raise BenchError(f"--model {model}: no such model version in this environment (found {', '.join(names)})")
-    return model
+    return versions[names.index(model)]
 
 
 def reference_model(folder: Path) -> tuple[Path, dict]:
@@ -225,8 +228,8 @@ def run(arguments: argparse.Namespace) -> dict:
     try:
         environment, config_folder = environment_folder(arguments.config, arguments.environment, scratch)
         assembly = synthesize_stage(config_folder, scratch)
-        model = choose_model(assembly, arguments.model)
-        container = model_container(assembly, model)
+        model, version = choose_model(assembly, arguments.model)
+        container = model_container(assembly, model, version)
         if arguments.model_folder:
             model_folder = scratch / "model"
             shutil.copytree(arguments.model_folder, model_folder)
@@ -271,7 +274,7 @@ def run(arguments: argparse.Namespace) -> dict:
         return {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
             "environment": environment,
-            "model": model,
+            "model": f"{model} {version}",
             "model_source": (
                 f"model folder {arguments.model_folder.name}"
                 if arguments.model_folder

@@ -13,8 +13,9 @@ import requests
 from support.mlflow_server import run_client
 from support.model_server import ModelPod, container_port, model_container
 
-# The primary version's Deployment.
-MODEL = "fraud-scorer-v1"
+MODEL = "fraud-scorer"
+# The primary version.
+VERSION = "v1"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def pod(platform, model_folder, runtime_root):
     scratch_root = runtime_root / "model-pods"
     scratch_root.mkdir(exist_ok=True)
     scratch_root.chmod(0o755)
-    started = ModelPod(model_container(platform.assembly, MODEL), model_folder, scratch_root)
+    started = ModelPod(model_container(platform.assembly, MODEL, VERSION), model_folder, scratch_root)
     try:
         started.wait_started()
         yield started
@@ -64,11 +65,11 @@ def expected(model_folder, sample) -> list:
 
 
 def test_the_manifest_declares_the_port_the_command_listens_on_and_probes_it(platform):
-    assert container_port(model_container(platform.assembly, MODEL)) > 0
+    assert container_port(model_container(platform.assembly, MODEL, VERSION)) > 0
 
 
 def test_the_pod_runs_as_a_non_root_user_on_a_read_only_root(platform):
-    container = model_container(platform.assembly, MODEL)
+    container = model_container(platform.assembly, MODEL, VERSION)
     assert container.user[0] != 0
     assert container.read_only_root
 
@@ -76,6 +77,18 @@ def test_the_pod_runs_as_a_non_root_user_on_a_read_only_root(platform):
 def test_readiness_and_liveness_answer_once_started(pod):
     for probe in ("readinessProbe", "livenessProbe"):
         assert requests.get(f"{pod.url}{pod.probe_path(probe)}", timeout=5).status_code == 200
+
+
+def test_the_load_balancer_health_check_of_each_version_passes_on_the_scoring_server(platform, pod):
+    """Each version's target group checks what the scoring server answers once the model is loaded."""
+    stack = platform.assembly.stack(f"Model-{MODEL}")
+    groups = [properties for _, properties in stack.resources("AWS::ElasticLoadBalancingV2::TargetGroup")]
+    assert groups, "the model stack has no target group"
+    for group in groups:
+        port = container_port(model_container(platform.assembly, MODEL, VERSION))
+        assert (group["TargetType"], group["Protocol"], group["Port"]) == ("ip", "HTTP", port)
+        response = requests.get(f"{pod.url}{group['HealthCheckPath']}", timeout=group["HealthCheckTimeoutSeconds"])
+        assert str(response.status_code) == group["Matcher"]["HttpCode"]
 
 
 def test_json_dataframe_split_predictions_equal_the_models_own(pod, sample, expected):

@@ -43,6 +43,12 @@ describe('ModelRouter', () => {
     ]);
   });
 
+  test('labels every object, the disruption budget included, with the given labels, its selector and its component', () => {
+    for (const object of objects) {
+      expect(object.metadata.labels).toEqual({ ...PROPS.labels, ...router.selector, 'app.kubernetes.io/component': 'router' });
+    }
+  });
+
   test('mounts the ConfigMap holding the rendered nginx.conf where the command reads it', () => {
     const configMap = findObject(objects, 'ConfigMap');
     const data = configMap.data as Record<string, string>;

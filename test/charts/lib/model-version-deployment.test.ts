@@ -67,8 +67,7 @@ describe('ModelVersionDeployment', () => {
       ['ScaledObject', 'fraud-scorer-v7', 'fraud'],
       ['PodDisruptionBudget', 'fraud-scorer-v7', 'fraud'],
     ]);
-    // The disruption budget carries no labels of its own (the shared helper sets none); it selects the pods by them.
-    for (const object of objects.filter((candidate) => candidate.kind !== 'PodDisruptionBudget')) {
+    for (const object of objects) {
       expect(object.metadata.labels).toEqual(LABELS);
     }
     expect(deployment.spec.selector.matchLabels).toEqual(LABELS);

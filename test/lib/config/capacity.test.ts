@@ -1,4 +1,4 @@
-import { capacityLines, peakDemand, servingCapacity, servingLines, versionShare, versionWeights } from '../../../lib/config/capacity';
+import { CapacityLine, capacityLines, peakDemand, servingCapacity, servingLines, versionShare, versionWeights } from '../../../lib/config/capacity';
 import { capacityReport } from '../../../scripts/capacity';
 import { committedEnvironments, fixtureEnvironment, MINIMAL_ENVIRONMENT, MINIMAL_MODEL, MINIMAL_VERSION } from '../../helpers/app';
 
@@ -9,6 +9,20 @@ const version = (maxReplicas: number, gpus?: number) => ({
   ...(gpus ? { gpu: { pool: 'inference', count: gpus } } : {}),
 });
 
+/** A model of `versions`, with a router when `traffic` sets a shadow or a fallback. */
+const model = (name: string, versions: ReturnType<typeof version>[], traffic: { shadow?: unknown; fallback?: string } = {}) => ({ name, versions, traffic });
+
+/** An environment of one team, growth, serving `models`, with room to spare everywhere. */
+const environment = (models: ReturnType<typeof model>[]) => ({
+  teams: [{ name: 'growth', quota: { pods: 100, cpu: 100, memoryGiB: 100, gpus: 0 }, models }],
+  gpuPools: [],
+  cluster: { nodePool: { cpuLimit: 100, memoryLimitGiB: 100 } },
+  mlflow: { replicas: 2, cpuMillicores: 500, memoryMiB: 2048 },
+});
+
+/** The peak of the line whose ceiling is set at `path`. */
+const peakAt = (lines: CapacityLine[], ...path: (string | number)[]) => lines.find((line) => line.path.join('.') === path.join('.'))?.peak;
+
 describe('capacity', () => {
   test('counts every version at maxReplicas plus one rolling-update pod', () => {
     expect(peakDemand([version(4), version(2, 2)])).toEqual({ pods: 8, cpu: 4, memoryGiB: 8, gpus: 6 });
@@ -16,25 +30,57 @@ describe('capacity', () => {
 
   test('sets each team, GPU pool and the general pool against its ceiling, with the field that sets it', () => {
     const lines = capacityLines({
-      teams: [{ name: 'growth', quota: { pods: 10, cpu: 4, memoryGiB: 8, gpus: 6 }, models: [{ versions: [version(4)] }, { versions: [version(2, 2)] }] }],
+      teams: [{ name: 'growth', quota: { pods: 10, cpu: 4, memoryGiB: 8, gpus: 6 }, models: [model('churn', [version(4)]), model('tagger', [version(2, 2)])] }],
       gpuPools: [{ name: 'inference', gpuLimit: 4, cpuLimit: 64 }],
       cluster: { nodePool: { cpuLimit: 8, memoryLimitGiB: 32 } },
       mlflow: { replicas: 2, cpuMillicores: 500, memoryMiB: 2048 },
     });
-    expect(lines).toContainEqual({ subject: 'team growth', path: ['teams', 0, 'quota', 'gpus'], peak: 6, limit: 6 });
-    expect(lines).toContainEqual({ subject: 'GPU pool inference', path: ['gpuPools', 0, 'gpuLimit'], peak: 6, limit: 4 });
-    expect(lines).toContainEqual({ subject: 'general pool', path: ['cluster', 'nodePool', 'cpuLimit'], peak: 2.5 + 1.5, limit: 8 });
+    expect(lines).toContainEqual(expect.objectContaining({ subject: 'team growth', path: ['teams', 0, 'quota', 'gpus'], peak: 6, limit: 6 }));
+    expect(lines).toContainEqual(expect.objectContaining({ subject: 'GPU pool inference', path: ['gpuPools', 0, 'gpuLimit'], peak: 6, limit: 4 }));
+    expect(lines).toContainEqual(expect.objectContaining({ subject: 'general pool', path: ['cluster', 'nodePool', 'cpuLimit'], peak: 2.5 + 1.5, limit: 8 }));
   });
 
   test('counts every version of a model against its team and pool', () => {
     const lines = capacityLines({
-      teams: [{ name: 'growth', quota: { pods: 10, cpu: 4, memoryGiB: 8, gpus: 6 }, models: [{ versions: [version(4), version(2, 2)] }] }],
+      teams: [{ name: 'growth', quota: { pods: 10, cpu: 4, memoryGiB: 8, gpus: 6 }, models: [model('churn', [version(4), version(2, 2)])] }],
       gpuPools: [{ name: 'inference', gpuLimit: 4, cpuLimit: 64 }],
       cluster: { nodePool: { cpuLimit: 8, memoryLimitGiB: 32 } },
       mlflow: { replicas: 2, cpuMillicores: 500, memoryMiB: 2048 },
     });
-    expect(lines).toContainEqual({ subject: 'team growth', path: ['teams', 0, 'quota', 'pods'], peak: 8, limit: 10 });
-    expect(lines).toContainEqual({ subject: 'GPU pool inference', path: ['gpuPools', 0, 'gpuLimit'], peak: 6, limit: 4 });
+    expect(lines).toContainEqual(expect.objectContaining({ subject: 'team growth', path: ['teams', 0, 'quota', 'pods'], peak: 8, limit: 10 }));
+    expect(lines).toContainEqual(expect.objectContaining({ subject: 'GPU pool inference', path: ['gpuPools', 0, 'gpuLimit'], peak: 6, limit: 4 }));
+  });
+
+  test("counts a model's router, 2 pods plus one rolling-update pod of 0.1 vCPU and 64 MiB, against its team and the general pool", () => {
+    const without = capacityLines(environment([model('churn', [version(4), version(2)])]));
+    const withRouter = capacityLines(environment([model('churn', [version(4), version(2)], { fallback: 'v2' })]));
+    const added = (...path: (string | number)[]) => (peakAt(withRouter, ...path) ?? NaN) - (peakAt(without, ...path) ?? NaN);
+    expect(added('teams', 0, 'quota', 'pods')).toBe(3);
+    expect(added('teams', 0, 'quota', 'cpu')).toBeCloseTo(0.3);
+    expect(added('teams', 0, 'quota', 'memoryGiB')).toBeCloseTo(192 / 1024);
+    expect(added('teams', 0, 'quota', 'gpus')).toBe(0);
+    expect(added('cluster', 'nodePool', 'cpuLimit')).toBeCloseTo(0.3);
+    expect(added('cluster', 'nodePool', 'memoryLimitGiB')).toBeCloseTo(192 / 1024);
+    expect(withRouter.find((line) => line.subject === 'team growth')?.counts).toBe(
+      'every model at maxReplicas plus one rolling-update pod, and the router of churn at 2 pods plus one rolling-update pod',
+    );
+  });
+
+  test('a shadow needs a router as a fallback does, and a model with neither needs no room for one', () => {
+    const plain = capacityLines(environment([model('churn', [version(4), version(2)], {})]));
+    const shadowed = capacityLines(environment([model('churn', [version(4), version(2)], { shadow: { version: 'v2', percent: 10 } })]));
+    expect(peakAt(plain, 'teams', 0, 'quota', 'pods')).toBe(8);
+    expect(peakAt(shadowed, 'teams', 0, 'quota', 'pods')).toBe(11);
+    expect(plain.find((line) => line.subject === 'team growth')?.counts).toBe('every model at maxReplicas plus one rolling-update pod');
+  });
+
+  test('routers run on the general pool, never on a GPU pool', () => {
+    const lines = capacityLines({
+      ...environment([model('tagger', [version(2, 1), version(1, 1)], { fallback: 'v2' })]),
+      gpuPools: [{ name: 'inference', gpuLimit: 8, cpuLimit: 64 }],
+    });
+    expect(peakAt(lines, 'gpuPools', 0, 'cpuLimit')).toBe(2.5);
+    expect(peakAt(lines, 'cluster', 'nodePool', 'cpuLimit')).toBeCloseTo(0.3 + 1.5);
   });
 
   test('sets what a version serves at maxReplicas against 1.3 × its peak, with the smallest maxReplicas that suffices', () => {

@@ -147,6 +147,9 @@ describe('a malformed config is rejected with its file and field', () => {
     ['models at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 8 } }), 'teams[0].quota.pods', /\(9\)/],
     ['GPU models without a GPU quota', withTeam({ quota: { ...TEAM.quota, gpus: 0 } }), 'teams[0].quota.gpus', /\(4\)/],
     ['every version of a model at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 13 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2] }, GPU_MODEL] }), 'teams[0].quota.pods', /\(14\)/],
+    ['a router at peak above a team pod quota that fits the versions', withTeam({ quota: { ...TEAM.quota, pods: 16 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2], traffic: { fallback: 'v2' } }, GPU_MODEL] }), 'teams[0].quota.pods', /^must cover what team growth needs at peak, every model at maxReplicas plus one rolling-update pod, and the router of churn at 2 pods plus one rolling-update pod \(17\)$/],
+    ['a router at peak above a team CPU quota that fits the versions', withTeam({ quota: { ...TEAM.quota, cpu: 7 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2], traffic: { shadow: { version: 'v2', percent: 10 } } }, GPU_MODEL] }), 'teams[0].quota.cpu', /and the router of churn at 2 pods plus one rolling-update pod \(7\.3\)$/],
+    ['a router beyond a general pool that fits the CPU versions and MLflow', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 6 } }, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, { ...V2, autoscaling: { minReplicas: 2, maxReplicas: 3 } }], traffic: { fallback: 'v2' } }, GPU_MODEL] }] }, 'cluster.nodePool.cpuLimit', /^must cover what general pool needs at peak, every CPU model at maxReplicas plus one rolling-update pod, and the router of churn at 2 pods plus one rolling-update pod, and MLflow at mlflow.replicas plus one rolling-update pod \(6\.3\)$/],
     ['every GPU version of a model at peak beyond the pool\'s GPU limit', withTeam({ models: [{ ...GPU_MODEL, versions: [GPU_VERSION, { ...GPU_VERSION, name: 'v2', alias: 'challenger', autoscaling: { minReplicas: 1, maxReplicas: 1 } }] }] }), 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak, .* \(6\)/],
     ['GPU models sharing a pool beyond its GPU limit', { ...SERVING, teams: [{ ...TEAM, quota: { ...TEAM.quota, gpus: 8 }, models: [GPU_MODEL, { ...GPU_MODEL, name: 'tagger-2' }] }] }, 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak, .* \(8\)/],
     ['CPU models and MLflow beyond the general pool', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 3 } } }, 'cluster.nodePool.cpuLimit', /must cover what general pool needs at peak, .* \(4\)/],
@@ -195,6 +198,7 @@ describe('a malformed config is rejected with its file and field', () => {
     ['working hours in production', withVersion({ autoscaling: { ...AUTOSCALING, workingHours: WORKING_HOURS } }), 'teams[0].models[0].versions[0].autoscaling.workingHours', /is allowed only when environmentType is development/],
     ['working hours of a second version in production', withVersions([MINIMAL_VERSION, { ...V2, autoscaling: { ...AUTOSCALING, workingHours: WORKING_HOURS } }]), 'teams[0].models[0].versions[1].autoscaling.workingHours', /is allowed only when environmentType is development/],
     ['weight of a version the model does not have', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 90, v3: 10 } }), 'teams[0].models[0].traffic.weights.v3', /^must name a version of this model \(v1, v2\)$/],
+    ['weight keyed by a name that cannot be a version', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 90, V2: 10 } }), 'teams[0].models[0].traffic.weights.V2', /^must name a version of this model \(v1, v2\)$/],
     ['weights that do not sum to 100', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 90, v2: 5 } }), 'teams[0].models[0].traffic.weights', /^must sum to 100, not 95$/],
     ['weight above 100', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 110, v2: -10 } }), 'teams[0].models[0].traffic.weights.v1', /^must be at most 100$/],
     ['no weight for the first version', withVersions([MINIMAL_VERSION, V2], { weights: { v1: 0, v2: 100 } }), 'teams[0].models[0].traffic.weights.v1', /^must be above 0: v1, the first version, is the primary/],
@@ -222,6 +226,23 @@ describe('a malformed config is rejected with its file and field', () => {
   test.each(cases)('%s', (_title, settings, field, message) => {
     const problems = problemsOf(settings);
     expect(problems).toContainEqual(expect.objectContaining({ file: 'config/prod.yaml', field, message: expect.stringMatching(message) }));
+  });
+
+  test('more model versions than the shared load balancer has target groups for are rejected, counting MLflow\'s', () => {
+    // 20 models of 5 versions: 100 target groups, and MLflow's makes 101.
+    const version = (name: string) => ({ name, alias: 'champion', imageTag: '1.0.0', autoscaling: { minReplicas: 1, maxReplicas: 3 }, podRequestsPerSecond: 50 });
+    const model = (index: number) => ({ ...CPU_MODEL, name: `model-${index}`, versions: ['v1', 'v2', 'v3', 'v4', 'v5'].map(version) });
+    const teams = Array.from({ length: 4 }, (_, team) => ({
+      name: `team-${team}`,
+      quota: { cpu: 1000, memoryGiB: 4000, pods: 1000 },
+      models: Array.from({ length: 5 }, (__, index) => model(team * 5 + index)),
+    }));
+    const settings = { ...SERVING, cluster: { ...SERVING.cluster, nodePool: { cpuLimit: 10000, memoryLimitGiB: 100000 } }, gpuPools: [], teams };
+    expect(problemsOf(settings)).toContainEqual(
+      expect.objectContaining({ field: 'teams', message: expect.stringMatching(/at most 99 model versions in all.*these take 101/) }),
+    );
+    const fewer = { ...settings, teams: [...teams.slice(0, 3), { ...teams[3], models: teams[3].models.slice(0, 4) }] };
+    expect(validate(fewer, 'config/prod.yaml')).toMatchObject({ ok: true });
   });
 
   test('a file that is not YAML names the line', () => {
@@ -330,6 +351,12 @@ describe('a malformed config is rejected with its file and field', () => {
     expect(problems).toEqual([expect.objectContaining({ field: 'teams[0].models[0].versions[1].autoscaling.maxReplicas', message: expect.stringMatching(/share of capacity.peakRequestsPerSecond \(100 req\/s\) = 130 req\/s/) })]);
   });
 
+  test('a model without a shadow or a fallback needs no room for a router in its team\'s quota', () => {
+    // v1 and v2 at maxReplicas 4 and the GPU model at 3, each plus a rolling-update pod: 14 pods, 7 vCPUs, 14 GiB.
+    const canary = { ...CPU_MODEL, versions: [MINIMAL_VERSION, V2], traffic: { weights: { v1: 90, v2: 10 }, versionHeader: 'x-model-version' } };
+    expect(validate(withTeam({ quota: { ...TEAM.quota, pods: 14, cpu: 7, memoryGiB: 14 }, models: [canary, GPU_MODEL] })).ok).toBe(true);
+  });
+
   test('a version with no weight, shadow or fallback needs no serving capacity', () => {
     const idle = { ...V2, autoscaling: { minReplicas: 1, maxReplicas: 1 }, podRequestsPerSecond: 0.1 };
     expect(validate(withVersions([MINIMAL_VERSION, idle])).ok).toBe(true);
@@ -338,7 +365,8 @@ describe('a malformed config is rejected with its file and field', () => {
   test('canary, A/B with stickiness and a version header, shadow and fallback are accepted together', () => {
     const versions = ['v1', 'v2', 'v3', 'v4'].map((name, index) => ({ ...MINIMAL_VERSION, name, alias: undefined, version: index + 1, autoscaling: { minReplicas: 1, maxReplicas: 3 } }));
     const traffic = { weights: { v1: 60, v2: 40 }, stickinessSeconds: 3600, versionHeader: 'x-model-version', shadow: { version: 'v3', percent: 10 }, fallback: 'v4' };
-    const result = validate(withVersions(versions, traffic));
+    // Room for the four versions at peak (16 pods, 8 vCPUs, 16 GiB) and the router (3 pods of 0.1 vCPU and 64 MiB).
+    const result = validate(withTeam({ quota: { ...TEAM.quota, pods: 19, cpu: 8.3, memoryGiB: 16.25 }, models: [{ ...CPU_MODEL, versions, traffic }] }));
     expect(result.ok && result.environments[0].teams[0].models[0].traffic).toEqual(traffic);
   });
 

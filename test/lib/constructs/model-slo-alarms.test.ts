@@ -15,6 +15,7 @@ function sloAlarms() {
   const construct = new ModelSloAlarms(fixture.serving, 'Alarms', {
     model: 'fraud-scorer',
     versions: VERSIONS.map((name) => ({ name, targetGroup: fixture.targetGroup(`fraud-scorer-${name}`) })),
+    loadBalancerFullName: fixture.loadBalancer.loadBalancerFullName,
     p95Milliseconds: 250,
     p99Milliseconds: 400,
     errorRatioPercent: 0.5,
@@ -68,10 +69,11 @@ describe('ModelSloAlarms', () => {
 
   test('passes cdk-nag and the Control Tower rules with no acknowledgment', () => {
     const findings = policyFindings((app) => {
-      const { serving, targetGroup } = targetGroupFixture(app);
+      const { serving, targetGroup, loadBalancer } = targetGroupFixture(app);
       new ModelSloAlarms(serving, 'Alarms', {
         model: 'fraud-scorer',
         versions: [{ name: 'v7', targetGroup: targetGroup('v7') }],
+        loadBalancerFullName: loadBalancer.loadBalancerFullName,
         p95Milliseconds: 300,
         p99Milliseconds: 500,
         errorRatioPercent: 1,

@@ -34,6 +34,7 @@ function versionAlarms(props: Partial<ModelVersionAlarmsProps> = {}) {
   const topic = new sns.Topic(fixture.serving, 'Topic');
   const construct = new ModelVersionAlarms(fixture.serving, 'Alarms', {
     targetGroup,
+    loadBalancerFullName: fixture.loadBalancer.loadBalancerFullName,
     alarmNamePrefix: PREFIX,
     p95Milliseconds: 300,
     p99Milliseconds: 500,
@@ -85,8 +86,11 @@ describe('ModelVersionAlarms', () => {
       expect(alarm.Namespace).toBe('AWS/ApplicationELB');
       expect(alarm.Dimensions?.map((dimension) => dimension.Name).sort()).toEqual(['LoadBalancer', 'TargetGroup']);
       expect(alarm.Dimensions?.find((dimension) => dimension.Name === 'TargetGroup')?.Value).toEqual({ 'Fn::GetAtt': [targetGroupId, 'TargetGroupFullName'] });
-      // The load balancer's name comes from the ingress stack, from its listener's ARN.
-      expect(JSON.stringify(alarm.Dimensions?.find((dimension) => dimension.Name === 'LoadBalancer')?.Value)).toContain('"StackName":"Ingress"');
+      // The load balancer's own full name from the ingress stack, not one cut out of its listener's ARN
+      // (an Fn::Split of an Fn::GetStackOutput, which CloudFormation does not accept everywhere).
+      const loadBalancer = JSON.stringify(alarm.Dimensions?.find((dimension) => dimension.Name === 'LoadBalancer')?.Value);
+      expect(loadBalancer).toContain('"StackName":"Ingress"');
+      expect(loadBalancer).not.toContain('Fn::Split');
     }
   });
 
@@ -139,6 +143,7 @@ describe('ModelVersionAlarms', () => {
       const fixture = targetGroupFixture(app);
       new ModelVersionAlarms(fixture.serving, 'Alarms', {
         targetGroup: fixture.targetGroup('fraud-scorer-v7'),
+        loadBalancerFullName: fixture.loadBalancer.loadBalancerFullName,
         alarmNamePrefix: PREFIX,
         p95Milliseconds: 300,
         p99Milliseconds: 500,

@@ -1,6 +1,5 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { DASHBOARD_LIMITS, ServingDashboard, ServingDashboardModel } from '../../../lib/constructs/serving-dashboard';
 import { testApp } from '../../helpers/app';
 import { policyFindings } from '../../helpers/policy-findings';
@@ -9,14 +8,15 @@ import { targetGroupFixture } from '../../helpers/target-group-fixture';
 /** CloudFormation's limit on a template uploaded through S3, as the CDK CLI deploys it (test/lib/scale.test.ts). */
 const TEMPLATE_LIMIT_BYTES = 1_000_000;
 
-/** The share of the Serving stack's template the dashboard may take; the models' target groups, rules, alarms and manifests need the rest. */
+/** The share of its stack's template the dashboard may take; the rest leaves room for what else the stack may come to hold. */
 const DASHBOARD_TEMPLATE_SHARE = 0.4;
 
 /**
- * Stands in for each deploy-time value in the body (parts of target group and load balancer names,
- * the region); as long as the longest of them, so that the measured size is not below the deployed one.
+ * Stands in for each deploy-time name in the body (the load balancer's and the target groups' full
+ * names); as long as the longest of them, so that the measured size is not below the deployed one.
  */
 const DEPLOY_TIME_VALUE = 'targetgroup/k8s-a-very-long-target-group-name-xx/0123456789abcdef';
+
 
 type MetricEntry = (string | Record<string, unknown>)[];
 interface Widget {
@@ -33,8 +33,8 @@ interface Widget {
   };
 }
 
-/** `count` models of `versions` versions each; every other one on GPUs unless `gpu` says. */
-function models(fixture: { targetGroup: (name: string) => elbv2.IApplicationTargetGroup }, count: number, versions: number, gpu?: boolean): ServingDashboardModel[] {
+/** `count` models of `versions` versions each, each version's target group full name from `targetGroup`; every other one on GPUs unless `gpu` says. */
+function models(targetGroup: (name: string) => string, count: number, versions: number, gpu?: boolean): ServingDashboardModel[] {
   return Array.from({ length: count }, (_, index) => {
     const name = `model-${String(index).padStart(2, '0')}`;
     return {
@@ -45,30 +45,50 @@ function models(fixture: { targetGroup: (name: string) => elbv2.IApplicationTarg
       p99Milliseconds: 500,
       versions: Array.from({ length: versions }, (_unused, version) => ({
         name: `v${version + 1}`,
-        targetGroup: fixture.targetGroup(`${name}-v${version + 1}`),
+        targetGroupFullName: targetGroup(`${name}-v${version + 1}`),
         deploymentName: `${name}-v${version + 1}`,
       })),
     };
   });
 }
 
-/** The dashboard's body as CloudWatch receives it, deploy-time values replaced by {@link DEPLOY_TIME_VALUE}. */
-function body(stack: Stack): string {
-  const dashboards = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
-  expect(dashboards).toHaveLength(1);
-  const join = dashboards[0].Properties.DashboardBody['Fn::Join'] as [string, unknown[]];
-  return join[1].map((part) => (typeof part === 'string' ? part : DEPLOY_TIME_VALUE)).join(join[0]);
+/**
+ * The dashboard's body, an Fn::Join of JSON text and deploy-time values, with each value written
+ * out as `value` makes of it (its intrinsic function and its index among the body's values).
+ */
+function rendered(body: unknown, value: (intrinsic: unknown, index: number) => string): string {
+  const [separator, parts] = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const values = parts.filter((part) => typeof part !== 'string');
+  return parts.map((part) => (typeof part === 'string' ? part : value(part, values.indexOf(part)))).join(separator);
 }
 
+/**
+ * A dashboard of `count` models of `versions` versions, its target groups in one stack and its load
+ * balancer in another, as the platform splits them: each full name a deploy-time value.
+ */
 function dashboard(count: number, versions: number, gpu?: boolean, app: App = testApp()) {
   const fixture = targetGroupFixture(app);
   const construct = new ServingDashboard(fixture.serving, 'Dashboard', {
     dashboardName: 'mlops-dev-serving',
     clusterName: 'mlops-dev',
-    models: models(fixture, count, versions, gpu),
+    loadBalancerFullName: fixture.loadBalancer.loadBalancerFullName,
+    models: models((name) => fixture.targetGroup(name).targetGroupFullName, count, versions, gpu),
   });
-  const text = body(fixture.serving);
-  return { fixture, construct, text, widgets: JSON.parse(text).widgets as Widget[] };
+  const dashboards = Object.values(Template.fromStack(fixture.serving).findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  // As the template holds it: an Fn::Join of JSON text and deploy-time values.
+  const body = dashboards[0].Properties.DashboardBody;
+  const [, parts] = body['Fn::Join'] as [string, unknown[]];
+  return {
+    fixture,
+    construct,
+    body,
+    values: parts.filter((part) => typeof part !== 'string'),
+    // As CloudWatch receives it, each deploy-time value replaced by the longest deploy-time name.
+    deployed: rendered(body, () => DEPLOY_TIME_VALUE),
+    // Each value a marker naming its index, so a test can tell which value a metric reads.
+    widgets: JSON.parse(rendered(body, (_, index) => `@value${index}@`)).widgets as Widget[],
+  };
 }
 
 /** Metric entries that read a metric, not a math expression. */
@@ -147,24 +167,62 @@ describe('ServingDashboard', () => {
     expect([healthy?.[0], (healthy?.[healthy.length - 1] as { stat: string }).stat]).toEqual(['AWS/ApplicationELB', 'Minimum']);
   });
 
+  test("reads every load balancer metric of a version from the load balancer and that version's own target group", () => {
+    const { values, widgets: graphs } = dashboard(2, 2);
+    const valueOf = (marker: unknown) => JSON.stringify(values[Number(/^@value(\d+)@$/.exec(String(marker))?.[1] ?? -1)]);
+    const targetGroups = new Map<string, string>();
+    for (const model of ['model-00', 'model-01']) {
+      for (const version of ['v1', 'v2']) {
+        const alb = graphs
+          .filter((widget) => widget.properties.title?.startsWith(`${model} ${version}: `))
+          .flatMap(readMetrics)
+          .filter((entry) => entry[0] === 'AWS/ApplicationELB');
+        expect(alb.length).toBeGreaterThan(0);
+        const read = new Set(
+          alb.map((entry) => {
+            const dimensions = Object.fromEntries([0, 1].map((index) => [entry[2 + index * 2], entry[3 + index * 2]]));
+            // The Ingress stack's load balancer, by its own full name.
+            expect(valueOf(dimensions.LoadBalancer)).toMatch(/^\{"Fn::GetStackOutput":\{"StackName":"Ingress",.*LoadBalancerFullName/);
+            return valueOf(dimensions.TargetGroup);
+          }),
+        );
+        expect(read.size).toBe(1);
+        const [targetGroup] = read;
+        expect(targetGroup).toMatch(new RegExp(`"Fn::GetAtt":\\["TargetGroup${model.replace(/-/g, '')}${version}[0-9A-F]{8}","TargetGroupFullName"\\]`));
+        targetGroups.set(`${model} ${version}`, targetGroup);
+      }
+    }
+    expect(new Set(targetGroups.values()).size).toBe(4);
+  });
+
+  test('reads each deploy-time name whole, which CloudFormation resolves inside the Fn::Join of the body, never through Fn::Split or Fn::Sub', () => {
+    const { values } = dashboard(2, 2, true);
+    for (const value of values) {
+      expect(Object.keys(value as object)).toEqual([expect.stringMatching(/^(Fn::GetAtt|Fn::GetStackOutput)$/)]);
+    }
+  });
+
   test(`stays within the CloudWatch dashboard limits, and under ${DASHBOARD_TEMPLATE_SHARE * 100} % of the template limit, for 20 models of 3 versions, all on GPUs`, () => {
-    const { text, widgets: many } = dashboard(20, 3, true);
+    const { body, deployed, widgets: many } = dashboard(20, 3, true);
     const metricsOf = (widget: Widget) => widget.properties.metrics?.length ?? 0;
     const counts = { widgets: many.length, metrics: many.reduce((sum, widget) => sum + metricsOf(widget), 0), metricsPerWidget: Math.max(...many.map(metricsOf)) };
     expect(counts.widgets).toBe(20 + 20 * 3 * 5);
     for (const limit of ['widgets', 'metrics', 'metricsPerWidget'] as const) {
       expect({ limit, count: counts[limit] <= DASHBOARD_LIMITS[limit] }).toEqual({ limit, count: true });
     }
-    expect(Buffer.byteLength(text)).toBeLessThan(TEMPLATE_LIMIT_BYTES * DASHBOARD_TEMPLATE_SHARE);
+    // As the template holds it (JSON text and deploy-time values, inside JSON), and as CloudWatch receives it.
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThan(TEMPLATE_LIMIT_BYTES * DASHBOARD_TEMPLATE_SHARE);
+    expect(Buffer.byteLength(deployed)).toBeLessThan(TEMPLATE_LIMIT_BYTES * DASHBOARD_TEMPLATE_SHARE);
   });
 
   test('fails synth, naming the limit, when the dashboard would hold more widgets than CloudWatch allows', () => {
     const fixture = targetGroupFixture(testApp());
-    const shared = fixture.targetGroup('shared');
+    const shared = fixture.targetGroup('shared').targetGroupFullName;
     new ServingDashboard(fixture.serving, 'Dashboard', {
       dashboardName: 'too-big',
       clusterName: 'mlops-dev',
-      models: models({ targetGroup: () => shared }, 100, 1, true),
+      loadBalancerFullName: fixture.loadBalancer.loadBalancerFullName,
+      models: models(() => shared, 100, 1, true),
     });
     expect(() => Template.fromStack(fixture.serving)).toThrow(/600 widgets, more than the 500 CloudWatch allows on one dashboard/);
   });
@@ -172,7 +230,12 @@ describe('ServingDashboard', () => {
   test('passes cdk-nag and the Control Tower rules with no acknowledgment', () => {
     const findings = policyFindings((app) => {
       const fixture = targetGroupFixture(app);
-      new ServingDashboard(fixture.serving, 'Dashboard', { dashboardName: 'mlops-dev-serving', clusterName: 'mlops-dev', models: models(fixture, 1, 2) });
+      new ServingDashboard(fixture.serving, 'Dashboard', {
+        dashboardName: 'mlops-dev-serving',
+        clusterName: 'mlops-dev',
+        loadBalancerFullName: fixture.loadBalancer.loadBalancerFullName,
+        models: models((name) => fixture.targetGroup(name).targetGroupFullName, 1, 2),
+      });
       return 'Serving/Dashboard';
     });
     expect(findings).toEqual([]);

@@ -76,6 +76,24 @@ const deployment = (image: string, annotations: Record<string, string> = {}) => 
   },
 });
 
+/** A KEDA trigger reading an ALB metric from CloudWatch, authenticated by `authenticationRef`. */
+const cloudWatchTrigger = (authenticationRef?: Record<string, string>, metadata: Record<string, string> = {}) => ({
+  type: 'aws-cloudwatch',
+  ...(authenticationRef ? { authenticationRef } : {}),
+  metadata: { awsRegion: 'eu-west-1', namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', targetMetricValue: '100', minMetricValue: '0', ...metadata },
+});
+
+/** The platform's own CloudWatch trigger, through its ClusterTriggerAuthentication, as a model's ScaledObject has it. */
+const PLATFORM_TRIGGER = cloudWatchTrigger({ name: 'aws-cloudwatch', kind: 'ClusterTriggerAuthentication' }, { dimensionName: 'TargetGroup', dimensionValue: 'targetgroup/fraud-scorer-v7/0123456789abcdef' });
+
+const scaledObject = (triggers: object[], minReplicaCount = 2) => ({
+  apiVersion: 'keda.sh/v1alpha1',
+  kind: 'ScaledObject',
+  metadata: { name: 'fraud-scorer-v7', namespace: TEAM },
+  spec: { scaleTargetRef: { name: 'fraud-scorer-v7' }, minReplicaCount, maxReplicaCount: 10, triggers: [{ type: 'cpu', metricType: 'Utilization', metadata: { value: '60' } }, ...triggers] },
+});
+const keda = { ...core, apiGroup: 'keda.sh', apiVersion: 'v1alpha1', resource: 'scaledobjects' };
+
 /** Requests that would undo the platform's isolation, with what refuses them for a team admin. */
 const ISOLATION_BREAKERS: [string, ApiRequest, RegExp][] = [
   ['create a NetworkPolicy', { ...networking, verb: 'create', resource: 'networkpolicies', object: { ...defaultDeny, metadata: { name: 'allow-all', namespace: TEAM } } }, /forbidden/],
@@ -89,6 +107,10 @@ const ISOLATION_BREAKERS: [string, ApiRequest, RegExp][] = [
   ['create a NodePort Service', { ...core, verb: 'create', resource: 'services', object: service('open', { type: 'NodePort' }) }, /must be ClusterIP/],
   ['turn a ClusterIP Service into a LoadBalancer', { ...core, verb: 'patch', resource: 'services', name: 'fraud-scorer', object: service('fraud-scorer', { type: 'LoadBalancer' }), oldObject: service('fraud-scorer', { type: 'ClusterIP' }) }, /must be ClusterIP/],
   ["capture other pods' traffic with a Service's externalIPs", { ...core, verb: 'create', resource: 'services', object: service('capture', { type: 'ClusterIP', externalIPs: ['10.0.0.10'] }) }, /externalIPs/],
+  ["read any CloudWatch metric through the platform's ClusterTriggerAuthentication", { ...keda, verb: 'create', object: scaledObject([cloudWatchTrigger({ name: 'aws-cloudwatch', kind: 'ClusterTriggerAuthentication' }, { namespace: 'AWS/RDS', metricName: 'CPUUtilization' })]) }, /may not authenticate as KEDA/],
+  ["point the platform's CloudWatch trigger of a model at another metric", { ...keda, verb: 'patch', name: 'fraud-scorer-v7', object: scaledObject([{ ...PLATFORM_TRIGGER, metadata: { ...PLATFORM_TRIGGER.metadata, namespace: 'AWS/SQS' } }]), oldObject: scaledObject([PLATFORM_TRIGGER]) }, /may not authenticate as KEDA/],
+  ["add a trigger through the platform's ClusterTriggerAuthentication to a model's autoscaler", { ...keda, verb: 'update', name: 'fraud-scorer-v7', object: scaledObject([PLATFORM_TRIGGER, cloudWatchTrigger({ name: 'aws-cloudwatch', kind: 'ClusterTriggerAuthentication' })]), oldObject: scaledObject([PLATFORM_TRIGGER]) }, /may not authenticate as KEDA/],
+  ["read CloudWatch with KEDA's own credentials (identityOwner operator, no authentication object)", { ...keda, verb: 'create', object: scaledObject([cloudWatchTrigger(undefined, { identityOwner: 'operator' })]) }, /may not authenticate as KEDA/],
 ];
 
 /** A team admin's everyday work, which must stay allowed. */
@@ -103,7 +125,9 @@ const TEAM_WORK: [string, ApiRequest][] = [
   ['create a Secret', { ...core, verb: 'create', resource: 'secrets', object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mlflow-login', namespace: TEAM } } }],
   ['read a Secret', { ...core, verb: 'get', resource: 'secrets', name: 'mlflow-login' }],
   ['create a Job', { ...core, apiGroup: 'batch', verb: 'create', resource: 'jobs', object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'train', namespace: TEAM } } }],
-  ["raise an autoscaler's floor (the model's KEDA ScaledObject)", { ...core, apiGroup: 'keda.sh', apiVersion: 'v1alpha1', verb: 'patch', resource: 'scaledobjects', name: 'fraud-scorer', object: {}, oldObject: {} }],
+  ["raise an autoscaler's floor (the model's KEDA ScaledObject, keeping the platform's CloudWatch trigger)", { ...keda, verb: 'patch', name: 'fraud-scorer-v7', object: scaledObject([PLATFORM_TRIGGER], 4), oldObject: scaledObject([PLATFORM_TRIGGER]) }],
+  ['create a ScaledObject whose trigger uses a TriggerAuthentication of the namespace (the kind KEDA takes when none is given)', { ...keda, verb: 'create', object: scaledObject([cloudWatchTrigger({ name: 'own-credentials' })]) }],
+  ['create a ScaledObject whose trigger names a TriggerAuthentication and runs as the pod', { ...keda, verb: 'create', object: scaledObject([cloudWatchTrigger({ name: 'own-credentials', kind: 'TriggerAuthentication' }, { identityOwner: 'pod' })]) }],
   ['read logs', { ...core, verb: 'get', resource: 'pods', subresource: 'log', name: 'fraud-scorer-1' }],
   ['exec into a pod', { ...core, verb: 'create', resource: 'pods', subresource: 'exec', name: 'fraud-scorer-1' }],
   ['port-forward to a pod', { ...core, verb: 'get', resource: 'pods', subresource: 'portforward', name: 'fraud-scorer-1' }],

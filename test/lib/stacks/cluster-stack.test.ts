@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { KEDA_NAMESPACE, KEDA_OPERATOR_SERVICE_ACCOUNT, OPERATOR_POD_IDENTITY_ANNOTATION } from '../../../lib/constructs/keda';
 import { appliedManifests } from '../../helpers/applied-manifests';
 import { ENVIRONMENTS } from '../../helpers/app';
 import { committedConfig, committedTemplate } from '../../helpers/committed-assembly';
@@ -103,8 +104,11 @@ describe.each(ENVIRONMENTS)('%s cluster stack', (name) => {
         Wait: true,
       }),
     ]);
-    // The chart's restricted pod and container security contexts stay as they are.
-    expect(Object.values(charts)[0].Properties.Values).toBeUndefined();
+    // The chart's restricted pod and container security contexts stay as they are: the only value set
+    // is the operator pods' annotation, which rolls them once their Pod Identity association exists.
+    expect(JSON.parse(Object.values(charts)[0].Properties.Values)).toEqual({
+      podAnnotations: { keda: { [OPERATOR_POD_IDENTITY_ANNOTATION]: `${KEDA_NAMESPACE}/${KEDA_OPERATOR_SERVICE_ACCOUNT}` } },
+    });
     const clusterConfig = Object.keys(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))[0];
     expect(Object.values(charts)[0].DependsOn).toContain(clusterConfig);
   });

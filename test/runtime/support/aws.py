@@ -5,6 +5,7 @@ created there from its templates (not retyped).
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import secrets
@@ -127,6 +128,11 @@ def generate_secret_string(rules: dict) -> str:
     return json.dumps(document)
 
 
+def _hex_id(*parts: str) -> str:
+    """A stable 16-digit hex id, as load balancing puts at the end of its ARNs."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+
+
 def provision(assembly: Assembly, aws: MotoServer, database_host: str, database_port: int) -> dict[str, str]:
     """Creates every secret and bucket the stage's templates define, and records what stands in
     for the resources whose values the manifests use. Returns secret name -> secret string."""
@@ -155,6 +161,17 @@ def provision(assembly: Assembly, aws: MotoServer, database_host: str, database_
                 logical_id.lower(),
                 **{"Endpoint.Address": database_host, "Endpoint.Port": str(database_port)},
             )
+        # Load balancing has no emulator here; the manifests only carry these names and ARNs.
+        elb = f"arn:aws:elasticloadbalancing:{region}:{assembly.account}"
+        for logical_id, _ in stack.resources("AWS::ElasticLoadBalancingV2::LoadBalancer"):
+            full_name = f"app/{logical_id.lower()[:32]}/{_hex_id(stack.name, logical_id)}"
+            assembly.provide(stack, logical_id, f"{elb}:loadbalancer/{full_name}", LoadBalancerFullName=full_name)
+        for logical_id, properties in stack.resources("AWS::ElasticLoadBalancingV2::Listener"):
+            balancer = assembly.resolve(stack, properties["LoadBalancerArn"]).split(":loadbalancer/", 1)[1]
+            assembly.provide(stack, logical_id, f"{elb}:listener/{balancer}/{_hex_id(stack.name, logical_id)}")
+        for logical_id, _ in stack.resources("AWS::ElasticLoadBalancingV2::TargetGroup"):
+            full_name = f"targetgroup/{logical_id.lower()[:32]}/{_hex_id(stack.name, logical_id)}"
+            assembly.provide(stack, logical_id, f"{elb}:{full_name}", TargetGroupFullName=full_name)
         for logical_id, properties in stack.resources("AWS::ECR::Repository"):
             name = properties.get("RepositoryName") or f"{stack.name}-{logical_id}".lower()
             arn = f"arn:aws:ecr:{region}:{assembly.account}:repository/{name}"

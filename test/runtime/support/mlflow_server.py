@@ -142,8 +142,14 @@ def run_client(script: str, home: Path, tracking_uri: str, login: tuple[str, str
 
 
 def run_data_scientist(mlflow: MlflowDeployment, home: Path) -> dict:
-    serving = mlflow.platform.assembly.applied_objects(mlflow.platform.assembly.stack("Serving"))
-    (deployment,) = [o for o in serving if o["kind"] == "Deployment"]
+    assembly = mlflow.platform.assembly
+    (model_stack,) = [stack for name, stack in assembly.stacks.items() if "-Model-" in name]
+    # The primary version's Deployment: the first version's, which the router does not replace.
+    deployment = next(
+        o
+        for o in assembly.applied_objects(model_stack)
+        if o["kind"] == "Deployment" and "mlops.platform/model-version" in o["metadata"].get("labels", {})
+    )
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     return run_client(
         "data_scientist.py",

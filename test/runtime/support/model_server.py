@@ -16,8 +16,9 @@ from .processes import ManagedProcess, free_port, wait_for_http
 MODEL_PATH_VARIABLE = "__pyfunc_model_path__"
 
 
-def model_container(assembly: Assembly, model: str) -> Container:
-    deployment = find_object(assembly.applied_objects(assembly.stack("Serving")), "Deployment", model)
+def model_container(assembly: Assembly, model: str, version: str) -> Container:
+    """The scoring container of one version of a model, from the model's own stack."""
+    deployment = find_object(assembly.applied_objects(assembly.stack(f"Model-{model}")), "Deployment", f"{model}-{version}")
     pod_spec = deployment["spec"]["template"]["spec"]
     (spec,) = pod_spec["containers"]
     return Container(spec, pod_spec)

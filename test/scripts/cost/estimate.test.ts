@@ -100,7 +100,7 @@ describe('estimateCost', () => {
     expect(fields['Interface endpoints']).toBe('network.interfaceEndpoints');
     expect(fields['RDS instance']).toBe('database.instanceType, database.multiAz');
     expect(fields['GPU pool inference']).toBe('gpuPools[0], teams[].models[].versions[].gpu');
-    expect(fields['General nodes']).toBe('teams[].models[].versions[].autoscaling, mlflow.replicas, cluster.nodePool');
+    expect(fields['General nodes']).toBe('teams[].models[].versions[].autoscaling, teams[].models[].traffic, mlflow.replicas, cluster.nodePool');
   });
 
   test('names each GPU model version and the instance it runs on', () => {
@@ -125,6 +125,21 @@ describe('estimateCost', () => {
     expect(withVersions['General nodes']).toEqual([300, 500]);
     // Two image-tagger versions on g6.xlarge ($5): 2 to 6 replicas.
     expect(withVersions['GPU pool inference']).toEqual([1000, 3000]);
+  });
+
+  test("prices a model's router pods on the general nodes, at their fixed replicas", () => {
+    const [fraud] = FIXTURE.teams;
+    const [v1] = fraud.models[0].versions;
+    const v2 = { ...v1, name: 'v2', resources: { ...v1.resources, cpuRequestMillicores: 3100, cpuLimitMillicores: 6200 }, autoscaling: { ...v1.autoscaling, minReplicas: 1, maxReplicas: 1 } };
+    const withTraffic = (traffic: { fallback?: string }) => {
+      const scorer = { ...fraud.models[0], versions: [v1, v2], traffic };
+      return byItem(estimateCost({ ...FIXTURE, teams: [{ ...fraud, models: [scorer] }, FIXTURE.teams[1]] }, TABLE))['General nodes'];
+    };
+    // min: MLflow 2 + v1 2 + v2 3.1 = 7.1 vCPUs fit one m7i.2xlarge (7.2 allocatable, $1.9); the router's
+    // 2 pods of 0.1 vCPU make 7.3: three m7i.xlarge ($3) beat two m7i.2xlarge ($3.8).
+    // max: 2 + 10 + 3.1 = 15.1 and 15.3 vCPUs: five m7i.xlarge ($5) either way.
+    expect(withTraffic({})).toEqual([190, 500]);
+    expect(withTraffic({ fallback: 'v2' })).toEqual([300, 500]);
   });
 
   test("shows a pool's ceiling at its gpuLimit, and that spot is priced on-demand", () => {
