@@ -105,6 +105,7 @@ export class PlatformStage extends Stage {
             alarmTopic: this.ingress.alarmTopic.topic,
             repositories: this.data.repositories,
             artifacts: this.data.artifacts,
+            mlflowAccounts: this.mlflow.teamAccounts,
             description: `MLOps platform ${config.name}: model ${model.name} of team ${team.name}, its versions, routing and SLO alarms`,
             terminationProtection: config.environmentType === 'production',
           }),

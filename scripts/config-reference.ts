@@ -36,6 +36,7 @@ const CROSS_FIELD_RULES = [
   "A model's version names are unique; each version sets exactly one of `alias` and `version`; its `autoscaling.minReplicas` is at most `autoscaling.maxReplicas`; its CPU and memory requests are at most their limits.",
   "`traffic.weights` name versions of the model and sum to 100, the first version's above 0; `traffic.shadow.version` and `traffic.fallback` name versions other than the first, and differ; a shadow version's weight is 0.",
   '`teams[].models[].versions[].gpu.pool` names an entry of `gpuPools`.',
+  "`teams[].models[].batch`: `schedule` is a 5-field cron expression Kubernetes accepts (days of the week `0-6`) that runs at one minute of one hour, on days at most 6 days apart (the missed-run alarm watches at most 168 hours); `timeoutMinutes` plus the 15-minute starting deadline fits between the two closest runs; the resources, the first version's where left out, have requests at most their limits; no model is named `<model>-batch`.",
   `At peak, every version at \`autoscaling.maxReplicas\` plus one rolling-update pod, and the router of each model with \`traffic.shadow\` or \`traffic.fallback\` at ${DEFAULT_ROUTER_REPLICAS} pods plus one (${ROUTER_RESOURCES.cpuRequestMillicores / 1000} vCPU and ${ROUTER_RESOURCES.memoryRequestMiB} MiB each): each team's versions and routers fit its \`quota\`; the versions on each GPU pool fit its \`gpuLimit\` and \`cpuLimit\`; the CPU versions, the routers and MLflow (\`mlflow.replicas\` + 1 pods) fit \`cluster.nodePool.cpuLimit\` and \`cluster.nodePool.memoryLimitGiB\`.`,
   "Each version's `autoscaling.maxReplicas × podRequestsPerSecond` is at least 1.3 × its share of `capacity.peakRequestsPerSecond`: its weight, plus the shadow's percentage of the first version's weight, plus the first version's whole weight for the fallback.",
   'When `environmentType` is `production` and a team has a model, `alarms` has at least one subscriber.',
@@ -43,6 +44,7 @@ const CROSS_FIELD_RULES = [
   "An IAM principal appears once among `cluster.admins` and every team's `admins` and `members`.",
   '`ingress.servingDomain` is set once any team has a model.',
   'Each model host name (`exposure.hostname`, by default `<model>.<ingress.servingDomain>`) is unique and is not `mlflow.hostname`.',
+  'With `dns`: `mlflow.hostname` and every model host name are `dns.zoneName` or inside it; `dns.hostedZoneId` is set when `ingress.scheme` is `internet-facing` (a private zone answers inside the VPC only).',
   'Across the files in `config/`: no two `network.vpcCidr` blocks overlap, and environments in the same account that set `ci` agree on `ci.createOidcProvider`.',
 ];
 

@@ -4,6 +4,12 @@
 up the ``mlflow_app`` login role and its databases, then brings both schemas to the installed
 MLflow's head. ``serve`` runs in the Deployment, which may read only the app-user, Flask and admin
 secrets: it waits for the schema the Job migrates, then replaces itself with ``mlflow server``.
+``sync-users`` runs in a Job whenever the team list changes: as the MLflow admin, it gives every
+team a ``team-<team>`` user with the password from the team's secret and MANAGE on the team's
+experiments and registered models, and disables the users of teams no longer listed.
+``write-credentials`` runs as an init container of a team's job: it writes the team user's login
+into the MLflow client's credentials file, in a scratch volume the job's container uses as HOME.
+``promote`` is the promotion gate run after a team's training: see promotion.py.
 
 Credentials come from Secrets Manager through the pod's identity and stay in this process's
 environment or in a 0600 file under the temporary directory; no password is printed, passed on
@@ -15,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -22,6 +29,8 @@ import tempfile
 import time
 from typing import Iterator, Mapping, Sequence
 from urllib.parse import quote
+
+import promotion
 
 LOG_PREFIX = "[mlflow-platform]"
 
@@ -622,8 +631,337 @@ def serve(environ: Mapping[str, str]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Team users (sync-users) and their credentials in jobs (write-credentials)
 
-COMMANDS = {"migrate": migrate, "serve": serve}
+# Every team's MLflow user is this prefix and the team name. The prefix is reserved: sync-users
+# disables any user that carries it and whose team is no longer listed.
+TEAM_USER_PREFIX = "team-"
+# Experiments whose names start with "<team>/" are the team's (registered-model names cannot hold
+# a "/", so the team's models are those its config serves, named in MLFLOW_TEAMS).
+EXPERIMENT_SEPARATOR = "/"
+TEAM_PERMISSION = "MANAGE"
+# MLflow refuses shorter passwords (mlflow/utils/validation.py, _validate_password).
+MIN_PASSWORD_LENGTH = 12
+SERVER_WAIT_SECONDS = 20 * 60
+HTTP_TIMEOUT_SECONDS = 30
+SEARCH_PAGE_SIZE = 1000
+# The team names config allows (DNS labels), so a user name maps back to exactly one team.
+_TEAM_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+# The basic-auth app's admin REST API (mlflow/server/auth/routes.py).
+USERS_LIST = "/api/2.0/mlflow/users/list"
+USERS_CREATE = "/api/2.0/mlflow/users/create"
+USERS_CURRENT = "/api/2.0/mlflow/users/current"
+USERS_UPDATE_PASSWORD = "/api/2.0/mlflow/users/update-password"
+USERS_UPDATE_ADMIN = "/api/2.0/mlflow/users/update-admin"
+PERMISSIONS_LIST = "/api/3.0/mlflow/users/permissions/list"
+PERMISSIONS_GRANT = "/api/3.0/mlflow/users/permissions/grant"
+PERMISSIONS_REVOKE = "/api/3.0/mlflow/users/permissions/revoke"
+EXPERIMENTS_SEARCH = "/api/2.0/mlflow/experiments/search"
+VIEW_TYPE_ALL = 3
+
+CREDENTIALS_DIRECTORY = ".mlflow"
+CREDENTIALS_FILE = "credentials"
+
+
+def team_user(team: str) -> str:
+    return f"{TEAM_USER_PREFIX}{team}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class TeamAccount:
+    """One listed team: its secret's ARN and the registered models its config serves."""
+
+    def __init__(self, team: str, secret_id: str, registered_models: Sequence[str]):
+        self.team = team
+        self.secret_id = secret_id
+        self.registered_models = sorted(set(registered_models))
+        self.username = team_user(team)
+        self.password = ""
+
+
+def parse_team_accounts(text: str) -> list[TeamAccount]:
+    """MLFLOW_TEAMS: a JSON list of {"team", "secretId", "registeredModels"}, possibly empty."""
+    what = "MLFLOW_TEAMS"
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ConfigError(f"{what} is not JSON") from None
+    if not isinstance(document, list):
+        raise ConfigError(f"{what} must be a JSON list of teams")
+    accounts: dict[str, TeamAccount] = {}
+    for index, entry in enumerate(document):
+        where = f"{what}[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"team", "secretId", "registeredModels"}:
+            raise ConfigError(f"{where} must be an object with exactly team, secretId and registeredModels")
+        team, secret_id, models = entry["team"], entry["secretId"], entry["registeredModels"]
+        if not isinstance(team, str) or not _TEAM_NAME.match(team):
+            raise ConfigError(f"{where}.team must be a DNS label (lower-case letters, digits, -), got {team!r}")
+        if not isinstance(secret_id, str) or not secret_id.strip():
+            raise ConfigError(f"{where}.secretId must name the team's secret")
+        if not isinstance(models, list) or not all(isinstance(model, str) and model for model in models):
+            raise ConfigError(f"{where}.registeredModels must be a list of registered-model names")
+        if team in accounts:
+            raise ConfigError(f"{where}.team {team!r} is listed twice")
+        accounts[team] = TeamAccount(team, secret_id, models)
+    return [accounts[team] for team in sorted(accounts)]
+
+
+def read_team_password(client, account: TeamAccount) -> str:
+    username, password = read_login_secret(client, account.secret_id, f"the secret of team {account.team}")
+    if username != account.username:
+        raise ConfigError(
+            f"the secret of team {account.team} ({account.secret_id}) names user {username!r}, expected {account.username!r}"
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(f"the secret of team {account.team} holds a password shorter than {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+class MlflowApi:
+    """The tracking server's REST API as its admin, through ``session`` (a requests.Session).
+
+    Error messages carry MLflow's error code and message with every password this process
+    holds blanked out, and never a request body.
+    """
+
+    def __init__(self, session, url: str, admin: tuple[str, str], hidden: Sequence[str] = ()):
+        self.session = session
+        self.url = url.rstrip("/")
+        self.admin = admin
+        self.hidden = [value for value in (admin[1], *hidden) if value]
+
+    def hide(self, *values: str) -> None:
+        self.hidden.extend(value for value in values if value)
+
+    def _redact(self, text: str) -> str:
+        for value in self.hidden:
+            text = text.replace(value, "***")
+        # SQL errors quote the statement and its parameters; the first line says what failed.
+        lines = text.split("[SQL", 1)[0].strip().splitlines()
+        return lines[0][:300] if lines else ""
+
+    def request(self, method: str, path: str, *, auth=None, expected=(200,), **kwargs):
+        from requests import RequestException
+
+        try:
+            response = self.session.request(
+                method, self.url + path, auth=auth or self.admin, timeout=HTTP_TIMEOUT_SECONDS, **kwargs
+            )
+        except RequestException as error:
+            raise StepFailed(f"{method} {path} failed: {type(error).__name__}") from None
+        if response.status_code not in expected:
+            try:
+                body = response.json()
+                detail = f"{body.get('error_code', '')} {self._redact(str(body.get('message', '')))}".strip()
+            except ValueError:
+                detail = ""
+            raise StepFailed(f"{method} {path} answered {response.status_code}{': ' + detail if detail else ''}")
+        return response
+
+    def json(self, method: str, path: str, **kwargs) -> dict:
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json() if response.content else {}
+        except ValueError:
+            raise StepFailed(f"{method} {path} did not answer JSON") from None
+
+    def wait_until_healthy(self, wait_seconds: float) -> None:
+        from requests import RequestException
+
+        deadline = time.monotonic() + wait_seconds
+        for delay in backoff_delays():
+            try:
+                status = self.session.request("GET", self.url + "/health", timeout=HTTP_TIMEOUT_SECONDS).status_code
+                state = f"/health answered {status}"
+            except RequestException as error:
+                status, state = None, f"/health failed: {type(error).__name__}"
+            if status == 200:
+                log(f"the tracking server at {self.url} is up")
+                return
+            if time.monotonic() + delay > deadline:
+                raise StepFailed(f"the tracking server at {self.url} did not answer within {int(wait_seconds)} s ({state})")
+            log(f"waiting for the tracking server at {self.url}: {state}; next check in {delay:g} s")
+            time.sleep(delay)
+
+    def users(self) -> dict[str, bool]:
+        """User name -> whether the user is an admin."""
+        response = self.request("GET", USERS_LIST, expected=(200, 401))
+        if response.status_code == 401:
+            raise StepFailed(
+                f"the admin secret does not log in as {self.admin[0]}: after changing the admin password in MLflow, "
+                "put the new one into the admin secret too (docs/mlflow.md)"
+            )
+        try:
+            listed = response.json().get("users", [])
+        except ValueError:
+            raise StepFailed(f"GET {USERS_LIST} did not answer JSON") from None
+        return {user["username"]: bool(user.get("is_admin")) for user in listed}
+
+    def can_log_in(self, username: str, password: str) -> bool:
+        response = self.request("GET", USERS_CURRENT, auth=(username, password), expected=(200, 401))
+        return response.status_code == 200
+
+    def create_user(self, username: str, password: str) -> None:
+        self.json("POST", USERS_CREATE, json={"username": username, "password": password})
+
+    def set_password(self, username: str, password: str) -> None:
+        self.json("PATCH", USERS_UPDATE_PASSWORD, json={"username": username, "password": password})
+
+    def set_admin(self, username: str, is_admin: bool) -> None:
+        self.json("PATCH", USERS_UPDATE_ADMIN, json={"username": username, "is_admin": is_admin})
+
+    def grants(self, username: str) -> dict[tuple[str, str], str]:
+        """(resource type, resource id) -> permission, of the user's own grants."""
+        rows = self.json("GET", PERMISSIONS_LIST, params={"username": username}).get("permissions", [])
+        return {(row["resource_type"], row["resource_pattern"]): row["permission"] for row in rows}
+
+    def grant(self, username: str, resource_type: str, resource_id: str, permission: str) -> None:
+        body = {"username": username, "resource_type": resource_type, "resource_id": resource_id, "permission": permission}
+        self.json("POST", PERMISSIONS_GRANT, json=body)
+
+    def revoke(self, username: str, resource_type: str, resource_id: str) -> None:
+        body = {"username": username, "resource_type": resource_type, "resource_id": resource_id}
+        self.json("POST", PERMISSIONS_REVOKE, json=body)
+
+    def experiments_named(self, prefix: str) -> list[tuple[str, str]]:
+        """(id, name) of every experiment, deleted ones included, whose name starts with ``prefix``."""
+        found: list[tuple[str, str]] = []
+        token = None
+        while True:
+            body = {"filter": f"name LIKE '{prefix}%'", "max_results": SEARCH_PAGE_SIZE, "view_type": VIEW_TYPE_ALL}
+            if token:
+                body["page_token"] = token
+            page = self.json("POST", EXPERIMENTS_SEARCH, json=body)
+            # LIKE's wildcards cannot occur in a team name, but the prefix is checked once more.
+            found.extend(
+                (experiment["experiment_id"], experiment["name"])
+                for experiment in page.get("experiments", [])
+                if experiment["name"].startswith(prefix)
+            )
+            token = page.get("next_page_token")
+            if not token:
+                return found
+
+
+def team_resources(api: MlflowApi, account: TeamAccount) -> list[tuple[str, str, str]]:
+    """(resource type, resource id, what to call it in the log) of everything the team manages."""
+    prefix = f"{account.team}{EXPERIMENT_SEPARATOR}"
+    experiments = [("experiment", experiment_id, f"experiment {name!r}") for experiment_id, name in api.experiments_named(prefix)]
+    models = [("registered_model", name, f"registered model {name!r}") for name in account.registered_models]
+    return experiments + models
+
+
+def sync_team(api: MlflowApi, account: TeamAccount, users: Mapping[str, bool]) -> int:
+    """Brings one team's user to what its config and secret say; returns how many changes it made."""
+    changes = 0
+    name = account.username
+    if name not in users:
+        api.create_user(name, account.password)
+        log(f"{name}: created, with the password from its secret")
+        changes += 1
+    elif api.can_log_in(name, account.password):
+        log(f"{name}: exists and its password is the one in its secret")
+    else:
+        api.set_password(name, account.password)
+        log(f"{name}: set its password from its secret")
+        changes += 1
+    if users.get(name):
+        api.set_admin(name, False)
+        log(f"{name}: took away its admin rights")
+        changes += 1
+
+    held = api.grants(name)
+    resources = team_resources(api, account)
+    for resource_type, resource_id, label in resources:
+        current = held.get((resource_type, resource_id))
+        if current == TEAM_PERMISSION:
+            continue
+        if current is not None:
+            # The grant API inserts and refuses to overwrite; a lower grant (or a DENY) goes first.
+            api.revoke(name, resource_type, resource_id)
+        api.grant(name, resource_type, resource_id, TEAM_PERMISSION)
+        log(f"{name}: granted {TEAM_PERMISSION} on {label}" + (f" (was {current})" if current else ""))
+        changes += 1
+    experiments = sum(1 for resource_type, _, _ in resources if resource_type == "experiment")
+    log(
+        f"{name}: {TEAM_PERMISSION} on {plural(experiments, 'experiment')} and "
+        f"{plural(len(resources) - experiments, 'registered model')} of team {account.team}, {plural(changes, 'change')}"
+    )
+    return changes
+
+
+def disable_user(api: MlflowApi, username: str, is_admin: bool) -> None:
+    """MLflow has no disabled flag: the user keeps its name and grants (so listing the team again
+    restores them) but gets a random password that is never stored or shown."""
+    if is_admin:
+        api.set_admin(username, False)
+    password = secrets.token_urlsafe(48)
+    api.hide(password)
+    api.set_password(username, password)
+    log(f"{username}: disabled, as its team is not listed: its password is now a random one nobody holds")
+
+
+def sync_users(environ: Mapping[str, str]) -> None:
+    region = require_env(environ, "AWS_REGION")
+    url = require_env(environ, "MLFLOW_TRACKING_URI")
+    admin_secret_id = require_env(environ, "MLFLOW_ADMIN_SECRET_ID")
+    accounts = parse_team_accounts(require_env(environ, "MLFLOW_TEAMS"))
+    wait = parse_int(
+        optional_env(environ, "MLFLOW_SERVER_WAIT_SECONDS", str(SERVER_WAIT_SECONDS)), "MLFLOW_SERVER_WAIT_SECONDS", 0, 3600
+    )
+
+    client = secrets_client(region)
+    admin = read_login_secret(client, admin_secret_id, "admin secret")
+    for account in accounts:
+        account.password = read_team_password(client, account)
+    listed = ", ".join(account.team for account in accounts) or "none"
+    log(f"read the admin secret (user {admin[0]}) and the secrets of {plural(len(accounts), 'team')}: {listed}")
+
+    import requests
+
+    with requests.Session() as session:
+        api = MlflowApi(session, url, admin, [account.password for account in accounts])
+        api.wait_until_healthy(wait)
+        users = api.users()
+        changes = sum(sync_team(api, account, users) for account in accounts)
+        wanted = {account.username for account in accounts}
+        stale = sorted(name for name in users if name.startswith(TEAM_USER_PREFIX) and name not in wanted and name != admin[0])
+        for name in stale:
+            disable_user(api, name, users[name])
+    log(f"user sync complete: {plural(len(accounts), 'team user')} in sync ({plural(changes, 'change')}), {len(stale)} disabled")
+
+
+def render_credentials(username: str, password: str) -> str:
+    """The MLflow client's credentials file (mlflow/utils/credentials.py reads it with configparser)."""
+    return (
+        "[mlflow]\n"
+        f"mlflow_tracking_username = {ini_value(username, 'the user name')}\n"
+        f"mlflow_tracking_password = {ini_value(password, 'the password')}\n"
+    )
+
+
+def write_credentials(environ: Mapping[str, str]) -> None:
+    region = require_env(environ, "AWS_REGION")
+    secret_id = require_env(environ, "MLFLOW_CREDENTIALS_SECRET_ARN")
+    home = require_env(environ, "HOME")
+    if not os.path.isabs(home) or home == "/":
+        raise ConfigError(f"HOME must be the absolute path of the job's scratch home volume, got {home!r}")
+
+    username, password = read_login_secret(secrets_client(region), secret_id, "MLflow credentials secret")
+    directory = os.path.join(home, CREDENTIALS_DIRECTORY)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.chmod(directory, 0o700)
+    path = write_private_file(directory, CREDENTIALS_FILE, render_credentials(username, password))
+    log(f"wrote the MLflow login of {username} to {path} (mode 0600)")
+
+
+# ---------------------------------------------------------------------------------------------
+
+COMMANDS = {"migrate": migrate, "serve": serve, "sync-users": sync_users, "write-credentials": write_credentials, "promote": promotion.command}
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:

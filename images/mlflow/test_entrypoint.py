@@ -8,6 +8,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import io
+import json
 import os
 import stat
 import sys
@@ -23,6 +24,8 @@ MASTER_PASSWORD = "master-Pa55word-value"
 APP_PASSWORD = "app-Pa55word-value"
 ADMIN_PASSWORD = "admin-Pa55%word-value"
 FLASK_KEY = "flask-secret-key-value"
+FRAUD_PASSWORD = "fraud-Pa55%word-value"
+RISK_PASSWORD = "risk-Pa55word-value"
 HEAD = "abc123head"
 
 SECRETS = {
@@ -31,6 +34,10 @@ SECRETS = {
     "app-id": '{"username": "mlflow_app", "password": "%s"}' % APP_PASSWORD,
     "flask-id": FLASK_KEY,
     "admin-id": '{"username": "admin", "password": "%s"}' % ADMIN_PASSWORD,
+    "fraud-id": '{"username": "team-fraud", "password": "%s"}' % FRAUD_PASSWORD,
+    "risk-id": '{"username": "team-risk", "password": "%s"}' % RISK_PASSWORD,
+    "misnamed-id": '{"username": "team-other", "password": "%s"}' % RISK_PASSWORD,
+    "short-id": '{"username": "team-fraud", "password": "short"}',
 }
 
 COMMON_ENV = {
@@ -51,7 +58,16 @@ SERVE_ENV = {
     "MLFLOW_WORKERS": "3",
     "MLFLOW_PORT": "5000",
 }
-ALL_PASSWORDS = (MASTER_PASSWORD, APP_PASSWORD, ADMIN_PASSWORD, FLASK_KEY)
+SYNC_ENV = {
+    "AWS_REGION": "eu-west-1",
+    "MLFLOW_TRACKING_URI": "http://mlflow.mlflow.svc.cluster.local",
+    "MLFLOW_ADMIN_SECRET_ID": "admin-id",
+    "MLFLOW_TEAMS": '[{"team": "fraud", "secretId": "fraud-id", "registeredModels": ["fraud-scorer"]},'
+    ' {"team": "risk", "secretId": "risk-id", "registeredModels": []}]',
+    "MLFLOW_SERVER_WAIT_SECONDS": "60",
+}
+CREDENTIALS_ENV = {"AWS_REGION": "eu-west-1", "MLFLOW_CREDENTIALS_SECRET_ARN": "fraud-id", "HOME": "/home/mlflow"}
+ALL_PASSWORDS = (MASTER_PASSWORD, APP_PASSWORD, ADMIN_PASSWORD, FLASK_KEY, FRAUD_PASSWORD, RISK_PASSWORD)
 
 
 # --- stand-ins -------------------------------------------------------------------------------
@@ -462,6 +478,300 @@ class ServeFailureTest(unittest.TestCase):
                 self.assertEqual(entrypoint.main(["entrypoint.py", "serve"], environment), 1, stderr.getvalue())
             left = [os.path.join(folder, name) for folder, _, names in os.walk(scratch) for name in names]
         self.assertEqual(left, [])
+
+
+class FakeRequestException(Exception):
+    pass
+
+
+class FakeResponse:
+    def __init__(self, status_code, body=None):
+        self.status_code = status_code
+        self._body = body
+        self.content = b"" if body is None else json.dumps(body).encode()
+
+    def json(self):
+        if self._body is None:
+            raise ValueError("no body")
+        return self._body
+
+
+class FakeMlflow:
+    """The basic-auth app's REST API as far as sync-users uses it, kept in memory.
+
+    Admin calls must carry the admin's login; ``calls`` records (method, path, user) of each.
+    """
+
+    ADMIN = ("admin", ADMIN_PASSWORD)
+
+    def __init__(self, users=None, experiments=(), health=(200,)):
+        self.users = {"admin": {"password": ADMIN_PASSWORD, "is_admin": True}, **(users or {})}
+        self.grants: dict[str, dict[tuple[str, str], str]] = {name: {} for name in self.users}
+        self.experiments = list(experiments)
+        self.health = list(health)
+        self.calls: list[tuple[str, str, str | None]] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def logs_in(self, username, password):
+        return username in self.users and self.users[username]["password"] == password
+
+    def request(self, method, url, auth=None, timeout=None, json=None, params=None):
+        assert url.startswith("http://mlflow.mlflow.svc.cluster.local/"), url
+        assert timeout, "every call has a timeout"
+        path = url.removeprefix("http://mlflow.mlflow.svc.cluster.local")
+        self.calls.append((method, path, auth[0] if auth else None))
+        if path == "/health":
+            status = self.health.pop(0) if len(self.health) > 1 else self.health[0]
+            if status is None:
+                raise FakeRequestException("connection refused")
+            return FakeResponse(status)
+        if auth is None or not self.logs_in(*auth):
+            return FakeResponse(401)
+        if path == "/api/2.0/mlflow/users/current":
+            return FakeResponse(200, {"user": {"username": auth[0]}})
+        assert tuple(auth) == self.ADMIN, f"{method} {path} must be made as the admin"
+        if path == "/api/2.0/mlflow/users/list":
+            return FakeResponse(200, {"users": [{"username": n, "is_admin": u["is_admin"]} for n, u in self.users.items()]})
+        if path == "/api/2.0/mlflow/users/create":
+            if json["username"] in self.users:
+                return FakeResponse(400, {"error_code": "RESOURCE_ALREADY_EXISTS", "message": "exists"})
+            self.users[json["username"]] = {"password": json["password"], "is_admin": False}
+            self.grants[json["username"]] = {}
+            return FakeResponse(200, {"user": {"username": json["username"]}})
+        if path == "/api/2.0/mlflow/users/update-password":
+            if len(json["password"]) < 12:
+                # MLflow's message; a careless server could echo the value, which must not reach the log.
+                return FakeResponse(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": f"bad {json['password']}"})
+            self.users[json["username"]]["password"] = json["password"]
+            return FakeResponse(200, {})
+        if path == "/api/2.0/mlflow/users/update-admin":
+            self.users[json["username"]]["is_admin"] = json["is_admin"]
+            return FakeResponse(200, {})
+        if path == "/api/3.0/mlflow/users/permissions/list":
+            rows = [
+                {"resource_type": t, "resource_pattern": i, "permission": p, "workspace": "default"}
+                for (t, i), p in self.grants[params["username"]].items()
+            ]
+            return FakeResponse(200, {"is_admin": False, "permissions": rows})
+        if path == "/api/3.0/mlflow/users/permissions/grant":
+            key = (json["resource_type"], json["resource_id"])
+            if key in self.grants[json["username"]]:
+                return FakeResponse(400, {"error_code": "RESOURCE_ALREADY_EXISTS", "message": "exists"})
+            self.grants[json["username"]][key] = json["permission"]
+            return FakeResponse(200, {})
+        if path == "/api/3.0/mlflow/users/permissions/revoke":
+            del self.grants[json["username"]][(json["resource_type"], json["resource_id"])]
+            return FakeResponse(200, {})
+        if path == "/api/2.0/mlflow/experiments/search":
+            assert json["filter"].startswith("name LIKE '") and json["filter"].endswith("%'")
+            prefix = json["filter"][len("name LIKE '") : -2]
+            matches = [{"experiment_id": i, "name": n} for i, n in self.experiments if n.startswith(prefix)]
+            # One result per page, so that paging is exercised.
+            start = int(json.get("page_token", "0"))
+            page = {"experiments": matches[start : start + 1]}
+            if start + 1 < len(matches):
+                page["next_page_token"] = str(start + 1)
+            return FakeResponse(200, page)
+        raise AssertionError(f"unexpected call {method} {path}")
+
+    def changes(self):
+        return [(method, path) for method, path, _ in self.calls if method != "GET" and not path.endswith("/search")]
+
+
+@contextlib.contextmanager
+def mlflow_stand_in(server):
+    requests_module = types.ModuleType("requests")
+    requests_module.RequestException = FakeRequestException
+    requests_module.Session = lambda: server
+    with stand_ins(FakeDatabase()) as stderr, mock.patch.dict(sys.modules, {"requests": requests_module}):
+        yield stderr
+
+
+def sync(server, environment=SYNC_ENV):
+    with mlflow_stand_in(server) as stderr:
+        code = entrypoint.main(["entrypoint.py", "sync-users"], environment)
+    return code, stderr.getvalue()
+
+
+EXPERIMENTS = [("1", "fraud/churn"), ("2", "fraud/scoring"), ("3", "fraudster/x"), ("4", "risk-fraud/y"), ("5", "risk/limits")]
+
+
+class TeamListTest(unittest.TestCase):
+    def test_parses_and_sorts_the_teams(self):
+        accounts = entrypoint.parse_team_accounts(SYNC_ENV["MLFLOW_TEAMS"])
+        self.assertEqual([(a.team, a.username, a.secret_id, a.registered_models) for a in accounts], [
+            ("fraud", "team-fraud", "fraud-id", ["fraud-scorer"]),
+            ("risk", "team-risk", "risk-id", []),
+        ])
+        self.assertEqual(entrypoint.parse_team_accounts("[]"), [])
+
+    def test_bad_lists_are_named_in_one_line(self):
+        for text, expected in (
+            ("{", "MLFLOW_TEAMS is not JSON"),
+            ('{"team": "a"}', "must be a JSON list"),
+            ('[{"team": "a", "secretId": "x"}]', "MLFLOW_TEAMS[0] must be an object with exactly"),
+            ('[{"team": "Fraud", "secretId": "x", "registeredModels": []}]', "MLFLOW_TEAMS[0].team must be a DNS label"),
+            ('[{"team": "a", "secretId": " ", "registeredModels": []}]', "secretId must name"),
+            ('[{"team": "a", "secretId": "x", "registeredModels": [""]}]', "registeredModels must be a list"),
+            ('[{"team": "a", "secretId": "x", "registeredModels": []}, {"team": "a", "secretId": "y", "registeredModels": []}]',
+             "MLFLOW_TEAMS[1].team 'a' is listed twice"),
+        ):
+            with self.subTest(text=text):
+                stderr = io.StringIO()
+                with contextlib.redirect_stderr(stderr):
+                    code = entrypoint.main(["entrypoint.py", "sync-users"], {**SYNC_ENV, "MLFLOW_TEAMS": text})
+                self.assertEqual(code, 2)
+                self.assertEqual(stderr.getvalue().count("\n"), 1, stderr.getvalue())
+                self.assertIn(expected, stderr.getvalue())
+
+    def test_missing_variable_is_named_in_one_line(self):
+        for command, environment in (("sync-users", SYNC_ENV), ("write-credentials", CREDENTIALS_ENV)):
+            for name in [n for n in environment if n != "MLFLOW_SERVER_WAIT_SECONDS"]:
+                stderr = io.StringIO()
+                with contextlib.redirect_stderr(stderr):
+                    code = entrypoint.main(["entrypoint.py", command], {k: v for k, v in environment.items() if k != name})
+                self.assertEqual(code, 2)
+                self.assertEqual(stderr.getvalue().count("\n"), 1, stderr.getvalue())
+                self.assertIn(f"missing required environment variable {name}", stderr.getvalue())
+
+
+class SyncUsersTest(unittest.TestCase):
+    def test_creates_each_team_user_with_manage_on_its_experiments_and_models_only(self):
+        server = FakeMlflow(experiments=EXPERIMENTS)
+        code, output = sync(server)
+        self.assertEqual(code, 0, output)
+        self.assertTrue(server.logs_in("team-fraud", FRAUD_PASSWORD))
+        self.assertTrue(server.logs_in("team-risk", RISK_PASSWORD))
+        self.assertFalse(server.users["team-fraud"]["is_admin"])
+        self.assertEqual(server.grants["team-fraud"], {
+            ("experiment", "1"): "MANAGE",
+            ("experiment", "2"): "MANAGE",
+            ("registered_model", "fraud-scorer"): "MANAGE",
+        })
+        self.assertEqual(server.grants["team-risk"], {("experiment", "5"): "MANAGE"})
+        self.assertIn("team-fraud: created, with the password from its secret", output)
+        self.assertIn("team-fraud: granted MANAGE on experiment 'fraud/churn'", output)
+        self.assertIn("user sync complete: 2 team users in sync (6 changes), 0 disabled", output)
+        self.assertFalse(any(password in output for password in ALL_PASSWORDS), output)
+
+    def test_a_second_run_changes_nothing(self):
+        server = FakeMlflow(experiments=EXPERIMENTS)
+        self.assertEqual(sync(server)[0], 0)
+        server.calls.clear()
+        code, output = sync(server)
+        self.assertEqual(code, 0, output)
+        self.assertEqual(server.changes(), [])
+        self.assertIn("team-fraud: exists and its password is the one in its secret", output)
+        self.assertIn("(0 changes), 0 disabled", output)
+
+    def test_repairs_a_changed_password_an_admin_flag_and_a_lower_grant(self):
+        server = FakeMlflow(users={"team-fraud": {"password": "someone-changed-it", "is_admin": True}}, experiments=EXPERIMENTS)
+        server.grants["team-fraud"][("experiment", "1")] = "READ"
+        code, output = sync(server)
+        self.assertEqual(code, 0, output)
+        self.assertTrue(server.logs_in("team-fraud", FRAUD_PASSWORD))
+        self.assertFalse(server.users["team-fraud"]["is_admin"])
+        self.assertEqual(server.grants["team-fraud"][("experiment", "1")], "MANAGE")
+        self.assertIn("team-fraud: set its password from its secret", output)
+        self.assertIn("team-fraud: took away its admin rights", output)
+        self.assertIn("granted MANAGE on experiment 'fraud/churn' (was READ)", output)
+
+    def test_disables_the_users_of_teams_no_longer_listed_and_leaves_people_alone(self):
+        server = FakeMlflow(experiments=EXPERIMENTS)
+        self.assertEqual(sync(server)[0], 0)
+        server.users["alice"] = {"password": "alice-Pa55word", "is_admin": False}
+        server.users["teamlead"] = {"password": "teamlead-Pa55word", "is_admin": False}
+        smaller = {**SYNC_ENV, "MLFLOW_TEAMS": '[{"team": "fraud", "secretId": "fraud-id", "registeredModels": ["fraud-scorer"]}]'}
+        for _ in range(2):
+            code, output = sync(server, smaller)
+            self.assertEqual(code, 0, output)
+            self.assertFalse(server.logs_in("team-risk", RISK_PASSWORD))
+            self.assertIn("team-risk: disabled, as its team is not listed", output)
+            self.assertIn("1 team user in sync (0 changes), 1 disabled", output)
+        self.assertTrue(server.logs_in("team-fraud", FRAUD_PASSWORD))
+        self.assertTrue(server.logs_in("alice", "alice-Pa55word"))
+        self.assertTrue(server.logs_in("teamlead", "teamlead-Pa55word"))
+        self.assertTrue(server.logs_in(*FakeMlflow.ADMIN))
+        # Kept, so that listing the team again gives it back everything.
+        self.assertEqual(server.grants["team-risk"], {("experiment", "5"): "MANAGE"})
+        self.assertFalse(any(server.users["team-risk"]["password"] in line for line in output.splitlines()))
+        code, output = sync(server)
+        self.assertTrue(server.logs_in("team-risk", RISK_PASSWORD))
+        self.assertIn("team-risk: set its password from its secret", output)
+
+    def test_waits_for_the_server(self):
+        server = FakeMlflow(health=[None, 503, 200])
+        code, output = sync(server)
+        self.assertEqual(code, 0, output)
+        self.assertIn("waiting for the tracking server at http://mlflow.mlflow.svc.cluster.local: /health failed", output)
+        self.assertIn("/health answered 503", output)
+
+    def test_gives_up_on_a_server_that_never_answers(self):
+        code, output = sync(FakeMlflow(health=[503]), {**SYNC_ENV, "MLFLOW_SERVER_WAIT_SECONDS": "0"})
+        self.assertEqual(code, 1)
+        self.assertIn("did not answer within 0 s (/health answered 503)", output)
+
+    def test_an_admin_secret_that_no_longer_logs_in_is_named(self):
+        server = FakeMlflow()
+        server.users["admin"]["password"] = "changed-in-mlflow-only"
+        code, output = sync(server)
+        self.assertEqual(code, 1)
+        self.assertIn("the admin secret does not log in as admin", output)
+        self.assertEqual(output.strip().splitlines()[-1].count("\n"), 0)
+
+    def test_a_team_secret_for_another_user_or_with_a_short_password_is_refused(self):
+        for secret_id, expected in (("misnamed-id", "names user 'team-other', expected 'team-fraud'"), ("short-id", "shorter than 12")):
+            teams = json.dumps([{"team": "fraud", "secretId": secret_id, "registeredModels": []}])
+            server = FakeMlflow()
+            code, output = sync(server, {**SYNC_ENV, "MLFLOW_TEAMS": teams})
+            self.assertEqual(code, 2)
+            self.assertIn(expected, output)
+            self.assertEqual(server.calls, [])
+            self.assertNotIn("short\n", output)
+
+    def test_errors_from_the_server_do_not_echo_a_password(self):
+        server = FakeMlflow()
+        api = entrypoint.MlflowApi(server, "http://mlflow.mlflow.svc.cluster.local", FakeMlflow.ADMIN)
+        api.hide("sh0rt")
+        with mlflow_stand_in(server), self.assertRaises(entrypoint.StepFailed) as caught:
+            api.set_password("admin", "sh0rt")
+        self.assertIn("answered 400: INVALID_PARAMETER_VALUE bad ***", str(caught.exception))
+
+
+class WriteCredentialsTest(unittest.TestCase):
+    def run_write(self, home):
+        with stand_ins(FakeDatabase()) as stderr:
+            code = entrypoint.main(["entrypoint.py", "write-credentials"], {**CREDENTIALS_ENV, "HOME": home})
+        return code, stderr.getvalue()
+
+    def test_writes_the_client_credentials_file_only_its_user_can_read(self):
+        with tempfile.TemporaryDirectory() as home:
+            code, output = self.run_write(home)
+            self.assertEqual(code, 0, output)
+            directory = os.path.join(home, ".mlflow")
+            path = os.path.join(directory, "credentials")
+            self.assertEqual(stat.S_IMODE(os.stat(directory).st_mode), 0o700)
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+            # As mlflow/utils/credentials.py reads it: configparser, section mlflow, the variables' names in lower case.
+            parser = configparser.ConfigParser()
+            parser.read(path)
+            self.assertEqual(parser["mlflow"]["mlflow_tracking_username"], "team-fraud")
+            self.assertEqual(parser["mlflow"]["mlflow_tracking_password"], FRAUD_PASSWORD)
+            # A restarted init container overwrites the file rather than failing on it.
+            self.assertEqual(self.run_write(home)[0], 0)
+        self.assertIn("wrote the MLflow login of team-fraud to", output)
+        self.assertNotIn(FRAUD_PASSWORD, output)
+
+    def test_refuses_a_home_that_is_not_a_volume_path(self):
+        for home in ("relative", "/"):
+            code, output = self.run_write(home)
+            self.assertEqual(code, 2)
+            self.assertIn("HOME must be the absolute path", output)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 /**
- * Names of the serving SLO alarms. The stacks create alarms under these names and `npm run rollout`
- * looks them up by the same names, so both read them from here, below both.
+ * Names of the serving SLO alarms and of the batch jobs' missed-run alarms. The stacks create alarms
+ * under these names and `npm run rollout` looks the SLO alarms up by the same names, so both read
+ * them from here, below both.
  *
  * A model's alarm names start `<namePrefix>-<environment>-<model>`. Each version has one alarm of
  * every kind, `<namePrefix>-<environment>-<model>-<version>-<kind>`, and the model one composite
  * alarm, `<namePrefix>-<environment>-<model>-slo`; `slo` is no alarm kind, so the composite cannot be
- * mistaken for a version's alarm.
+ * mistaken for a version's alarm. A model with a batch job has `<namePrefix>-<environment>-<model>-batch`,
+ * which ends in no kind either, and one with a training job `<namePrefix>-<environment>-<model>-training`.
  */
 import type { EnvironmentConfig } from './schema';
 
@@ -33,6 +35,16 @@ export function versionAlarmName(versionPrefix: string, kind: VersionAlarmKind):
 /** `<modelPrefix>-slo`: the composite alarm that is in ALARM while any of the model's version alarms is. */
 export function modelSloAlarmName(modelPrefix: string): string {
   return `${modelPrefix}-slo`;
+}
+
+/** `<modelPrefix>-batch`: the alarm that fires when the model's batch inference job has not completed a run in time. */
+export function modelBatchAlarmName(modelPrefix: string): string {
+  return `${modelPrefix}-batch`;
+}
+
+/** `<modelPrefix>-training`: the alarm that fires when the model's training job has not completed a run in time. */
+export function modelTrainingAlarmName(modelPrefix: string): string {
+  return `${modelPrefix}-training`;
 }
 
 /** Every alarm name of one model version, by kind. */

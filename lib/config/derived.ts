@@ -39,6 +39,11 @@ export function modelHostname(
   return model.exposure.hostname ?? `${model.name}.${settings.ingress.servingDomain}`;
 }
 
+/** Every host name the shared load balancer serves: MLflow's, then each model's, in config order. */
+export function servedHostnames(config: EnvironmentConfig): string[] {
+  return [config.mlflow.hostname, ...config.teams.flatMap((team) => team.models.map((model) => modelHostname(config, model)))];
+}
+
 /** Every model of every team, by name (unique in an environment). */
 export function modelNames(config: EnvironmentConfig): string[] {
   return config.teams.flatMap((team) => team.models.map((model) => model.name));

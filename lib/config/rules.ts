@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BATCH_STARTING_DEADLINE_MINUTES, batchAlarmWindowHours, batchResources, CronError, MAX_ALARM_WINDOW_HOURS, parseCron, runDays } from './batch-inference';
 import { capacityLines, SERVING_HEADROOM, servingCapacity, versionShare } from './capacity';
 import { isCanonicalIpv4Cidr, subnetsFit } from './cidr';
 import { modelHostname } from './derived';
@@ -102,6 +103,92 @@ export function checkModelRules(model: ModelSettings, ctx: z.RefinementCtx): voi
       );
     }
   });
+
+  checkBatchRules(model, fail);
+  checkTrainingRules(model, fail);
+}
+
+/** The rules of a model's batch job: a schedule the CronJob controller and the missed-run alarm can both follow. */
+function checkBatchRules(model: ModelSettings, fail: (path: Path, message: string, input: unknown) => void): void {
+  const { batch } = model;
+  if (!batch) {
+    return;
+  }
+  checkDailySchedule('batch', batch, 'each run writes predictions/<model>/<date>/', fail);
+  const resources = batchResources(model.versions[0], batch.resources);
+  if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
+    fail(['batch', 'resources', 'cpuRequestMillicores'], `must not exceed the CPU limit (${resources.cpuLimitMillicores})`, resources.cpuRequestMillicores);
+  }
+  if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
+    fail(['batch', 'resources', 'memoryRequestMiB'], `must not exceed the memory limit (${resources.memoryLimitMiB})`, resources.memoryRequestMiB);
+  }
+}
+
+/** The rules of a model's training job: a daily schedule, resources within their limits, an experiment its team user manages. */
+function checkTrainingRules(model: ModelSettings, fail: (path: Path, message: string, input: unknown) => void): void {
+  const { training } = model;
+  if (!training) {
+    return;
+  }
+  checkDailySchedule('training', training, 'each run registers a new version for the promotion gate', fail);
+  const { resources } = training;
+  if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
+    fail(['training', 'resources', 'cpuRequestMillicores'], `must not exceed the CPU limit (${resources.cpuLimitMillicores})`, resources.cpuRequestMillicores);
+  }
+  if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
+    fail(['training', 'resources', 'memoryRequestMiB'], `must not exceed the memory limit (${resources.memoryLimitMiB})`, resources.memoryRequestMiB);
+  }
+}
+
+/**
+ * The schedule rules of a model's daily job (`batch` or `training`): a cron expression the CronJob
+ * controller reads, at most one run a day, runs close enough for the missed-run alarm to watch,
+ * and a timeout that ends a run before the next may start.
+ */
+function checkDailySchedule(
+  field: 'batch' | 'training',
+  job: { readonly schedule: string; readonly timeoutMinutes: number },
+  oncePerDayReason: string,
+  fail: (path: Path, message: string, input: unknown) => void,
+): void {
+  const at = (name: string) => [field, name];
+  let days: ReturnType<typeof runDays>;
+  try {
+    const schedule = parseCron(job.schedule);
+    if (schedule.minutes.size !== 1 || schedule.hours.size !== 1) {
+      fail(at('schedule'), `must run at most once a day, at one minute of one hour (e.g. 30 5 * * *): ${oncePerDayReason}`, job.schedule);
+      return;
+    }
+    days = runDays(schedule);
+  } catch (error) {
+    if (!(error instanceof CronError)) {
+      throw error;
+    }
+    fail(at('schedule'), `must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) as Kubernetes reads it, e.g. 30 5 * * 1-5: ${error.message}`, job.schedule);
+    return;
+  }
+  if (!days) {
+    fail(at('schedule'), 'must run on some day: these fields match no date, or one date in years', job.schedule);
+    return;
+  }
+  const window = batchAlarmWindowHours(days.longestGapDays, job.timeoutMinutes);
+  if (window > MAX_ALARM_WINDOW_HOURS) {
+    fail(
+      at('schedule'),
+      `runs up to ${days.longestGapDays} days apart: with timeoutMinutes ${job.timeoutMinutes} the missed-run alarm would have to watch ${window} hours, ` +
+        `and a CloudWatch alarm of hourly periods watches at most ${MAX_ALARM_WINDOW_HOURS}; run at least every 6 days, or shorten timeoutMinutes`,
+      job.schedule,
+    );
+  }
+  // One hour less for the day daylight saving time shortens.
+  const shortestGapMinutes = days.shortestGapDays * 24 * 60 - 60;
+  if (job.timeoutMinutes + BATCH_STARTING_DEADLINE_MINUTES > shortestGapMinutes) {
+    fail(
+      at('timeoutMinutes'),
+      `must end a run before the next one may start: at most ${shortestGapMinutes - BATCH_STARTING_DEADLINE_MINUTES}, since runs start as little as ${days.shortestGapDays * 24} hours apart and up to ${BATCH_STARTING_DEADLINE_MINUTES} minutes late`,
+      job.timeoutMinutes,
+    );
+  }
 }
 
 /** The rules of one environment that span its fields. */
@@ -265,6 +352,26 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
         }
       }),
     );
+    team.models.forEach((model, modelIndex) => {
+      const { training } = model;
+      if (!training) {
+        return;
+      }
+      const path = ['teams', index, 'models', modelIndex, 'training'];
+      // MLflow gives the creator of an experiment MANAGE; the user sync grants the team user MANAGE on `<team>/...` ones.
+      if (!training.experiment.startsWith(`${team.name}/`) || training.experiment.length === team.name.length + 1) {
+        fail([...path, 'experiment'], `must start with the team's name, ${team.name}/, e.g. ${team.name}/${model.name}: the team's MLflow user manages only experiments named so`, training.experiment);
+      }
+      if (training.gpu) {
+        const pool = settings.gpuPools.find((candidate) => candidate.name === training.gpu?.pool);
+        if (!pool) {
+          const names = settings.gpuPools.map((candidate) => candidate.name);
+          fail([...path, 'gpu', 'pool'], `must name a pool in gpuPools (${names.length > 0 ? names.join(', ') : 'none defined'})`, training.gpu.pool);
+        } else if (training.gpu.count > pool.gpuLimit) {
+          fail([...path, 'gpu', 'count'], `must not exceed the gpuLimit of pool ${pool.name} (${pool.gpuLimit})`, training.gpu.count);
+        }
+      }
+    });
   });
 
   for (const line of capacityLines(settings)) {
@@ -304,6 +411,37 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
     }
   });
 
+  const { dns } = settings;
+  if (dns && valid('dns')) {
+    // CDK would silently append the zone to a record name outside it (churn.other.internal.<zone>).
+    const inZone = (host: string) => host === dns.zoneName || host.endsWith(`.${dns.zoneName}`);
+    const notInZone = (hosts: string[]) => `${hosts.join(', ')} ${hosts.length === 1 ? 'is' : 'are'} not in zone ${dns.zoneName}, the only zone the platform writes records to`;
+    if (valid('mlflow') && !inZone(settings.mlflow.hostname)) {
+      fail(['mlflow', 'hostname'], `must be inside dns.zoneName: ${notInZone([settings.mlflow.hostname])}`, settings.mlflow.hostname);
+    }
+    if (valid('teams') && valid('ingress')) {
+      const models = settings.teams.flatMap((team, teamIndex) => team.models.map((model, modelIndex) => ({ model, path: ['teams', teamIndex, 'models', modelIndex, 'exposure', 'hostname'] })));
+      for (const { model, path } of models) {
+        const own = model.exposure.hostname;
+        if (own && !inZone(own)) {
+          fail(path, `must be inside dns.zoneName: ${notInZone([own])}`, own);
+        }
+      }
+      // Hosts named <model>.<servingDomain> are reported once, at the domain they come from.
+      const outside = models.filter(({ model }) => !model.exposure.hostname).map(({ model }) => modelHostname(settings, model)).filter((host) => !inZone(host));
+      if (settings.ingress.servingDomain && outside.length > 0) {
+        fail(['ingress', 'servingDomain'], `must put every model host inside dns.zoneName: ${notInZone(outside)}`, settings.ingress.servingDomain);
+      }
+    }
+    if (valid('ingress') && settings.ingress.scheme === 'internet-facing' && !dns.hostedZoneId) {
+      fail(
+        ['dns', 'hostedZoneId'],
+        'is required when ingress.scheme is internet-facing: a private zone answers inside the VPC only, while an internet-facing load balancer serves callers outside it; give the ID of the public zone they resolve',
+        dns.hostedZoneId,
+      );
+    }
+  }
+
   const hasModels = settings.teams.some((team) => team.models.length > 0);
   if (hasModels && !settings.ingress.servingDomain) {
     fail(['ingress', 'servingDomain'], 'is required once a team has models: each is served at <model>.<servingDomain>', undefined);
@@ -342,4 +480,15 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
       fail(entry.path, `must not make ${entry.name} again: versions and routers are named <model>-<version> and <model>-router, and another model's already is`, entry.name);
     }
   });
+  // A batch or training job's service account and Pod Identity association are <model>-batch or <model>-training, beside each model's own, <model>.
+  settings.teams.forEach((team, teamIndex) =>
+    team.models.forEach((model, modelIndex) => {
+      if (model.batch && models.some((other) => other.name === `${model.name}-batch`)) {
+        fail(['teams', teamIndex, 'models', modelIndex, 'batch'], `must not be set while a model is named ${model.name}-batch: the batch job's service account takes that name`, model.batch);
+      }
+      if (model.training && models.some((other) => other.name === `${model.name}-training`)) {
+        fail(['teams', teamIndex, 'models', modelIndex, 'training'], `must not be set while a model is named ${model.name}-training: the training job's service account takes that name`, model.training);
+      }
+    }),
+  );
 }

@@ -348,6 +348,20 @@ const ingressSchema = z
   })
   .prefault({});
 
+const dnsSchema = z.strictObject({
+  zoneName: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase DNS name, e.g. prod.mlops.example.internal')
+    .describe("Domain of the hosted zone; mlflow.hostname and every model's host name must be inside it"),
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ')
+    .optional()
+    .describe(
+      'Existing zone named zoneName to write the records into instead of creating one; the platform does not associate it with the VPC, so it must be a private zone already associated with it, or the public zone callers resolve',
+    ),
+});
+
 const mlflowSchema = z.strictObject({
   hostname: z
     .string()
@@ -544,6 +558,138 @@ const sloSchema = z
   })
   .prefault({});
 
+/** Where a team's batch input lies: a bucket and a folder in it, spelt only with characters that cannot widen an IAM resource ARN. */
+const s3FolderUri = z
+  .string()
+  .regex(
+    /^s3:\/\/(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9!_.'()-]+\/)+$/,
+    "must be an S3 folder such as s3://fraud-data/scoring/daily/: a bucket name, then a prefix of letters, digits and !_.'()- ending in /",
+  );
+
+/** CPU and memory of the batch job's containers; each field left out is the first version's. */
+const batchResourcesSchema = z.strictObject({
+  cpuRequestMillicores: z.number().int().min(10).max(192000).optional().describe('CPU request per container, in millicores'),
+  cpuLimitMillicores: z.number().int().min(10).max(192000).optional().describe('CPU limit per container, in millicores'),
+  memoryRequestMiB: z.number().int().min(16).max(2097152).optional().describe('Memory request per container, in MiB'),
+  memoryLimitMiB: z.number().int().min(16).max(2097152).optional().describe('Memory limit per container, in MiB'),
+});
+
+/** A scheduled job that scores a folder of files with the first version's image and writes the results to the artifact bucket. */
+const batchSchema = z.strictObject({
+  schedule: z
+    .string()
+    .min(1)
+    .describe('When runs start: a cron expression of 5 fields, at most once a day, at most 6 days apart, e.g. 30 5 * * *'),
+  timeZone: timeZone.default('UTC').describe('IANA time zone the schedule and the run date are read in, e.g. Europe/Dublin'),
+  input: s3FolderUri.describe('Folder of input files the team owns, e.g. s3://fraud-data/scoring/daily/; every file in it is scored'),
+  inputKmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN such as arn:aws:kms:eu-west-1:111111111111:key/<id>')
+    .optional()
+    .describe('Customer managed KMS key the input files are encrypted with, if any; the job may decrypt with it through S3 only'),
+  format: z
+    .enum(['csv', 'parquet', 'json'])
+    .describe('Format of the input files: csv (each with the same header row), parquet, or json (JSON Lines, one record object a line)'),
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(1440)
+    .default(60)
+    .describe('Longest a run may take, its retries included, before it fails'),
+  retries: z.number().int().min(0).max(10).default(2).describe('Times a failed run starts again in a new pod before it counts as failed'),
+  resources: batchResourcesSchema.optional().describe("CPU and memory of each of the job's containers; defaults to the first version's"),
+  workVolumeGiB: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(10)
+    .describe("Size of the pod's scratch volume, which holds the run's input and predictions"),
+});
+
+/** A model's batch inference settings, validated, with defaults filled in. */
+export type BatchSettings = z.output<typeof batchSchema>;
+
+/** CPU and memory of the training step; training data grows, so the team sizes them (docs/training.md). */
+const trainingResourcesSchema = z
+  .strictObject({
+    cpuRequestMillicores: millicores(1000).describe('CPU request of the training step, in millicores'),
+    cpuLimitMillicores: millicores(2000).describe('CPU limit of the training step, in millicores'),
+    memoryRequestMiB: mebibytes(4096).describe('Memory request of the training step, in MiB'),
+    memoryLimitMiB: mebibytes(4096).describe('Memory limit of the training step, in MiB'),
+  })
+  .prefault({});
+
+/** A scheduled training job in the team's own image, then the platform's promotion gate. */
+const trainingSchema = z.strictObject({
+  schedule: z
+    .string()
+    .min(1)
+    .describe('When runs start: a cron expression of 5 fields, at most once a day, at most 6 days apart, e.g. 0 2 * * *'),
+  timeZone: timeZone.default('UTC').describe('IANA time zone the schedule is read in, e.g. Europe/Dublin'),
+  image: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker image tag in the model's ECR repository, e.g. train-2026.11.1")
+    .refine((tag) => tag !== 'latest', { message: 'must name a release, not latest: the repositories keep tags immutable' })
+    .describe("Tag of the training image in the model's own ECR repository, e.g. train-2026.11.1"),
+  command: z
+    .array(z.string().min(1).max(4096))
+    .min(1, 'must list the program and its arguments, e.g. [python, train.py]')
+    .max(64)
+    .describe('Command of the training step, e.g. [python, /app/train.py]; it must register a new version and set alias challenger'),
+  resources: trainingResourcesSchema.describe('CPU and memory of the training step; size them for the data at its largest (docs/training.md)'),
+  gpu: z
+    .strictObject({
+      pool: dnsLabel.describe('Name of the GPU pool to run on, e.g. a spot pool'),
+      count: z.number().int().min(1).max(8).default(1).describe('GPUs of the training step'),
+    })
+    .optional()
+    .describe('GPUs of the training step and the pool they come from; omit to train on the general CPU pool'),
+  experiment: z
+    .string()
+    .min(1)
+    .max(500)
+    .describe('MLflow experiment the runs log to; must be <team>/..., so the team user manages it'),
+  metric: z
+    .string()
+    .min(1)
+    .max(250)
+    .regex(/^[^\r\n]+$/, 'must be an MLflow metric name on one line')
+    .describe("Metric of each version's training run the promotion gate compares, e.g. val_auc"),
+  direction: z.enum(['max', 'min']).describe('max when a higher metric is better, min when lower is'),
+  minImprovement: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe("Least improvement, in the metric's own units, for the challenger to become champion"),
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(1440)
+    .default(120)
+    .describe("Longest a run may take, its retries included, before it fails (the Job's activeDeadlineSeconds)"),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(2)
+    .describe('Times a failed run starts again in a new pod, e.g. after a spot interruption, before it counts as failed'),
+  workVolumeGiB: z
+    .number()
+    .int()
+    .min(1)
+    // The nodes' root volume, which holds emptyDir volumes, is Auto Mode's default of 80 GiB.
+    .max(60, 'must be at most 60 GiB: the scratch volume is node disk, 80 GiB per node, which images and logs share')
+    .default(20)
+    .describe('Size of the scratch volume at /tmp the training step may download its data into'),
+});
+
+/** A model's training settings, validated, with defaults filled in. */
+export type TrainingSettings = z.output<typeof trainingSchema>;
+
 const modelSchema = z
   .strictObject({
     name: dnsLabel.describe('Model name; names its ECR repository and Kubernetes objects'),
@@ -582,6 +728,12 @@ const modelSchema = z
       })
       .prefault({})
       .describe('How clients reach the model'),
+    batch: batchSchema
+      .optional()
+      .describe('Batch inference: a scheduled job scoring a folder of files with the first version\'s image, writing predictions/<model>/<date>/ in the artifact bucket'),
+    training: trainingSchema
+      .optional()
+      .describe('Scheduled training in the team\'s image, registering a version with alias challenger, then the promotion gate moving champion to it when better'),
   })
   .superRefine(checkModelRules);
 
@@ -633,6 +785,9 @@ export const environmentSchema = z
     cluster: clusterSchema,
     ingress: ingressSchema.describe('The shared Application Load Balancer in front of MLflow and models'),
     mlflow: mlflowSchema.describe('MLflow tracking server'),
+    dns: dnsSchema
+      .optional()
+      .describe("Route 53 alias records pointing MLflow's and every model's host name at the shared load balancer, in a private hosted zone of the VPC the platform creates (or an existing zone)"),
     alarms: z
       .strictObject({
         emails: z

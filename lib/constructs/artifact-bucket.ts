@@ -23,8 +23,13 @@ export interface ArtifactBucketProps {
   readonly accessLogRetention?: Duration;
   /** What happens to the buckets and key when they leave the stack; DESTROY also empties the buckets. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
-  /** Models that get a read-only policy for their own prefix, {@link modelArtifactsPrefix}. @default - none */
+  /** Models that get a read-only policy for their own prefix, {@link modelArtifactsPrefix}, and one for their batch results. @default - none */
   readonly modelNames?: string[];
+}
+
+/** Key prefix of one model's batch inference results, `predictions/<model>/`, under {@link PREDICTIONS_PREFIX}. */
+export function modelPredictionsPrefix(model: string): string {
+  return `${PREDICTIONS_PREFIX}${model}/`;
 }
 
 /** Key prefix a served model may read (reference data, thresholds), and nothing else. */
@@ -47,6 +52,12 @@ export class ArtifactBucket extends Construct {
   public readonly mlflowAccessPolicy: iam.ManagedPolicy;
   /** Per model, a policy to list and read its own prefix, and nothing else. */
   public readonly modelReadPolicies: Readonly<Record<string, iam.ManagedPolicy>>;
+  /**
+   * Per model, a policy to list, read, write and delete its own batch results,
+   * {@link modelPredictionsPrefix}, and nothing else. Every model gets one, batch job or not, so
+   * that turning a job off never deletes a policy its role, in the model's stack, still holds.
+   */
+  public readonly modelPredictionsPolicies: Readonly<Record<string, iam.ManagedPolicy>>;
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps = {}) {
     super(scope, id);
@@ -140,6 +151,9 @@ export class ArtifactBucket extends Construct {
     this.mlflowAccessPolicy = this.prefixPolicy('MlflowAccessPolicy', MLFLOW_ARTIFACTS_PREFIX, 'readWrite');
     this.modelReadPolicies = Object.fromEntries(
       (props.modelNames ?? []).map((model) => [model, this.prefixPolicy(`Model-${model}-ReadPolicy`, modelArtifactsPrefix(model), 'read')]),
+    );
+    this.modelPredictionsPolicies = Object.fromEntries(
+      (props.modelNames ?? []).map((model) => [model, this.prefixPolicy(`Model-${model}-PredictionsPolicy`, modelPredictionsPrefix(model), 'readWrite')]),
     );
   }
 

@@ -65,6 +65,10 @@ export class MlflowServer extends Construct {
   public readonly url: string;
   /** The server's generated secrets. */
   public readonly secrets: MlflowSecrets;
+  /** The server's image, which also runs the user sync and the credentials init step of team jobs. */
+  public readonly image: ecrAssets.DockerImageAsset;
+  /** The manifest of the MLflow chart: its namespace, server and migration. */
+  public readonly manifest: PlatformManifest;
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id);
@@ -76,7 +80,7 @@ export class MlflowServer extends Construct {
     const { key } = this.secrets;
 
     // Built by `cdk deploy` on a machine with Docker; synth only stages the folder.
-    const image = new ecrAssets.DockerImageAsset(this, 'Image', {
+    this.image = new ecrAssets.DockerImageAsset(this, 'Image', {
       directory: MLFLOW_IMAGE_DIRECTORY,
       platform: ecrAssets.Platform.LINUX_AMD64,
     });
@@ -117,7 +121,7 @@ export class MlflowServer extends Construct {
     });
 
     const chart = new MlflowChart(new cdk8s.App(), 'mlflow', {
-      image: image.imageUri,
+      image: this.image.imageUri,
       resolve: (value) => Stack.of(this).resolve(value),
       region: Stack.of(this).region,
       databaseHost: database.instance.dbInstanceEndpointAddress,
@@ -139,9 +143,9 @@ export class MlflowServer extends Construct {
       targetGroupArn: routing.targetGroups.server.targetGroupArn,
       loadBalancerSubnetCidrs: props.loadBalancerSubnetCidrs,
     });
-    const manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
+    this.manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
     // Pods get Pod Identity credentials only if the association exists when they are admitted.
-    manifest.node.addDependency(server, migration);
+    this.manifest.node.addDependency(server, migration);
 
     this.url = `${props.https ? 'https' : 'http'}://${props.hostname}`;
     new CfnOutput(this, 'Url', { value: this.url, description: 'Set MLFLOW_TRACKING_URI to this' });

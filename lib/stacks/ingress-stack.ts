@@ -1,9 +1,10 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { ingressInboundCidrs, physicalName, statefulRemovalPolicy } from '../config/derived';
+import { ingressInboundCidrs, physicalName, servedHostnames, statefulRemovalPolicy } from '../config/derived';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import { LoadBalancerAlarm } from '../constructs/load-balancer-alarm';
+import { PlatformDns } from '../constructs/platform-dns';
 import { PlatformLoadBalancer } from '../constructs/platform-load-balancer';
 import { loadBalancerSubnets } from '../constructs/platform-vpc';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
@@ -16,8 +17,8 @@ export interface IngressStackProps extends PlatformStackProps {
 
 /**
  * The way in and the way out: the shared load balancer MLflow and every model version are
- * served behind, in its own subnets, with an alarm on its own 5XX answers, and the alarm topic
- * every SLO and job alarm notifies.
+ * served behind, in its own subnets, with an alarm on its own 5XX answers; with `dns` set, the
+ * Route 53 records of its host names; and the alarm topic every SLO and job alarm notifies.
  */
 export class IngressStack extends PlatformStack {
   /** The shared load balancer; MLflow and the models add their target groups and rules to its listener. */
@@ -46,6 +47,21 @@ export class IngressStack extends PlatformStack {
       value: this.loadBalancer.loadBalancer.loadBalancerDnsName,
       description: "DNS name to point MLflow's and the models' host names at",
     });
+
+    if (config.dns) {
+      // Every host's record lives here, beside the load balancer, so no model stack refers to the zone.
+      const dns = new PlatformDns(this, 'Dns', {
+        vpc: props.vpc,
+        zoneName: config.dns.zoneName,
+        hostedZoneId: config.dns.hostedZoneId,
+        loadBalancer: this.loadBalancer.loadBalancer,
+        hostnames: servedHostnames(config),
+      });
+      new CfnOutput(this, 'HostedZoneId', {
+        value: dns.hostedZone.hostedZoneId,
+        description: "Route 53 zone holding MLflow's and the models' host names",
+      });
+    }
 
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
       topicName: physicalName(config, 'alarms'),

@@ -4,6 +4,7 @@ import { namePath, statefulRemovalPolicy } from '../config/derived';
 import { ArtifactBucket } from '../constructs/artifact-bucket';
 import { MlflowDatabase } from '../constructs/mlflow-database';
 import { MlflowServer } from '../constructs/mlflow-server';
+import { MlflowTeamAccounts } from '../constructs/mlflow-team-accounts';
 import { PlatformCluster } from '../constructs/platform-cluster';
 import { PlatformLoadBalancer } from '../constructs/platform-load-balancer';
 import { loadBalancerSubnetCidrs } from '../constructs/platform-vpc';
@@ -23,10 +24,12 @@ export interface MlflowStackProps extends PlatformStackProps {
   readonly artifacts: ArtifactBucket;
 }
 
-/** The MLflow tracking server on the environment's cluster. */
+/** The MLflow tracking server on the environment's cluster, and its teams' users. */
 export class MlflowStack extends PlatformStack {
   /** The tracking server. */
   public readonly server: MlflowServer;
+  /** One MLflow user per team, for its jobs. */
+  public readonly teamAccounts: MlflowTeamAccounts;
 
   constructor(scope: Construct, id: string, props: MlflowStackProps) {
     super(scope, id, props);
@@ -48,6 +51,12 @@ export class MlflowStack extends PlatformStack {
       memoryMiB: mlflow.memoryMiB,
       https: ingress.certificateArn !== undefined,
       removalPolicy: statefulRemovalPolicy(config),
+    });
+    this.teamAccounts = new MlflowTeamAccounts(this, 'TeamAccounts', {
+      cluster: props.cluster,
+      server: this.server,
+      secretNamePrefix: `${namePath(config)}/mlflow`,
+      teams: config.teams,
     });
   }
 }

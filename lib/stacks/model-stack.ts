@@ -2,14 +2,18 @@ import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { modelAlarmNamePrefix } from '../config/alarm-names';
+import { modelAlarmNamePrefix, modelBatchAlarmName, modelTrainingAlarmName } from '../config/alarm-names';
+import { batchResources, scheduleAlarmWindowHours } from '../config/batch-inference';
 import { versionWeights } from '../config/capacity';
 import { modelHostname, modelWorkers } from '../config/derived';
 import { ModelSettings } from '../config/schema';
-import { ArtifactBucket } from '../constructs/artifact-bucket';
+import { ArtifactBucket, modelPredictionsPrefix } from '../constructs/artifact-bucket';
+import { BatchInference } from '../constructs/batch-inference';
 import { GpuNodePools } from '../constructs/gpu-node-pools';
 import { ImageRepositories } from '../constructs/image-repositories';
+import { MlflowTeamAccounts } from '../constructs/mlflow-team-accounts';
 import { ModelService } from '../constructs/model-service';
+import { ModelTraining } from '../constructs/model-training';
 import { PlatformCluster } from '../constructs/platform-cluster';
 import { PlatformLoadBalancer } from '../constructs/platform-load-balancer';
 import { loadBalancerSubnetCidrs } from '../constructs/platform-vpc';
@@ -36,8 +40,10 @@ export interface ModelStackProps extends PlatformStackProps {
   readonly alarmTopic: sns.ITopic;
   /** Repositories holding each model's serving image, from the data stack. */
   readonly repositories: ImageRepositories;
-  /** Bucket whose per-model prefixes the models may read, from the data stack. */
+  /** Bucket whose per-model prefixes the models may read and their batch jobs write, from the data stack. */
   readonly artifacts: ArtifactBucket;
+  /** The teams' MLflow accounts, whose login the training job uses, from the MLflow stack. */
+  readonly mlflowAccounts: MlflowTeamAccounts;
 }
 
 /**
@@ -51,6 +57,10 @@ export class ModelStack extends PlatformStack {
   public readonly team: string;
   /** The model's service: its target groups, chart, alarms and role. */
   public readonly service: ModelService;
+  /** The model's batch inference job, when config gives it one. */
+  public readonly batch?: BatchInference;
+  /** The model's training job, when config gives it one. */
+  public readonly training?: ModelTraining;
 
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
@@ -96,5 +106,45 @@ export class ModelStack extends PlatformStack {
         loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(props.vpc, config.ingress.scheme),
       },
     });
+
+    if (model.batch) {
+      const { resources, ...batch } = model.batch;
+      const [primary] = model.versions;
+      this.batch = new BatchInference(this, 'Batch', {
+        ...batch,
+        cluster: props.cluster,
+        namespace,
+        gpuNodePools: props.gpuNodePools,
+        model: model.name,
+        modelImage: props.repositories.modelImageUri(model.name, primary.imageTag),
+        bucketName: props.artifacts.bucket.bucketName,
+        predictionsPrefix: modelPredictionsPrefix(model.name),
+        predictionsPolicy: props.artifacts.modelPredictionsPolicies[model.name],
+        resources: batchResources(primary, resources),
+        gpu: primary.gpu,
+        alarmWindowHours: scheduleAlarmWindowHours(batch.schedule, batch.timeoutMinutes),
+        alarmTopic: props.alarmTopic,
+        alarmName: modelBatchAlarmName(modelAlarmNamePrefix(config, model.name)),
+        environment: `${config.namePrefix}-${config.name}`,
+      });
+    }
+
+    if (model.training) {
+      const { image, ...training } = model.training;
+      this.training = new ModelTraining(this, 'Training', {
+        ...training,
+        cluster: props.cluster,
+        namespace,
+        mlflowAccounts: props.mlflowAccounts,
+        gpuNodePools: props.gpuNodePools,
+        model: model.name,
+        registeredModel: model.registeredModel,
+        trainingImage: props.repositories.modelImageUri(model.name, image),
+        alarmWindowHours: scheduleAlarmWindowHours(training.schedule, training.timeoutMinutes),
+        alarmTopic: props.alarmTopic,
+        alarmName: modelTrainingAlarmName(modelAlarmNamePrefix(config, model.name)),
+        environment: `${config.namePrefix}-${config.name}`,
+      });
+    }
   }
 }

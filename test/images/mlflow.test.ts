@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BATCH_SCRIPT_PATH } from '../../charts/lib/batch-inference-cron-job';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../lib/constructs/mlflow-server';
 
 const dockerfile = fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, 'Dockerfile'), 'utf8');
@@ -41,11 +42,20 @@ describe('the MLflow server image', () => {
     expect(dockerfile).toMatch(/PGSSLMODE=verify-full/);
   });
 
-  test('sends only the entrypoint and its requirements to the Docker build', () => {
+  test('sends only the entrypoint, the batch job steps and its requirements to the Docker build', () => {
     expect(fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, '.dockerignore'), 'utf8').split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([
       '*',
       '!entrypoint.py',
+      '!promotion.py',
+      '!batch.py',
       '!requirements.txt',
     ]);
+  });
+
+  test('copies the entrypoint and the batch job steps to where the manifests run them', () => {
+    expect(dockerfile).toMatch(/^COPY entrypoint\.py \/opt\/mlflow-platform\/entrypoint\.py$/m);
+    // Next to the entrypoint, which imports it.
+    expect(dockerfile).toMatch(/^COPY promotion\.py \/opt\/mlflow-platform\/promotion\.py$/m);
+    expect(dockerfile).toMatch(new RegExp(`^COPY batch\\.py ${BATCH_SCRIPT_PATH.replace(/[./]/g, '\\$&')}$`, 'm'));
   });
 });

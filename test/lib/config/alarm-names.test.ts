@@ -1,5 +1,6 @@
 import {
   modelAlarmNamePrefix,
+  modelBatchAlarmName,
   modelSloAlarmName,
   VERSION_ALARM_KINDS,
   versionAlarmName,
@@ -17,6 +18,12 @@ describe('alarm names', () => {
 
   test('name the composite alarm of a model <namePrefix>-<environment>-<model>-slo', () => {
     expect(modelSloAlarmName(modelAlarmNamePrefix(PROD, 'fraud-scorer'))).toBe('mlops-prod-fraud-scorer-slo');
+  });
+
+  test("name a batch job's missed-run alarm <namePrefix>-<environment>-<model>-batch, never like a version alarm, even of a version named batch", () => {
+    const model = modelAlarmNamePrefix(PROD, 'fraud-scorer');
+    expect(modelBatchAlarmName(model)).toBe('mlops-prod-fraud-scorer-batch');
+    expect(Object.values(versionAlarmNames(model, 'batch'))).not.toContain(modelBatchAlarmName(model));
   });
 
   test('list the four kinds every version has', () => {

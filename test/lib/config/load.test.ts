@@ -564,3 +564,169 @@ describe('problems across files', () => {
     expect(!result.ok && result.message).toMatch(/holds no <environment>.yaml file/);
   });
 });
+
+describe('dns: the zone the platform publishes its host names in', () => {
+  // SERVING's hosts: mlflow.example.internal, churn.models.example.internal and tagger.models.example.internal.
+  const withDns = (dns: Record<string, unknown>, change: Record<string, unknown> = {}) => ({ ...SERVING, ...change, dns });
+  const problemAt = (settings: unknown, field: string) => problemsOf(settings).find((problem) => problem.field === field)?.message;
+
+  test('a zone that holds every host is accepted', () => {
+    const result = validate(withDns({ zoneName: 'example.internal' }));
+    expect(result.ok ? result.environments[0].dns : result.message).toEqual({ zoneName: 'example.internal' });
+  });
+
+  test('a host may be the zone\'s apex', () => {
+    expect(validate({ ...VALID, dns: { zoneName: 'mlflow.example.internal' } }).ok).toBe(true);
+  });
+
+  test('is optional: without it the platform publishes nothing', () => {
+    const result = validate(SERVING);
+    expect(result.ok && result.environments[0].dns).toBeUndefined();
+  });
+
+  test('MLflow\'s host outside the zone is rejected in one line naming the host and the zone', () => {
+    const result = validate(withDns({ zoneName: 'models.example.internal' }));
+    expect(!result.ok && result.message.split('\n')).toContain(
+      '  config/prod.yaml: mlflow.hostname: must be inside dns.zoneName: mlflow.example.internal is not in zone models.example.internal, the only zone the platform writes records to (received: "mlflow.example.internal")',
+    );
+  });
+
+  test('a model\'s own host name outside the zone is rejected at that field', () => {
+    expect(problemAt(withDns({ zoneName: 'example.internal' }, withModel({ exposure: { hostname: 'churn.example.com' } })), 'teams[0].models[0].exposure.hostname')).toBe(
+      'must be inside dns.zoneName: churn.example.com is not in zone example.internal, the only zone the platform writes records to',
+    );
+  });
+
+  test('model hosts named after a servingDomain outside the zone are rejected once, at ingress.servingDomain, listing them', () => {
+    const problems = problemsOf(withDns({ zoneName: 'example.internal' }, { ingress: { ...SERVING.ingress, servingDomain: 'models.example.com' }, mlflow: { hostname: 'mlflow.example.internal' } }));
+    expect(problems.filter((problem) => problem.field.includes('hostname') || problem.field.startsWith('ingress'))).toEqual([
+      expect.objectContaining({
+        field: 'ingress.servingDomain',
+        message: 'must put every model host inside dns.zoneName: churn.models.example.com, tagger.models.example.com are not in zone example.internal, the only zone the platform writes records to',
+      }),
+    ]);
+  });
+
+  test('a host whose name only ends with the zone\'s letters is not inside it', () => {
+    expect(problemAt(withDns({ zoneName: 'ample.internal' }), 'mlflow.hostname')).toMatch(/^must be inside dns.zoneName: mlflow.example.internal is not in zone ample.internal/);
+  });
+
+  test('an internet-facing load balancer needs an existing zone: a private one would answer inside the VPC only', () => {
+    const internetFacing = { ingress: { ...SERVING.ingress, scheme: 'internet-facing' } };
+    expect(problemAt(withDns({ zoneName: 'example.internal' }, internetFacing), 'dns.hostedZoneId')).toMatch(/^is required when ingress.scheme is internet-facing: a private zone answers inside the VPC only/);
+    expect(validate(withDns({ zoneName: 'example.internal', hostedZoneId: 'Z0123456789ABCDEFGHIJ' }, internetFacing)).ok).toBe(true);
+  });
+
+  test.each([
+    ['a zone name with capitals', { zoneName: 'Example.internal' }, 'dns.zoneName', /^must be a lowercase DNS name, e.g. prod.mlops.example.internal$/],
+    ['a zone name with a trailing dot', { zoneName: 'example.internal.' }, 'dns.zoneName', /^must be a lowercase DNS name/],
+    ['a zone ID that is not one', { zoneName: 'example.internal', hostedZoneId: '/hostedzone/Z0123' }, 'dns.hostedZoneId', /^must be a Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ$/],
+    ['a zone ID longer than Route 53 gives', { zoneName: 'example.internal', hostedZoneId: `Z${'A'.repeat(32)}` }, 'dns.hostedZoneId', /^must be a Route 53 hosted zone ID/],
+    ['no zone name', { hostedZoneId: 'Z0123456789ABCDEFGHIJ' }, 'dns.zoneName', /is required/],
+    ['an unknown field', { zoneName: 'example.internal', zoneId: 'Z0123456789ABCDEFGHIJ' }, 'dns', /unknown field "zoneId"; allowed: zoneName, hostedZoneId/],
+  ])('%s is rejected', (_title, dns, field, message) => {
+    expect(problemAt(withDns(dns), field)).toMatch(message);
+  });
+});
+
+describe('batch inference settings', () => {
+  const BATCH = { schedule: '30 5 * * *', timeZone: 'Europe/Dublin', input: 's3://churn-data/scoring/daily/', format: 'csv' };
+  const withBatch = (change: Record<string, unknown>) => withModel({ batch: { ...BATCH, ...change } });
+  const BATCH_PATH = 'teams[0].models[0].batch';
+
+  test('a batch job fills in its defaults: UTC, an hour to run, two retries, a 10 GiB scratch volume', () => {
+    const result = validate(withModel({ batch: { ...BATCH, timeZone: undefined } }));
+    expect(result.ok && result.environments[0].teams[0].models[0].batch).toEqual({ ...BATCH, timeZone: 'UTC', timeoutMinutes: 60, retries: 2, workVolumeGiB: 10 });
+  });
+
+  test.each([
+    ['weekdays only, the weekend gap of 3 days within the alarm window', '0 6 * * mon-fri'],
+    ['every other day', '0 6 */2 * *'],
+    ['on listed days of the month or of the week, either field matching when both are given', '15 2 1,15 * sun,wed'],
+  ])('a schedule running %s is accepted', (_title, schedule) => {
+    expect(validate(withBatch({ schedule })).ok).toBe(true);
+  });
+
+  test.each([
+    ['a schedule of 6 fields', { schedule: '0 30 5 * * *' }, 'schedule', /^must be a cron expression of 5 fields .*: has 6 fields, not 5/],
+    ['a schedule with minute 60', { schedule: '60 5 * * *' }, 'schedule', /^must be a cron expression .*: minute "60" is outside 0-59/],
+    ['a schedule with day of week 7, which Kubernetes refuses', { schedule: '0 5 * * 7' }, 'schedule', /day of week "7" is outside 0-6/],
+    ['a schedule with a made-up month name', { schedule: '0 5 1 foo *' }, 'schedule', /month "foo" is not a number or a name such as jan/],
+    ['an hourly schedule, whose runs would share a date folder', { schedule: '0 * * * *' }, 'schedule', /^must run at most once a day, at one minute of one hour .*predictions\/<model>\/<date>\//],
+    ['a schedule that never runs', { schedule: '0 5 30 2 *' }, 'schedule', /^must run on some day/],
+    ['a weekly schedule, longer than an alarm can watch', { schedule: '0 5 * * 1' }, 'schedule', /^runs up to 7 days apart: .* would have to watch 172 hours, and a CloudWatch alarm of hourly periods watches at most 168/],
+    ['a timeout that lets a daily run overlap the next one', { timeoutMinutes: 1380 }, 'timeoutMinutes', /^must end a run before the next one may start: at most 1365/],
+    ['a time zone that does not exist', { timeZone: 'Europe/Dublinn' }, 'timeZone', /did you mean Europe\/Dublin\?/],
+    ['an input without a folder', { input: 's3://churn-data/' }, 'input', /^must be an S3 folder such as s3:\/\/fraud-data\/scoring\/daily\//],
+    ['an input that is not a folder', { input: 's3://churn-data/scoring/daily.csv' }, 'input', /^must be an S3 folder/],
+    ['an input with a wildcard, which would widen the role', { input: 's3://churn-data/scoring/*/' }, 'input', /^must be an S3 folder/],
+    ['an input bucket name with capitals', { input: 's3://Churn-Data/scoring/' }, 'input', /^must be an S3 folder/],
+    ['an unknown format', { format: 'avro' }, 'format', /must be one of "csv", "parquet", "json"/],
+    ['a KMS key that is an alias', { inputKmsKeyArn: 'alias/churn' }, 'inputKmsKeyArn', /^must be a KMS key ARN/],
+    ['a CPU request above the first version\'s limit', { resources: { cpuRequestMillicores: 2000 } }, 'resources.cpuRequestMillicores', /^must not exceed the CPU limit \(1000\)$/],
+    ['a memory request above its own limit', { resources: { memoryRequestMiB: 4096, memoryLimitMiB: 2048 } }, 'resources.memoryRequestMiB', /^must not exceed the memory limit \(2048\)$/],
+    ['an unknown field', { retry: 3 }, '', /unknown field "retry"; allowed: schedule, timeZone/],
+  ])('%s is rejected', (_title, change, field, message) => {
+    const problems = problemsOf(withBatch(change));
+    expect(problems).toContainEqual(expect.objectContaining({ field: field ? `${BATCH_PATH}.${field}` : BATCH_PATH, message: expect.stringMatching(message) }));
+  });
+
+  test('a model named <model>-batch beside a model with a batch job is rejected: the job\'s service account takes that name', () => {
+    const settings = { ...SERVING, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, batch: BATCH }, { ...CPU_MODEL, name: 'churn-batch' }, GPU_MODEL] }] };
+    expect(problemsOf(settings)).toContainEqual(
+      expect.objectContaining({ field: BATCH_PATH, message: expect.stringMatching(/^must not be set while a model is named churn-batch/) }),
+    );
+  });
+});
+
+describe('training settings', () => {
+  const TRAINING = { schedule: '0 2 * * *', image: 'train-1.0.0', command: ['python', '/app/train.py'], experiment: 'growth/churn', metric: 'val_auc', direction: 'max' };
+  const withTraining = (change: Record<string, unknown>) => withModel({ training: { ...TRAINING, ...change } });
+  const TRAINING_PATH = 'teams[0].models[0].training';
+
+  test('a training job fills in its defaults: UTC, two hours to run, two retries, a 20 GiB scratch volume, any improvement, 1-2 CPUs and 4 GiB', () => {
+    const result = validate(withTraining({}));
+    expect(result.ok && result.environments[0].teams[0].models[0].training).toEqual({
+      ...TRAINING,
+      timeZone: 'UTC',
+      minImprovement: 0,
+      timeoutMinutes: 120,
+      retries: 2,
+      workVolumeGiB: 20,
+      resources: { cpuRequestMillicores: 1000, cpuLimitMillicores: 2000, memoryRequestMiB: 4096, memoryLimitMiB: 4096 },
+    });
+  });
+
+  test('a training job on a GPU pool of the environment is accepted', () => {
+    expect(validate(withTraining({ gpu: { pool: 'inference', count: 2 } })).ok).toBe(true);
+  });
+
+  test.each([
+    ['an hourly schedule', { schedule: '0 * * * *' }, 'schedule', /^must run at most once a day, .*registers a new version for the promotion gate/],
+    ['a weekly schedule, longer than an alarm can watch', { schedule: '0 5 * * 1' }, 'schedule', /^runs up to 7 days apart/],
+    ['a timeout that lets a daily run overlap the next one', { timeoutMinutes: 1380 }, 'timeoutMinutes', /^must end a run before the next one may start: at most 1365/],
+    ['an image tag latest', { image: 'latest' }, 'image', /^must name a release, not latest/],
+    ['an image given as a URI', { image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/x:1' }, 'image', /^must be a Docker image tag in the model's ECR repository/],
+    ['an empty command', { command: [] }, 'command', /^must list the program and its arguments/],
+    ['an experiment outside the team', { experiment: 'fraud/churn' }, 'experiment', /^must start with the team's name, growth\/, e.g. growth\/churn/],
+    ['an experiment that is the team prefix alone', { experiment: 'growth/' }, 'experiment', /^must start with the team's name/],
+    ['an unknown direction', { direction: 'up' }, 'direction', /must be one of "max", "min"/],
+    ['a negative minimum improvement', { minImprovement: -0.1 }, 'minImprovement', /./],
+    ['a GPU pool the environment lacks', { gpu: { pool: 'training', count: 1 } }, 'gpu.pool', /^must name a pool in gpuPools \(inference\)$/],
+    ['more GPUs than the pool may run', { gpu: { pool: 'inference', count: 8 } }, 'gpu.count', /^must not exceed the gpuLimit of pool inference \(4\)$/],
+    ['a CPU request above its limit', { resources: { cpuRequestMillicores: 4000 } }, 'resources.cpuRequestMillicores', /^must not exceed the CPU limit \(2000\)$/],
+    ['a memory request above its limit', { resources: { memoryRequestMiB: 8192 } }, 'resources.memoryRequestMiB', /^must not exceed the memory limit \(4096\)$/],
+    ['a scratch volume larger than node disk allows', { workVolumeGiB: 100 }, 'workVolumeGiB', /^must be at most 60 GiB: the scratch volume is node disk/],
+    ['an unknown field', { data: 's3://x/' }, '', /unknown field "data"/],
+  ])('%s is rejected', (_title, change, field, message) => {
+    const problems = problemsOf(withTraining(change));
+    expect(problems).toContainEqual(expect.objectContaining({ field: field ? `${TRAINING_PATH}.${field}` : TRAINING_PATH, message: expect.stringMatching(message) }));
+  });
+
+  test("a model named <model>-training beside a model with a training job is rejected: the job's service account takes that name", () => {
+    const settings = { ...SERVING, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, training: TRAINING }, { ...CPU_MODEL, name: 'churn-training' }, GPU_MODEL] }] };
+    expect(problemsOf(settings)).toContainEqual(
+      expect.objectContaining({ field: TRAINING_PATH, message: expect.stringMatching(/^must not be set while a model is named churn-training/) }),
+    );
+  });
+});

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { k8s } from 'cdk8s-plus-27';
 import { MLFLOW_MIGRATION_SERVICE_ACCOUNT, MLFLOW_PORT, MLFLOW_SERVER_SERVICE_ACCOUNT } from '../../../charts/mlflow-chart';
+import { MLFLOW_USER_SYNC_SERVICE_ACCOUNT } from '../../../charts/mlflow-user-sync-chart';
 import { MLFLOW_NAMESPACE } from '../../../lib/config/platform-names';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { appliedManifests, renderRefs } from '../../helpers/applied-manifests';
@@ -34,6 +35,7 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
     expect(associations).toEqual([
       expect.objectContaining({ Namespace: MLFLOW_NAMESPACE, ServiceAccount: MLFLOW_SERVER_SERVICE_ACCOUNT, RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^MlflowServerRole/), 'Arn'] } }),
       expect.objectContaining({ Namespace: MLFLOW_NAMESPACE, ServiceAccount: MLFLOW_MIGRATION_SERVICE_ACCOUNT, RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^MlflowMigrationRole/), 'Arn'] } }),
+      expect.objectContaining({ Namespace: MLFLOW_NAMESPACE, ServiceAccount: MLFLOW_USER_SYNC_SERVICE_ACCOUNT, RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^TeamAccountsSyncRole/), 'Arn'] } }),
     ]);
   });
 
@@ -93,7 +95,7 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
   });
 
   test('generates the app user, admin and Flask secrets, encrypted with its own key and kept outside development', () => {
-    const secrets = resourcesOf('AWS::SecretsManager::Secret');
+    const secrets = resourcesOf('AWS::SecretsManager::Secret').filter(([id]) => id.startsWith('Mlflow'));
     expect(secrets.map(([, secret]) => secret.Properties.Name).sort()).toEqual(
       ['admin', 'database-app', 'flask-secret-key'].map((secret) => `${config.namePrefix}/${name}/mlflow/${secret}`),
     );
@@ -105,11 +107,26 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
     }
   });
 
+  test("generates one login secret per team, `team-<team>` under the server's key, for its jobs and the user sync alone", () => {
+    const secrets = resourcesOf('AWS::SecretsManager::Secret').filter(([id]) => id.startsWith('TeamAccounts'));
+    expect(secrets.map(([, secret]) => secret.Properties.Name)).toEqual(config.teams.map((team) => `${config.namePrefix}/${name}/mlflow/teams/${team.name}`));
+    for (const [index, [, secret]] of secrets.entries()) {
+      expect(JSON.parse(secret.Properties.GenerateSecretString.SecretStringTemplate)).toEqual({ username: `team-${config.teams[index].name}` });
+      expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MlflowKey/), 'Arn'] });
+    }
+    const read = statementsOf('TeamAccountsSyncRole').filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'));
+    expect(read.map((statement) => [statement.Resource].flat())).toEqual([
+      [{ Ref: expect.stringMatching(/^MlflowAdminSecret/) }, ...secrets.map(([id]) => ({ Ref: id }))],
+    ]);
+  });
+
   test('applies the chart after the cluster-wide settings, and outputs the URL and the admin secret name', () => {
     const [, chart] = resourcesOf('Custom::AWSCDK-EKS-KubernetesResource')[0];
     expect(JSON.stringify(chart.Properties.ServiceToken)).toMatch(/KubectlProvider/);
     expect(stage.stacks.Mlflow.dependencies).toEqual(expect.arrayContaining(['Cluster', 'Data']));
-    expect(Object.values(json.Outputs)).toEqual([
+    // Besides the outputs other stacks read through Fn::GetStackOutput (aws-cdk-lib names them PublishOutput…).
+    const own = Object.entries(json.Outputs).filter(([id]) => !id.startsWith('PublishOutput')).map(([, output]) => output);
+    expect(own).toEqual([
       expect.objectContaining({ Value: `${config.ingress.certificateArn ? 'https' : 'http'}://${config.mlflow.hostname}` }),
       expect.objectContaining({ Value: `${config.namePrefix}/${name}/mlflow/admin` }),
     ]);

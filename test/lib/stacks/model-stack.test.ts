@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { k8s } from 'cdk8s-plus-27';
 import { MODEL_ROUTER_IMAGE_DIRECTORY } from '../../../charts/lib/model-router';
+import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { SCORING_PORT } from '../../../charts/model-serving-chart';
-import { modelAlarmNamePrefix, modelSloAlarmName, versionAlarmNames } from '../../../lib/config/alarm-names';
+import { modelAlarmNamePrefix, modelBatchAlarmName, modelSloAlarmName, modelTrainingAlarmName, versionAlarmNames } from '../../../lib/config/alarm-names';
 import { versionWeights } from '../../../lib/config/capacity';
 import { modelHostname, modelNames } from '../../../lib/config/derived';
 import { listenerRulePriorities, PRIORITIES_PER_MODEL } from '../../../lib/config/listener-priorities';
@@ -74,8 +75,8 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
       const deployment = (deploymentName: string) => findObject<k8s.DeploymentSpec>(applied, 'Deployment', deploymentName).spec.template.spec as k8s.PodSpec;
       const router = Boolean(model.traffic.shadow || model.traffic.fallback);
 
-      test("applies one chart, whose objects are all in the model team's namespace", () => {
-        expect(resources('Custom::AWSCDK-EKS-KubernetesResource')).toHaveLength(1);
+      test("applies one chart, and one more each for a batch and a training job, whose objects are all in the model team's namespace", () => {
+        expect(resources('Custom::AWSCDK-EKS-KubernetesResource')).toHaveLength(1 + (model.batch ? 1 : 0) + (model.training ? 1 : 0));
         expect(applied.length).toBeGreaterThan(0);
         expect([...new Set(applied.map((object) => object.metadata.namespace))]).toEqual([model.team]);
       });
@@ -91,10 +92,13 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
         }
       });
 
-      test('runs a router built from images/model-router for amd64 in this stack, where the model has a shadow or a fallback', () => {
+      test('runs a router built from images/model-router for amd64 in this stack, where the model has a shadow or a fallback, and the platform image for a batch or training job', () => {
         const assets = JSON.parse(fs.readFileSync(path.join(committedStageDirectory(name), `${stage.stacks[id].artifactId}.assets.json`), 'utf8'));
         const images = Object.entries(assets.dockerImages) as [string, { source: { directory: string; platform?: string } }][];
-        expect(images.map(([, image]) => [path.resolve(image.source.directory), image.source.platform])).toEqual(router ? [[MODEL_ROUTER_IMAGE_DIRECTORY, 'linux/amd64']] : []);
+        expect(images.map(([, image]) => [path.resolve(image.source.directory), image.source.platform])).toEqual([
+          ...(router ? [[MODEL_ROUTER_IMAGE_DIRECTORY, 'linux/amd64']] : []),
+          ...(model.batch || model.training ? [[MLFLOW_IMAGE_DIRECTORY, 'linux/amd64']] : []),
+        ]);
         if (router) {
           const [image] = deployment(`${model.name}-router`).containers.map((container) => intrinsic(container.image));
           expect(JSON.stringify(image)).toMatch(new RegExp(`container-assets-${stage.account}-${stage.region}:${images[0][0]}"`));
@@ -169,7 +173,9 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
             return alarm!.alarmId;
           }),
         );
-        expect(alarms).toHaveLength(versionAlarms.length);
+        // Besides the batch and training jobs' missed-run alarms, where the model has the jobs.
+        const jobAlarms = [modelBatchAlarmName(prefix), modelTrainingAlarmName(prefix)];
+        expect(alarms.filter((alarm) => !jobAlarms.includes(alarm.AlarmName as string))).toHaveLength(versionAlarms.length);
         expect(composites.map((composite) => composite.AlarmName)).toEqual([modelSloAlarmName(prefix)]);
         notified(composites[0]);
         const rule = JSON.stringify(composites[0].AlarmRule);
@@ -234,9 +240,11 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
       });
 
       test("binds the model's service account to a role that holds only the model's read policy", () => {
-        const associations = resources('AWS::EKS::PodIdentityAssociation').map(([, association]) => association.Properties);
+        const associations = resources('AWS::EKS::PodIdentityAssociation')
+          .map(([, association]) => association.Properties)
+          .filter((association) => ![`${model.name}-batch`, `${model.name}-training`].includes(association.ServiceAccount as string));
         expect(associations).toEqual([expect.objectContaining({ Namespace: model.team, ServiceAccount: model.name })]);
-        const roles = resources('AWS::IAM::Role');
+        const roles = resources('AWS::IAM::Role').filter(([roleId]) => !roleId.startsWith('Batch') && !roleId.startsWith('Training'));
         expect(roles).toHaveLength(1);
         const [[roleId, role]] = roles;
         expect(associations[0].RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
@@ -245,8 +253,50 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
         expect([policyId, policy.Type]).toEqual([expect.stringMatching(new RegExp(`^ArtifactsModel${compact(model.name)}ReadPolicy[0-9A-F]{8}$`)), 'AWS::IAM::ManagedPolicy']);
         expect(role.Properties.Policies).toBeUndefined();
         expect(role.Properties.AssumeRolePolicyDocument.Statement.map((statement: { Principal: unknown }) => statement.Principal)).toEqual([{ Service: 'pods.eks.amazonaws.com' }]);
-        expect(resources('AWS::IAM::Policy')).toEqual([]);
+        expect(resources('AWS::IAM::Policy').filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))).toEqual([]);
         expect(findObject(applied, 'ServiceAccount', model.name).metadata.namespace).toBe(model.team);
+      });
+
+      test("gives a model with a batch job a CronJob whose role reads the input folder, writes only the model's predictions and alarms the topic", () => {
+        if (!model.batch) {
+          expect(objectsOfKind(applied, 'CronJob').filter((cronJob) => cronJob.metadata.name === `${model.name}-batch`)).toEqual([]);
+          return;
+        }
+        const cronJob = findObject<k8s.CronJobSpec>(applied, 'CronJob', `${model.name}-batch`);
+        expect(cronJob.metadata.namespace).toBe(model.team);
+        expect(cronJob.spec).toMatchObject({ schedule: model.batch.schedule, timeZone: model.batch.timeZone, concurrencyPolicy: 'Forbid' });
+        const [[, association]] = resources('AWS::EKS::PodIdentityAssociation').filter(([, candidate]) => candidate.Properties.ServiceAccount === `${model.name}-batch`);
+        const batchRoleId = (association.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const [policyId, policy] = referencedResource(template.toJSON().Resources[batchRoleId].Properties.ManagedPolicyArns[0]);
+        expect([policyId, policy.Type]).toEqual([expect.stringMatching(new RegExp(`^ArtifactsModel${compact(model.name)}PredictionsPolicy[0-9A-F]{8}$`)), 'AWS::IAM::ManagedPolicy']);
+        const alarm = resources('AWS::CloudWatch::Alarm').find(([, candidate]) => candidate.Properties.AlarmName === modelBatchAlarmName(modelAlarmNamePrefix(config, model.name)));
+        expect(alarm?.[1].Properties).toMatchObject({ MetricName: 'Succeeded', TreatMissingData: 'breaching' });
+        expect(ingressOutput((alarm?.[1].Properties.AlarmActions as unknown[])[0])).toBe(true);
+      });
+
+      test("gives a model with a training job a CronJob in its team's image whose role reads only its team's MLflow login, and alarms the topic", () => {
+        if (!model.training) {
+          expect(objectsOfKind(applied, 'CronJob').filter((cronJob) => cronJob.metadata.name === `${model.name}-training`)).toEqual([]);
+          return;
+        }
+        const cronJob = findObject<k8s.CronJobSpec>(applied, 'CronJob', `${model.name}-training`);
+        expect(cronJob.metadata.namespace).toBe(model.team);
+        expect(cronJob.spec).toMatchObject({ schedule: model.training.schedule, timeZone: model.training.timeZone, concurrencyPolicy: 'Forbid' });
+        const pod = cronJob.spec.jobTemplate.spec?.template.spec as k8s.PodSpec;
+        expect(pod.initContainers?.map((container) => container.name)).toEqual(['mlflow-credentials', 'train', 'promote']);
+        expect(pod.initContainers?.[1].image).toMatch(new RegExp(`:${model.training.image.replace(/\./g, '\\.')}$`));
+        const [[, association]] = resources('AWS::EKS::PodIdentityAssociation').filter(([, candidate]) => candidate.Properties.ServiceAccount === `${model.name}-training`);
+        const trainingRoleId = (association.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const secretReads = resources('AWS::IAM::Policy')
+          .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${trainingRoleId}"`))
+          .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
+          .filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:GetSecretValue'));
+        expect(secretReads).toHaveLength(1);
+        const [secretId, secret] = referencedResource(secretReads[0].Resource as StackOutputReference);
+        expect([secret.Type, secretId]).toEqual(['AWS::SecretsManager::Secret', expect.stringMatching(new RegExp(`^TeamAccountsTeam${compact(model.team)}`))]);
+        const alarm = resources('AWS::CloudWatch::Alarm').find(([, candidate]) => candidate.Properties.AlarmName === modelTrainingAlarmName(modelAlarmNamePrefix(config, model.name)));
+        expect(alarm?.[1].Properties).toMatchObject({ MetricName: 'Succeeded', TreatMissingData: 'breaching' });
+        expect(ingressOutput((alarm?.[1].Properties.AlarmActions as unknown[])[0])).toBe(true);
       });
 
       test("applies the chart after its Pod Identity association, and the stack after its team's namespace and the GPU node pools (Serving), KEDA (Cluster), its listener and alarm topic (Ingress) and its repository and read policy (Data)", () => {

@@ -1,0 +1,152 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { k8s } from 'cdk8s-plus-27';
+import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
+import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
+import { MlflowServer } from '../../../lib/constructs/mlflow-server';
+import { MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
+import { ModelTraining, ModelTrainingProps, TRAINING_METRIC_NAMESPACE } from '../../../lib/constructs/model-training';
+import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
+import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
+import { TeamNamespace } from '../../../lib/constructs/team-namespace';
+import { appliedManifests } from '../../helpers/applied-manifests';
+import { clusterStack } from '../../helpers/cluster-fixture';
+import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
+import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
+
+type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Effect: string };
+
+const SETTINGS: Omit<ModelTrainingProps, 'cluster' | 'namespace' | 'mlflowAccounts' | 'alarmTopic'> = {
+  model: 'fraud-scorer',
+  registeredModel: 'fraud-scorer',
+  trainingImage: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops/prod/models/fraud-scorer:train-2026.11.1',
+  command: ['python', '/app/train.py'],
+  schedule: '0 2 * * *',
+  timeZone: 'UTC',
+  experiment: 'fraud/fraud-scorer',
+  metric: 'val_auc',
+  direction: 'max',
+  minImprovement: 0.01,
+  timeoutMinutes: 120,
+  retries: 2,
+  resources: { cpuRequestMillicores: 1000, cpuLimitMillicores: 2000, memoryRequestMiB: 4096, memoryLimitMiB: 4096 },
+  workVolumeGiB: 20,
+  alarmWindowHours: 29,
+  alarmName: 'mlops-prod-fraud-scorer-training',
+  environment: 'mlops-prod',
+};
+
+function build() {
+  const { stack, vpc, cluster } = clusterStack();
+  const server = new MlflowServer(stack, 'Mlflow', {
+    cluster,
+    database: new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' }),
+    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
+    vpc,
+    secretNamePrefix: 'test/mlflow',
+    hostname: 'mlflow.example.internal',
+    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
+    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+  });
+  const mlflowAccounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
+    cluster,
+    server,
+    secretNamePrefix: 'test/mlflow',
+    teams: [{ name: 'fraud', models: [{ registeredModel: 'fraud-scorer' }] }, { name: 'risk', models: [] }],
+  });
+  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 } });
+  const topic = new sns.Topic(stack, 'Alarms');
+  const training = new ModelTraining(stack, 'Training', { ...SETTINGS, cluster, namespace, mlflowAccounts, alarmTopic: topic });
+  const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
+  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(training).getLogicalId(construct.node.defaultChild as never);
+  return { json, training, topic, idOf, mlflowAccounts, stack };
+}
+
+const { json, training, topic, idOf, mlflowAccounts, stack } = build();
+const resources = Object.entries(json.Resources);
+const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
+const roleId = idOf(training.role);
+const statements = (): Statement[] =>
+  ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const trainingManifest = () => {
+  const manifests = appliedManifests(json).filter(({ object }) => (object as KubeObject).metadata.name === 'fraud-scorer-training');
+  return { logicalId: manifests[0].logicalId, objects: manifests.map(({ object }) => object as KubeObject) };
+};
+
+describe('ModelTraining', () => {
+  test("binds the job's service account, <model>-training in the team's namespace, to its own role", () => {
+    const associations = ofType('AWS::EKS::PodIdentityAssociation').map(([, association]) => association.Properties);
+    expect(associations).toContainEqual(
+      expect.objectContaining({ Namespace: 'fraud', ServiceAccount: 'fraud-scorer-training', RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } }),
+    );
+  });
+
+  test("lets the role read the team's MLflow login and no other, and publish to the training namespace only", () => {
+    const fraudSecret = mlflowAccounts.secretOf('fraud');
+    expect(statements()).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Resource: stack.resolve(fraudSecret.secretArn),
+      },
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt' }),
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': TRAINING_METRIC_NAMESPACE } } },
+    ]);
+  });
+
+  test("hands the credentials step the team's secret ARN and the gate the team's own decisions experiment", () => {
+    const subs = appliedManifests(json, () => 'cfn-token');
+    const cronJob = findObject<k8s.CronJobSpec>(subs.map(({ object }) => object as KubeObject), 'CronJob', 'fraud-scorer-training');
+    const pod = cronJob.spec.jobTemplate.spec?.template.spec as k8s.PodSpec;
+    const [credentials, train, promote] = pod.initContainers ?? [];
+    expect(envOf(credentials).MLFLOW_CREDENTIALS_SECRET_ARN).toBe('cfn-token');
+    expect(train.image).toBe(SETTINGS.trainingImage);
+    expect(envOf(promote)).toMatchObject({ PROMOTION_EXPERIMENT: 'fraud/promotions', PROMOTION_MIN_IMPROVEMENT: '0.01', PROMOTION_DIRECTION: 'max' });
+    expect(envOf(pod.containers[0])).toMatchObject({ BATCH_METRIC_NAMESPACE: TRAINING_METRIC_NAMESPACE, BATCH_METRIC_DIMENSIONS: 'Environment=mlops-prod,Model=fraud-scorer' });
+  });
+
+  test('applies the CronJob in the team namespace after the Pod Identity association, the role and its policies, and the namespace', () => {
+    const { logicalId, objects } = trainingManifest();
+    expect(objects.map((object) => [object.kind, object.metadata.namespace])).toEqual([
+      ['ServiceAccount', 'fraud'],
+      ['CronJob', 'fraud'],
+    ]);
+    const [[associationId]] = ofType('AWS::EKS::PodIdentityAssociation').filter(([, association]) => association.Properties.ServiceAccount === 'fraud-scorer-training');
+    const policies = ofType('AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .map(([id]) => id);
+    const namespaceManifests = ofType('Custom::AWSCDK-EKS-KubernetesResource').filter(([id]) => id.startsWith('TeamChart')).map(([id]) => id);
+    expect(namespaceManifests).toHaveLength(1);
+    expect(json.Resources[logicalId].DependsOn).toEqual(expect.arrayContaining([associationId, roleId, ...policies, ...namespaceManifests]));
+    expect(() => validateKubernetesObjects(objects)).not.toThrow();
+  });
+
+  test('alarms the topic, and tells it when clear, once no run has completed for the whole window, a missing hour counting as one without', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace === TRAINING_METRIC_NAMESPACE);
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        AlarmName: 'mlops-prod-fraud-scorer-training',
+        MetricName: 'Succeeded',
+        Dimensions: [
+          { Name: 'Environment', Value: 'mlops-prod' },
+          { Name: 'Model', Value: 'fraud-scorer' },
+        ],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 29,
+        DatapointsToAlarm: 29,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: idOf(topic) }],
+        OKActions: [{ Ref: idOf(topic) }],
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,66 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
+import { MlflowServer } from '../../../lib/constructs/mlflow-server';
+import { TEAM_JOBS_SERVICE_ACCOUNT, TeamJobIdentity } from '../../../lib/constructs/team-job-identity';
+import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
+import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
+import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
+import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
+import { clusterStack } from '../../helpers/cluster-fixture';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+describe('TeamJobIdentity', () => {
+  const { stack, vpc, cluster } = clusterStack();
+  const server = new MlflowServer(stack, 'Mlflow', {
+    cluster,
+    database: new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' }),
+    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
+    vpc,
+    secretNamePrefix: 'test/mlflow',
+    hostname: 'mlflow.example.internal',
+    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
+    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+  });
+  const accounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
+    cluster,
+    server,
+    secretNamePrefix: 'test/mlflow',
+    teams: [{ name: 'fraud', models: [] }, { name: 'risk', models: [] }],
+  });
+  const fraud = new TeamJobIdentity(stack, 'FraudJobs', { cluster: cluster.cluster, team: 'fraud', accounts });
+  const risk = new TeamJobIdentity(stack, 'RiskBatch', { cluster: cluster.cluster, team: 'risk', accounts, serviceAccount: 'batch' });
+  const resources: Record<string, Resource> = Template.fromStack(stack).toJSON().Resources;
+  const idOf = (type: string, prefix: string) => Object.keys(resources).filter((id) => resources[id].Type === type && id.startsWith(prefix));
+  const statementsOf = (prefix: string) => (resources[idOf('AWS::IAM::Policy', prefix)[0]].Properties.PolicyDocument as { Statement: unknown[] }).Statement;
+
+  test("lets the team's job service account read its team's MLflow secret and no other", () => {
+    const [fraudSecret] = idOf('AWS::SecretsManager::Secret', 'TeamAccountsTeamfraud');
+    expect(statementsOf('FraudJobs')).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: { Ref: fraudSecret } },
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^MlflowKey/), 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      },
+    ]);
+    expect(JSON.stringify(statementsOf('RiskBatch'))).not.toContain(fraudSecret);
+    expect(stack.resolve(fraud.mlflowSecretArn)).toEqual({ Ref: fraudSecret });
+  });
+
+  test("binds the role to the jobs' service account in the team's namespace, by default team-jobs", () => {
+    const associations = idOf('AWS::EKS::PodIdentityAssociation', '').map((id) => resources[id].Properties);
+    expect(associations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Namespace: 'fraud', ServiceAccount: TEAM_JOBS_SERVICE_ACCOUNT }),
+        expect.objectContaining({ Namespace: 'risk', ServiceAccount: 'batch' }),
+      ]),
+    );
+    expect([fraud.serviceAccount, risk.serviceAccount]).toEqual(['team-jobs', 'batch']);
+  });
+
+  test('refuses a team that has no MLflow account', () => {
+    expect(() => new TeamJobIdentity(stack, 'Unknown', { cluster: cluster.cluster, team: 'growth', accounts })).toThrow(/no team growth/);
+  });
+});
