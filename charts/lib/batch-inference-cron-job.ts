@@ -1,10 +1,9 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { GENERAL_NODE_POOL } from '../../lib/config/platform-names';
-import { GPU_RESOURCE, NODE_POOL_LABEL } from '../cluster-config-chart';
 import { PodIdentityServiceAccount } from './http-workload';
 import { MODEL_PATH, ModelResources } from './model-version-deployment';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext, SCRATCH_PATH, scratchVolume } from './workload-hardening';
+import { envVars, jobStepResources, metricDimensionsValue, ScheduledJobGpu, ScheduledJobRuns, scheduledJobSpec } from './scheduled-job';
+import { restrictedContainerSecurityContext, SCRATCH_PATH, scratchVolume } from './workload-hardening';
 
 /** Where the platform image (images/mlflow) keeps the batch job's commands. */
 export const BATCH_SCRIPT_PATH = '/opt/mlflow-platform/batch.py';
@@ -31,27 +30,14 @@ export const PREDICTIONS_FILE = `${BATCH_WORK_DIR}/predictions.json`;
 /** Name of the container that runs the model's own code; it alone gets no AWS credentials. */
 export const PREDICT_CONTAINER = 'predict';
 
-/** Pod annotation the EKS Pod Identity webhook reads: containers it injects no credentials into. */
-const SKIP_CREDENTIALS_ANNOTATION = 'eks.amazonaws.com/skip-containers';
-
 /** Properties of a {@link BatchInferenceCronJob}. */
-export interface BatchInferenceCronJobProps {
+export interface BatchInferenceCronJobProps extends ScheduledJobRuns {
   /** Name of the CronJob and of its service account, `<model>-batch`. */
   readonly name: string;
   /** The team's namespace. */
   readonly namespace: string;
   /** Labels of every object, the job's pods included. */
   readonly labels: Record<string, string>;
-  /** Cron expression (5 fields) of the runs. */
-  readonly schedule: string;
-  /** IANA time zone the schedule and the run date are read in. */
-  readonly timeZone: string;
-  /** Minutes the controller may start a run late before it counts the run as missed. */
-  readonly startingDeadlineMinutes: number;
-  /** Longest a run may take, its retries included, in minutes. */
-  readonly timeoutMinutes: number;
-  /** Times a failed run starts again in a new pod. */
-  readonly retries: number;
   /** Image of the platform's job commands (images/mlflow), which fetches the input and uploads the results. */
   readonly platformImage: string;
   /** The model's scoring image (the first version's), with the model at {@link MODEL_PATH}. */
@@ -71,7 +57,7 @@ export interface BatchInferenceCronJobProps {
   /** CPU and memory of each container. */
   readonly resources: ModelResources;
   /** GPUs of the predict step and their pool. @default - a CPU model on the general pool */
-  readonly gpu?: { readonly pool: string; readonly count: number };
+  readonly gpu?: ScheduledJobGpu;
   /** Size of the scratch volume holding the input and the predictions, in GiB. */
   readonly workVolumeGiB: number;
 }
@@ -91,33 +77,17 @@ export interface BatchInferenceCronJobProps {
 export class BatchInferenceCronJob extends Construct {
   constructor(scope: Construct, id: string, props: BatchInferenceCronJobProps) {
     super(scope, id);
-    const { name, namespace, labels, resources } = props;
+    const { name, namespace, labels } = props;
     const metadata = { name, namespace, labels };
     const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
     const predictInput = PREDICT_INPUTS[props.format];
-    const gpus: Record<string, k8s.Quantity> = props.gpu ? { [GPU_RESOURCE]: k8s.Quantity.fromNumber(props.gpu.count) } : {};
-    const containerResources = (extra: Record<string, k8s.Quantity> = {}): k8s.ResourceRequirements => ({
-      requests: {
-        'cpu': k8s.Quantity.fromString(`${resources.cpuRequestMillicores}m`),
-        'memory': k8s.Quantity.fromString(`${resources.memoryRequestMiB}Mi`),
-        // The scratch volume is node disk: schedule the pod where it fits.
-        'ephemeral-storage': k8s.Quantity.fromString(`${props.workVolumeGiB}Gi`),
-        ...extra,
-      },
-      limits: {
-        cpu: k8s.Quantity.fromString(`${resources.cpuLimitMillicores}m`),
-        memory: k8s.Quantity.fromString(`${resources.memoryLimitMiB}Mi`),
-        ...extra,
-      },
-    });
-    const env = (variables: Record<string, string>): k8s.EnvVar[] => Object.entries(variables).map(([key, value]) => ({ name: key, value }));
     const hardened = { securityContext: restrictedContainerSecurityContext(), volumeMounts: [scratch.mount] };
     const platformStep = (step: 'fetch' | 'upload', variables: Record<string, string>): k8s.Container => ({
       name: step,
       image: props.platformImage,
       command: ['python', BATCH_SCRIPT_PATH, step],
-      env: env({ AWS_REGION: props.region, BATCH_WORK_DIR, ...variables }),
-      resources: containerResources(),
+      env: envVars({ AWS_REGION: props.region, BATCH_WORK_DIR, ...variables }),
+      resources: jobStepResources(props.resources, props.workVolumeGiB),
       ...hardened,
     });
 
@@ -125,69 +95,51 @@ export class BatchInferenceCronJob extends Construct {
 
     new k8s.KubeCronJob(this, 'CronJob', {
       metadata,
-      spec: {
+      spec: scheduledJobSpec({
+        serviceAccountName: name,
+        labels,
         schedule: props.schedule,
         timeZone: props.timeZone,
-        // A slow run must not overlap the next one, and runs missed while the controller could not
-        // start them are skipped rather than piled up: the missed-run alarm reports them.
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: props.startingDeadlineMinutes * 60,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            activeDeadlineSeconds: props.timeoutMinutes * 60,
-            backoffLimit: props.retries,
-            template: {
-              metadata: { labels, annotations: { [SKIP_CREDENTIALS_ANNOTATION]: PREDICT_CONTAINER } },
-              spec: {
-                serviceAccountName: name,
-                automountServiceAccountToken: false,
-                // Each retry is a new pod with an empty scratch volume, never a half-written one.
-                restartPolicy: 'Never',
-                securityContext: restrictedPodSecurityContext(),
-                nodeSelector: { [NODE_POOL_LABEL]: props.gpu?.pool ?? GENERAL_NODE_POOL },
-                tolerations: props.gpu ? [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }] : undefined,
-                initContainers: [
-                  platformStep('fetch', {
-                    BATCH_INPUT: props.input,
-                    BATCH_FORMAT: props.format,
-                    BATCH_TIME_ZONE: props.timeZone,
-                    BATCH_PREDICT_INPUT: predictInput.file,
-                  }),
-                  {
-                    name: PREDICT_CONTAINER,
-                    image: props.modelImage,
-                    // The Python of the image, which has the model's dependencies and the MLflow that built it.
-                    command: ['python', '-m', 'mlflow', 'models', 'predict'],
-                    args: [
-                      '--model-uri', MODEL_PATH,
-                      '--input-path', predictInput.file,
-                      '--output-path', PREDICTIONS_FILE,
-                      '--content-type', predictInput.contentType,
-                      '--env-manager', 'local',
-                    ],
-                    env: env({ HOME: SCRATCH_PATH, PYTHONDONTWRITEBYTECODE: '1' }),
-                    resources: containerResources(gpus),
-                    ...hardened,
-                  },
-                ],
-                containers: [
-                  platformStep('upload', {
-                    BATCH_OUTPUT: props.output,
-                    BATCH_PREDICTIONS: PREDICTIONS_FILE,
-                    BATCH_MODEL_IMAGE: props.modelImage,
-                    BATCH_METRIC_NAMESPACE: props.metricNamespace,
-                    BATCH_METRIC_DIMENSIONS: Object.entries(props.metricDimensions).map(([key, value]) => `${key}=${value}`).join(','),
-                  }),
-                ],
-                volumes: [scratch.volume],
-              },
-            },
+        startingDeadlineMinutes: props.startingDeadlineMinutes,
+        timeoutMinutes: props.timeoutMinutes,
+        retries: props.retries,
+        gpu: props.gpu,
+        credentialFreeContainers: [PREDICT_CONTAINER],
+        initContainers: [
+          platformStep('fetch', {
+            BATCH_INPUT: props.input,
+            BATCH_FORMAT: props.format,
+            BATCH_TIME_ZONE: props.timeZone,
+            BATCH_PREDICT_INPUT: predictInput.file,
+          }),
+          {
+            name: PREDICT_CONTAINER,
+            image: props.modelImage,
+            // The Python of the image, which has the model's dependencies and the MLflow that built it.
+            command: ['python', '-m', 'mlflow', 'models', 'predict'],
+            args: [
+              '--model-uri', MODEL_PATH,
+              '--input-path', predictInput.file,
+              '--output-path', PREDICTIONS_FILE,
+              '--content-type', predictInput.contentType,
+              '--env-manager', 'local',
+            ],
+            env: envVars({ HOME: SCRATCH_PATH, PYTHONDONTWRITEBYTECODE: '1' }),
+            resources: jobStepResources(props.resources, props.workVolumeGiB, props.gpu),
+            ...hardened,
           },
-        },
-      },
+        ],
+        containers: [
+          platformStep('upload', {
+            BATCH_OUTPUT: props.output,
+            BATCH_PREDICTIONS: PREDICTIONS_FILE,
+            BATCH_MODEL_IMAGE: props.modelImage,
+            BATCH_METRIC_NAMESPACE: props.metricNamespace,
+            BATCH_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
+          }),
+        ],
+        volumes: [scratch.volume],
+      }),
     });
   }
 }

@@ -7,7 +7,8 @@
  * every kind, `<namePrefix>-<environment>-<model>-<version>-<kind>`, and the model one composite
  * alarm, `<namePrefix>-<environment>-<model>-slo`; `slo` is no alarm kind, so the composite cannot be
  * mistaken for a version's alarm. A model with a batch job has `<namePrefix>-<environment>-<model>-batch`,
- * which ends in no kind either, and one with a training job `<namePrefix>-<environment>-<model>-training`.
+ * which ends in no kind either, one with a training job `<namePrefix>-<environment>-<model>-training`, and one
+ * with a drift report `<namePrefix>-<environment>-<model>-drift` and `<namePrefix>-<environment>-<model>-drift-run`.
  */
 import type { EnvironmentConfig } from './schema';
 
@@ -45,6 +46,16 @@ export function modelBatchAlarmName(modelPrefix: string): string {
 /** `<modelPrefix>-training`: the alarm that fires when the model's training job has not completed a run in time. */
 export function modelTrainingAlarmName(modelPrefix: string): string {
   return `${modelPrefix}-training`;
+}
+
+/** `<modelPrefix>-drift`: the alarm that fires when the model's latest drift report found more drift than its threshold. */
+export function modelDriftAlarmName(modelPrefix: string): string {
+  return `${modelPrefix}-drift`;
+}
+
+/** `<modelPrefix>-drift-run`: the alarm that fires when the model's drift report job has not completed a run in time. */
+export function modelDriftRunAlarmName(modelPrefix: string): string {
+  return `${modelPrefix}-drift-run`;
 }
 
 /** Every alarm name of one model version, by kind. */

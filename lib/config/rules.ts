@@ -106,6 +106,7 @@ export function checkModelRules(model: ModelSettings, ctx: z.RefinementCtx): voi
 
   checkBatchRules(model, fail);
   checkTrainingRules(model, fail);
+  checkDriftRules(model, fail);
 }
 
 /** The rules of a model's batch job: a schedule the CronJob controller and the missed-run alarm can both follow. */
@@ -140,13 +141,32 @@ function checkTrainingRules(model: ModelSettings, fail: (path: Path, message: st
   }
 }
 
+/** The rules of a model's drift report: a daily schedule, two different folders, resources within their limits. */
+function checkDriftRules(model: ModelSettings, fail: (path: Path, message: string, input: unknown) => void): void {
+  const { drift } = model;
+  if (!drift) {
+    return;
+  }
+  checkDailySchedule('drift', drift, 'the report compares one day of data and the alarm reads one value a run', fail);
+  if (drift.current.startsWith(drift.reference) || drift.reference.startsWith(drift.current)) {
+    fail(['drift', 'current'], `must not be the reference folder (${drift.reference}), inside it or around it: the report would compare data with itself`, drift.current);
+  }
+  const { resources } = drift;
+  if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
+    fail(['drift', 'resources', 'cpuRequestMillicores'], `must not exceed the CPU limit (${resources.cpuLimitMillicores})`, resources.cpuRequestMillicores);
+  }
+  if (resources.memoryRequestMiB > resources.memoryLimitMiB) {
+    fail(['drift', 'resources', 'memoryRequestMiB'], `must not exceed the memory limit (${resources.memoryLimitMiB})`, resources.memoryRequestMiB);
+  }
+}
+
 /**
- * The schedule rules of a model's daily job (`batch` or `training`): a cron expression the CronJob
+ * The schedule rules of a model's daily job (`batch`, `training` or `drift`): a cron expression the CronJob
  * controller reads, at most one run a day, runs close enough for the missed-run alarm to watch,
  * and a timeout that ends a run before the next may start.
  */
 function checkDailySchedule(
-  field: 'batch' | 'training',
+  field: 'batch' | 'training' | 'drift',
   job: { readonly schedule: string; readonly timeoutMinutes: number },
   oncePerDayReason: string,
   fail: (path: Path, message: string, input: unknown) => void,
@@ -480,7 +500,7 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
       fail(entry.path, `must not make ${entry.name} again: versions and routers are named <model>-<version> and <model>-router, and another model's already is`, entry.name);
     }
   });
-  // A batch or training job's service account and Pod Identity association are <model>-batch or <model>-training, beside each model's own, <model>.
+  // A batch, training or drift job's service account and Pod Identity association are <model>-batch, <model>-training or <model>-drift, beside each model's own, <model>.
   settings.teams.forEach((team, teamIndex) =>
     team.models.forEach((model, modelIndex) => {
       if (model.batch && models.some((other) => other.name === `${model.name}-batch`)) {
@@ -488,6 +508,9 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
       }
       if (model.training && models.some((other) => other.name === `${model.name}-training`)) {
         fail(['teams', teamIndex, 'models', modelIndex, 'training'], `must not be set while a model is named ${model.name}-training: the training job's service account takes that name`, model.training);
+      }
+      if (model.drift && models.some((other) => other.name === `${model.name}-drift`)) {
+        fail(['teams', teamIndex, 'models', modelIndex, 'drift'], `must not be set while a model is named ${model.name}-drift: the drift job's service account takes that name`, model.drift);
       }
     }),
   );

@@ -690,6 +690,42 @@ const trainingSchema = z.strictObject({
 /** A model's training settings, validated, with defaults filled in. */
 export type TrainingSettings = z.output<typeof trainingSchema>;
 
+/** CPU and memory of the drift job's report step, which holds both datasets in memory. */
+const driftResourcesSchema = z
+  .strictObject({
+    cpuRequestMillicores: millicores(500).describe('CPU request of the report step, in millicores'),
+    cpuLimitMillicores: millicores(1000).describe('CPU limit of the report step, in millicores'),
+    memoryRequestMiB: mebibytes(2048).describe('Memory request of the report step, in MiB'),
+    memoryLimitMiB: mebibytes(2048).describe('Memory limit of the report step, in MiB'),
+  })
+  .prefault({});
+
+/** A scheduled Evidently data drift report comparing the current data of a model with a reference (docs/drift.md). */
+const driftSchema = z.strictObject({
+  schedule: z
+    .string()
+    .min(1)
+    .describe('When runs start: a cron expression of 5 fields, at most once a day, at most 6 days apart, e.g. 0 7 * * *'),
+  timeZone: timeZone.default('UTC').describe('IANA time zone the schedule is read in, e.g. Europe/Dublin'),
+  reference: s3FolderUri.describe('Folder of the reference data, e.g. the training data: s3://fraud-data/training/2026-11/'),
+  current: s3FolderUri.describe('Folder of the data to compare with it, e.g. the batch input: s3://fraud-data/scoring/daily/'),
+  format: z
+    .enum(['csv', 'parquet', 'json'])
+    .describe('Format of the files of both folders: csv (each with a header row), parquet, or json (JSON Lines)'),
+  threshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('Share of drifted columns (0-1) above which the drift alarm fires, e.g. 0.3'),
+  timeoutMinutes: z.number().int().min(5).max(1440).default(30).describe('Longest a run may take, its retries included, before it fails'),
+  retries: z.number().int().min(0).max(10).default(1).describe('Times a failed run starts again in a new pod before it counts as failed'),
+  resources: driftResourcesSchema.describe('CPU and memory of the report step; size the memory for both datasets at once'),
+  workVolumeGiB: z.number().int().min(1).max(60).default(10).describe('Size of the scratch volume holding the downloaded files and the report'),
+});
+
+/** A model's drift report settings, validated, with defaults filled in. */
+export type DriftSettings = z.output<typeof driftSchema>;
+
 const modelSchema = z
   .strictObject({
     name: dnsLabel.describe('Model name; names its ECR repository and Kubernetes objects'),
@@ -734,6 +770,9 @@ const modelSchema = z
     training: trainingSchema
       .optional()
       .describe('Scheduled training in the team\'s image, registering a version with alias challenger, then the promotion gate moving champion to it when better'),
+    drift: driftSchema
+      .optional()
+      .describe('Daily data drift report: the current folder against the reference, logged to MLflow <team>/drift, a DriftShare metric and an alarm above threshold'),
   })
   .superRefine(checkModelRules);
 

@@ -1,6 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -16,6 +15,7 @@ import { MLFLOW_IMAGE_DIRECTORY } from './mlflow-server';
 import { PlatformCluster } from './platform-cluster';
 import { PlatformManifest } from './platform-manifest';
 import { PodIdentityRole } from './pod-identity-role';
+import { ScheduledJobAlarm } from './scheduled-job-alarm';
 import { TeamNamespace } from './team-namespace';
 
 /** CloudWatch namespace of the batch jobs' metrics; the jobs' roles may publish to it alone. */
@@ -176,29 +176,16 @@ export class BatchInference extends Construct {
       manifest.node.addDependency(props.gpuNodePools);
     }
 
-    // Every hour without a complete run breaches; the alarm fires when the whole window has, so a
-    // failed run, a missed one and one still stuck all end in the same alarm. It is in ALARM from
-    // its creation until the first run completes.
-    this.alarm = new cloudwatch.Alarm(this, 'MissedRunAlarm', {
+    this.alarm = new ScheduledJobAlarm(this, 'MissedRunAlarm', {
       alarmName: props.alarmName,
       alarmDescription:
         `${props.alarmName}: no batch inference run of model ${props.model} completed in ${props.alarmWindowHours} hours ` +
         `(schedule ${props.schedule} ${props.timeZone}): a run failed, was missed or is stuck; see docs/batch-inference.md.`,
-      metric: new cloudwatch.Metric({
-        namespace: BATCH_METRIC_NAMESPACE,
-        metricName: BATCH_SUCCEEDED_METRIC,
-        dimensionsMap: dimensions,
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.hours(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      evaluationPeriods: props.alarmWindowHours,
-      datapointsToAlarm: props.alarmWindowHours,
+      metricNamespace: BATCH_METRIC_NAMESPACE,
+      metricName: BATCH_SUCCEEDED_METRIC,
+      dimensions,
+      windowHours: props.alarmWindowHours,
+      topic: props.alarmTopic,
     });
-    const action = new actions.SnsAction(props.alarmTopic);
-    this.alarm.addAlarmAction(action);
-    this.alarm.addOkAction(action);
   }
 }

@@ -1,6 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -16,6 +15,7 @@ import { MLFLOW_IMAGE_DIRECTORY } from './mlflow-server';
 import { MlflowTeamAccounts } from './mlflow-team-accounts';
 import { PlatformCluster } from './platform-cluster';
 import { PlatformManifest } from './platform-manifest';
+import { ScheduledJobAlarm } from './scheduled-job-alarm';
 import { TeamJobIdentity } from './team-job-identity';
 import { TeamNamespace } from './team-namespace';
 
@@ -162,28 +162,16 @@ export class ModelTraining extends Construct {
       manifest.node.addDependency(props.gpuNodePools);
     }
 
-    // As batch inference's: every hour without a complete run breaches, and the alarm fires when
-    // the whole window has. It is in ALARM from its creation until the first run completes.
-    this.alarm = new cloudwatch.Alarm(this, 'MissedRunAlarm', {
+    this.alarm = new ScheduledJobAlarm(this, 'MissedRunAlarm', {
       alarmName: props.alarmName,
       alarmDescription:
         `${props.alarmName}: no training run of model ${props.model} completed in ${props.alarmWindowHours} hours ` +
         `(schedule ${props.schedule} ${props.timeZone}): training or the promotion gate failed, a run was missed or is stuck; see docs/training.md.`,
-      metric: new cloudwatch.Metric({
-        namespace: TRAINING_METRIC_NAMESPACE,
-        metricName: TRAINING_SUCCEEDED_METRIC,
-        dimensionsMap: dimensions,
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.hours(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      evaluationPeriods: props.alarmWindowHours,
-      datapointsToAlarm: props.alarmWindowHours,
+      metricNamespace: TRAINING_METRIC_NAMESPACE,
+      metricName: TRAINING_SUCCEEDED_METRIC,
+      dimensions,
+      windowHours: props.alarmWindowHours,
+      topic: props.alarmTopic,
     });
-    const action = new actions.SnsAction(props.alarmTopic);
-    this.alarm.addAlarmAction(action);
-    this.alarm.addOkAction(action);
   }
 }

@@ -2,13 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { modelAlarmNamePrefix, modelBatchAlarmName, modelTrainingAlarmName } from '../config/alarm-names';
+import { modelAlarmNamePrefix, modelBatchAlarmName, modelDriftAlarmName, modelDriftRunAlarmName, modelTrainingAlarmName } from '../config/alarm-names';
 import { batchResources, scheduleAlarmWindowHours } from '../config/batch-inference';
 import { versionWeights } from '../config/capacity';
 import { modelHostname, modelWorkers } from '../config/derived';
 import { ModelSettings } from '../config/schema';
 import { ArtifactBucket, modelPredictionsPrefix } from '../constructs/artifact-bucket';
 import { BatchInference } from '../constructs/batch-inference';
+import { DriftReport } from '../constructs/drift-report';
 import { GpuNodePools } from '../constructs/gpu-node-pools';
 import { ImageRepositories } from '../constructs/image-repositories';
 import { MlflowTeamAccounts } from '../constructs/mlflow-team-accounts';
@@ -61,6 +62,8 @@ export class ModelStack extends PlatformStack {
   public readonly batch?: BatchInference;
   /** The model's training job, when config gives it one. */
   public readonly training?: ModelTraining;
+  /** The model's drift report job, when config gives it one. */
+  public readonly drift?: DriftReport;
 
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
@@ -143,6 +146,22 @@ export class ModelStack extends PlatformStack {
         alarmWindowHours: scheduleAlarmWindowHours(training.schedule, training.timeoutMinutes),
         alarmTopic: props.alarmTopic,
         alarmName: modelTrainingAlarmName(modelAlarmNamePrefix(config, model.name)),
+        environment: `${config.namePrefix}-${config.name}`,
+      });
+    }
+
+    if (model.drift) {
+      const alarmPrefix = modelAlarmNamePrefix(config, model.name);
+      this.drift = new DriftReport(this, 'Drift', {
+        ...model.drift,
+        cluster: props.cluster,
+        namespace,
+        mlflowAccounts: props.mlflowAccounts,
+        model: model.name,
+        alarmWindowHours: scheduleAlarmWindowHours(model.drift.schedule, model.drift.timeoutMinutes),
+        alarmTopic: props.alarmTopic,
+        alarmName: modelDriftAlarmName(alarmPrefix),
+        runAlarmName: modelDriftRunAlarmName(alarmPrefix),
         environment: `${config.namePrefix}-${config.name}`,
       });
     }

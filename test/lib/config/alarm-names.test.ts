@@ -1,6 +1,8 @@
 import {
   modelAlarmNamePrefix,
   modelBatchAlarmName,
+  modelDriftAlarmName,
+  modelDriftRunAlarmName,
   modelSloAlarmName,
   VERSION_ALARM_KINDS,
   versionAlarmName,
@@ -24,6 +26,13 @@ describe('alarm names', () => {
     const model = modelAlarmNamePrefix(PROD, 'fraud-scorer');
     expect(modelBatchAlarmName(model)).toBe('mlops-prod-fraud-scorer-batch');
     expect(Object.values(versionAlarmNames(model, 'batch'))).not.toContain(modelBatchAlarmName(model));
+  });
+
+  test("name a drift report's alarms <namePrefix>-<environment>-<model>-drift and -drift-run, never like a version alarm, even of a version named drift", () => {
+    const model = modelAlarmNamePrefix(PROD, 'fraud-scorer');
+    expect([modelDriftAlarmName(model), modelDriftRunAlarmName(model)]).toEqual(['mlops-prod-fraud-scorer-drift', 'mlops-prod-fraud-scorer-drift-run']);
+    expect(Object.values(versionAlarmNames(model, 'drift'))).not.toContain(modelDriftAlarmName(model));
+    expect(Object.values(versionAlarmNames(model, 'drift'))).not.toContain(modelDriftRunAlarmName(model));
   });
 
   test('list the four kinds every version has', () => {

@@ -679,6 +679,47 @@ describe('batch inference settings', () => {
   });
 });
 
+describe('drift settings', () => {
+  const DRIFT = { schedule: '0 7 * * *', reference: 's3://growth-data/training/', current: 's3://growth-data/scoring/daily/', format: 'csv', threshold: 0.3 };
+  const withDrift = (change: Record<string, unknown>) => withModel({ drift: { ...DRIFT, ...change } });
+  const DRIFT_PATH = 'teams[0].models[0].drift';
+
+  test('a drift report fills in its defaults: UTC, 30 minutes to run, one retry, a 10 GiB scratch volume, 0.5-1 CPU and 2 GiB', () => {
+    const result = validate(withDrift({}));
+    expect(result.ok && result.environments[0].teams[0].models[0].drift).toEqual({
+      ...DRIFT,
+      timeZone: 'UTC',
+      timeoutMinutes: 30,
+      retries: 1,
+      workVolumeGiB: 10,
+      resources: { cpuRequestMillicores: 500, cpuLimitMillicores: 1000, memoryRequestMiB: 2048, memoryLimitMiB: 2048 },
+    });
+  });
+
+  test.each([
+    ['an hourly schedule', { schedule: '0 * * * *' }, 'schedule', /^must run at most once a day, .*the alarm reads one value a run/],
+    ['a weekly schedule, longer than an alarm can watch', { schedule: '0 5 * * 1' }, 'schedule', /^runs up to 7 days apart/],
+    ['a threshold above 1', { threshold: 1.5 }, 'threshold', /./],
+    ['a negative threshold', { threshold: -0.1 }, 'threshold', /./],
+    ['a reference that is not an S3 folder', { reference: 's3://growth-data/training.csv' }, 'reference', /^must be an S3 folder/],
+    ['a current folder equal to the reference', { current: 's3://growth-data/training/' }, 'current', /^must not be the reference folder/],
+    ['a current folder inside the reference', { current: 's3://growth-data/training/2026/' }, 'current', /^must not be the reference folder/],
+    ['an unknown format', { format: 'xlsx' }, 'format', /./],
+    ['a memory request above its limit', { resources: { memoryRequestMiB: 4096 } }, 'resources.memoryRequestMiB', /^must not exceed the memory limit \(2048\)$/],
+    ['an unknown field', { kmsKeyArn: 'x' }, '', /unknown field "kmsKeyArn"/],
+  ])('%s is rejected', (_title, change, field, message) => {
+    const problems = problemsOf(withDrift(change));
+    expect(problems).toContainEqual(expect.objectContaining({ field: field ? `${DRIFT_PATH}.${field}` : DRIFT_PATH, message: expect.stringMatching(message) }));
+  });
+
+  test("a model named <model>-drift beside a model with a drift report is rejected: the job's service account takes that name", () => {
+    const settings = { ...SERVING, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, drift: DRIFT }, { ...CPU_MODEL, name: 'churn-drift' }, GPU_MODEL] }] };
+    expect(problemsOf(settings)).toContainEqual(
+      expect.objectContaining({ field: DRIFT_PATH, message: expect.stringMatching(/^must not be set while a model is named churn-drift/) }),
+    );
+  });
+});
+
 describe('training settings', () => {
   const TRAINING = { schedule: '0 2 * * *', image: 'train-1.0.0', command: ['python', '/app/train.py'], experiment: 'growth/churn', metric: 'val_auc', direction: 'max' };
   const withTraining = (change: Record<string, unknown>) => withModel({ training: { ...TRAINING, ...change } });

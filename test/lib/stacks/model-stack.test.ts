@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { MODEL_ROUTER_IMAGE_DIRECTORY } from '../../../charts/lib/model-router';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { SCORING_PORT } from '../../../charts/model-serving-chart';
-import { modelAlarmNamePrefix, modelBatchAlarmName, modelSloAlarmName, modelTrainingAlarmName, versionAlarmNames } from '../../../lib/config/alarm-names';
+import { modelAlarmNamePrefix, modelBatchAlarmName, modelDriftAlarmName, modelDriftRunAlarmName, modelSloAlarmName, modelTrainingAlarmName, versionAlarmNames } from '../../../lib/config/alarm-names';
 import { versionWeights } from '../../../lib/config/capacity';
 import { modelHostname, modelNames } from '../../../lib/config/derived';
 import { listenerRulePriorities, PRIORITIES_PER_MODEL } from '../../../lib/config/listener-priorities';
@@ -75,8 +75,8 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
       const deployment = (deploymentName: string) => findObject<k8s.DeploymentSpec>(applied, 'Deployment', deploymentName).spec.template.spec as k8s.PodSpec;
       const router = Boolean(model.traffic.shadow || model.traffic.fallback);
 
-      test("applies one chart, and one more each for a batch and a training job, whose objects are all in the model team's namespace", () => {
-        expect(resources('Custom::AWSCDK-EKS-KubernetesResource')).toHaveLength(1 + (model.batch ? 1 : 0) + (model.training ? 1 : 0));
+      test("applies one chart, and one more each for a batch, a training and a drift job, whose objects are all in the model team's namespace", () => {
+        expect(resources('Custom::AWSCDK-EKS-KubernetesResource')).toHaveLength(1 + (model.batch ? 1 : 0) + (model.training ? 1 : 0) + (model.drift ? 1 : 0));
         expect(applied.length).toBeGreaterThan(0);
         expect([...new Set(applied.map((object) => object.metadata.namespace))]).toEqual([model.team]);
       });
@@ -92,12 +92,12 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
         }
       });
 
-      test('runs a router built from images/model-router for amd64 in this stack, where the model has a shadow or a fallback, and the platform image for a batch or training job', () => {
+      test('runs a router built from images/model-router for amd64 in this stack, where the model has a shadow or a fallback, and the platform image for a batch, training or drift job', () => {
         const assets = JSON.parse(fs.readFileSync(path.join(committedStageDirectory(name), `${stage.stacks[id].artifactId}.assets.json`), 'utf8'));
         const images = Object.entries(assets.dockerImages) as [string, { source: { directory: string; platform?: string } }][];
         expect(images.map(([, image]) => [path.resolve(image.source.directory), image.source.platform])).toEqual([
           ...(router ? [[MODEL_ROUTER_IMAGE_DIRECTORY, 'linux/amd64']] : []),
-          ...(model.batch || model.training ? [[MLFLOW_IMAGE_DIRECTORY, 'linux/amd64']] : []),
+          ...(model.batch || model.training || model.drift ? [[MLFLOW_IMAGE_DIRECTORY, 'linux/amd64']] : []),
         ]);
         if (router) {
           const [image] = deployment(`${model.name}-router`).containers.map((container) => intrinsic(container.image));
@@ -173,8 +173,8 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
             return alarm!.alarmId;
           }),
         );
-        // Besides the batch and training jobs' missed-run alarms, where the model has the jobs.
-        const jobAlarms = [modelBatchAlarmName(prefix), modelTrainingAlarmName(prefix)];
+        // Besides the batch, training and drift jobs' alarms, where the model has the jobs.
+        const jobAlarms = [modelBatchAlarmName(prefix), modelTrainingAlarmName(prefix), modelDriftAlarmName(prefix), modelDriftRunAlarmName(prefix)];
         expect(alarms.filter((alarm) => !jobAlarms.includes(alarm.AlarmName as string))).toHaveLength(versionAlarms.length);
         expect(composites.map((composite) => composite.AlarmName)).toEqual([modelSloAlarmName(prefix)]);
         notified(composites[0]);
@@ -242,9 +242,9 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
       test("binds the model's service account to a role that holds only the model's read policy", () => {
         const associations = resources('AWS::EKS::PodIdentityAssociation')
           .map(([, association]) => association.Properties)
-          .filter((association) => ![`${model.name}-batch`, `${model.name}-training`].includes(association.ServiceAccount as string));
+          .filter((association) => ![`${model.name}-batch`, `${model.name}-training`, `${model.name}-drift`].includes(association.ServiceAccount as string));
         expect(associations).toEqual([expect.objectContaining({ Namespace: model.team, ServiceAccount: model.name })]);
-        const roles = resources('AWS::IAM::Role').filter(([roleId]) => !roleId.startsWith('Batch') && !roleId.startsWith('Training'));
+        const roles = resources('AWS::IAM::Role').filter(([roleId]) => !['Batch', 'Training', 'Drift'].some((job) => roleId.startsWith(job)));
         expect(roles).toHaveLength(1);
         const [[roleId, role]] = roles;
         expect(associations[0].RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });

@@ -1,0 +1,126 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PodIdentityServiceAccount } from './http-workload';
+import { mlflowCredentialsInit } from './mlflow-credentials-init';
+import { ModelResources } from './model-version-deployment';
+import { envVars, jobStepResources, metricDimensionsValue, scheduledJobSpec } from './scheduled-job';
+import { restrictedContainerSecurityContext, SCRATCH_PATH, scratchVolume } from './workload-hardening';
+
+/** Where the platform image (images/mlflow) keeps the drift report command. */
+export const DRIFT_SCRIPT_PATH = '/opt/mlflow-platform/drift.py';
+
+/** Name of the container that compares the data and reports the drift. */
+export const DRIFT_REPORT_CONTAINER = 'report';
+
+/** Formats the compared files may have. */
+export type DriftInputFormat = 'csv' | 'parquet' | 'json';
+
+/** Properties of a {@link DriftReportCronJob}. */
+export interface DriftReportCronJobProps {
+  /** Name of the CronJob and of its service account, `<model>-drift`. */
+  readonly name: string;
+  /** The team's namespace. */
+  readonly namespace: string;
+  /** Labels of every object, the job's pods included. */
+  readonly labels: Record<string, string>;
+  /** Cron expression (5 fields) of the runs. */
+  readonly schedule: string;
+  /** IANA time zone the schedule is read in. */
+  readonly timeZone: string;
+  /** Minutes the controller may start a run late before it counts the run as missed. */
+  readonly startingDeadlineMinutes: number;
+  /** Longest a run may take, its retries included, in minutes. */
+  readonly timeoutMinutes: number;
+  /** Times a failed run starts again in a new pod. */
+  readonly retries: number;
+  /** The MLflow image (images/mlflow), which has Evidently and the drift command. */
+  readonly platformImage: string;
+  /** Folder of the reference data, `s3://<bucket>/<prefix>/`. */
+  readonly reference: string;
+  /** Folder of the current data, `s3://<bucket>/<prefix>/`. */
+  readonly current: string;
+  /** Format of the files of both folders. */
+  readonly format: DriftInputFormat;
+  /** Share of drifted columns (0-1) above which the run's verdict is drift. */
+  readonly threshold: number;
+  /** Model the report is of; names the MLflow run. */
+  readonly model: string;
+  /** ARN of the team's MLflow login secret, which the job's role may read. */
+  readonly mlflowSecretArn: string;
+  /** MLflow experiment the reports log to, `<team>/drift`. */
+  readonly experiment: string;
+  /** Region of the secret, the folders and CloudWatch. */
+  readonly region: string;
+  /** CloudWatch namespace of the job's metrics. */
+  readonly metricNamespace: string;
+  /** Dimensions of the job's metrics, e.g. the environment and the model. */
+  readonly metricDimensions: Record<string, string>;
+  /** CPU and memory of the report step. */
+  readonly resources: ModelResources;
+  /** Size of the scratch volume holding the downloaded files and the report, in GiB. */
+  readonly workVolumeGiB: number;
+}
+
+/**
+ * A model's drift report: a CronJob whose pod runs two steps in turn. The init container
+ * `mlflow-credentials` writes the team user's MLflow login into an in-memory HOME; the container
+ * `report` (platform image, `drift.py report`) reads both folders, compares them with Evidently,
+ * logs the HTML report and the metrics to the team's experiment, then publishes `DriftShare` and
+ * `Succeeded`. Both steps need the job's role (the secret, the folders, CloudWatch), so none is
+ * credential-free. Runs never overlap (`Forbid`), start at most `startingDeadlineMinutes` late or
+ * count as missed, and fail after `timeoutMinutes` whatever their retries.
+ */
+export class DriftReportCronJob extends Construct {
+  constructor(scope: Construct, id: string, props: DriftReportCronJobProps) {
+    super(scope, id);
+    const { name, namespace, labels } = props;
+    const metadata = { name, namespace, labels };
+    const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
+    const credentials = mlflowCredentialsInit({ image: props.platformImage, secretArn: props.mlflowSecretArn, region: props.region });
+
+    new PodIdentityServiceAccount(this, 'ServiceAccount', metadata);
+
+    new k8s.KubeCronJob(this, 'CronJob', {
+      metadata,
+      spec: scheduledJobSpec({
+        serviceAccountName: name,
+        labels,
+        schedule: props.schedule,
+        timeZone: props.timeZone,
+        startingDeadlineMinutes: props.startingDeadlineMinutes,
+        timeoutMinutes: props.timeoutMinutes,
+        retries: props.retries,
+        credentialFreeContainers: [],
+        initContainers: [credentials.initContainer],
+        containers: [
+          {
+            name: DRIFT_REPORT_CONTAINER,
+            image: props.platformImage,
+            command: ['python', DRIFT_SCRIPT_PATH, 'report'],
+            env: [
+              ...credentials.env,
+              ...envVars({
+                AWS_REGION: props.region,
+                DRIFT_REFERENCE: props.reference,
+                DRIFT_CURRENT: props.current,
+                DRIFT_FORMAT: props.format,
+                DRIFT_THRESHOLD: String(props.threshold),
+                DRIFT_MODEL: props.model,
+                DRIFT_EXPERIMENT: props.experiment,
+                DRIFT_WORK_DIR: `${SCRATCH_PATH}/drift`,
+                DRIFT_METRIC_NAMESPACE: props.metricNamespace,
+                DRIFT_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
+                // Evidently's usage telemetry is off: the job sends nothing outside the platform.
+                DO_NOT_TRACK: '1',
+              }),
+            ],
+            resources: jobStepResources(props.resources, props.workVolumeGiB),
+            securityContext: restrictedContainerSecurityContext(),
+            volumeMounts: [credentials.mount, scratch.mount],
+          },
+        ],
+        volumes: [credentials.volume, scratch.volume],
+      }),
+    });
+  }
+}

@@ -1,0 +1,163 @@
+"""The step of a model's drift report job, run by its CronJob (charts/lib/drift-report-cron-job.ts).
+
+``report`` reads every file of the reference folder and of the current folder, compares the
+columns the two share with Evidently's data drift preset (a statistical test per column), and
+takes the share of drifted columns as the verdict. It logs the HTML report and the metrics to the
+team's MLflow experiment as the team's user, then publishes ``DriftShare`` (0-1), which the drift
+alarm compares with the threshold, and ``Succeeded``, which the missed-run alarm watches. A
+drifted dataset is a result, not a failure: the step exits 0 and the alarm does the flagging.
+
+Usage: python drift.py report; settings come from the environment (the manifest sets them).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from batch import ConfigError, StepFailed, aws_client, aws_error, download, list_input, parse_dimensions, parse_s3_folder, require_env
+
+LOG_PREFIX = "[drift]"
+SHARE_METRIC = "DriftShare"
+SUCCEEDED_METRIC = "Succeeded"
+REPORT_FILE = "drift-report.html"
+FORMATS = ("csv", "json", "parquet")
+# The Evidently metric of the data drift preset that counts the drifted columns (evidently/metrics/column_statistics.py).
+DRIFTED_COLUMNS_METRIC = "evidently:metric_v2:DriftedColumnsCount"
+
+
+def log(message: str) -> None:
+    print(f"{LOG_PREFIX} {message}", file=sys.stderr, flush=True)
+
+
+def read_folder(s3, name: str, uri: str, file_format: str, folder: Path):
+    """Every file of ``uri`` (the setting ``name``) as one table, in key order."""
+    import pandas as pd
+
+    bucket, prefix = parse_s3_folder(uri, name)
+    objects = list_input(s3, bucket, prefix)
+    if not objects:
+        raise StepFailed(f"no files under {uri}: nothing to compare")
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = []
+    for index, item in enumerate(objects):
+        path = download(s3, bucket, item["Key"], folder / f"part-{index}")
+        try:
+            if file_format == "csv":
+                frames.append(pd.read_csv(path))
+            elif file_format == "json":
+                frames.append(pd.read_json(path, lines=True))
+            else:
+                frames.append(pd.read_parquet(path))
+        except Exception as error:  # noqa: BLE001 (pandas raises several kinds)
+            raise StepFailed(f"s3://{bucket}/{item['Key']} is not {file_format}: {type(error).__name__}: {error}") from None
+        finally:
+            path.unlink()
+    table = pd.concat(frames, ignore_index=True)
+    if table.empty:
+        raise StepFailed(f"the files under {uri} hold no rows: nothing to compare")
+    return table
+
+
+def compare(reference, current, report_path: Path) -> dict:
+    """Evidently's data drift preset over the shared columns; the share and count of drifted ones."""
+    from evidently import Report
+    from evidently.presets import DataDriftPreset
+
+    columns = [column for column in reference.columns if column in set(current.columns)]
+    if not columns:
+        raise StepFailed(f"the reference columns {list(reference.columns)} and the current columns {list(current.columns)} have none in common")
+    snapshot = Report([DataDriftPreset()]).run(current_data=current[columns], reference_data=reference[columns])
+    snapshot.save_html(str(report_path))
+    (drifted,) = [metric["value"] for metric in snapshot.dict()["metrics"] if metric["config"]["type"] == DRIFTED_COLUMNS_METRIC]
+    return {"share": float(drifted["share"]), "count": int(drifted["count"]), "columns": len(columns)}
+
+
+def log_to_mlflow(experiment: str, model: str, result: dict, params: dict, report_path: Path) -> str:
+    import mlflow
+
+    try:
+        mlflow.set_experiment(experiment)
+        with mlflow.start_run(run_name=f"{model}-drift-{datetime.date.today().isoformat()}") as run:
+            mlflow.log_params(params)
+            mlflow.log_metrics({"drift_share": result["share"], "drifted_columns": result["count"], "compared_columns": result["columns"]})
+            mlflow.set_tags({"model": model, "drift_detected": str(result["share"] > params["threshold"]).lower()})
+            mlflow.log_artifact(str(report_path))
+            return run.info.run_id
+    except Exception as error:  # noqa: BLE001 (the MLflow client raises several kinds)
+        raise StepFailed(f"could not log the report to the MLflow experiment {experiment!r}: {type(error).__name__}: {error}") from None
+
+
+def report(environ: Mapping[str, str], s3=None, cloudwatch=None) -> None:
+    reference_uri = require_env(environ, "DRIFT_REFERENCE")
+    current_uri = require_env(environ, "DRIFT_CURRENT")
+    file_format = require_env(environ, "DRIFT_FORMAT")
+    if file_format not in FORMATS:
+        raise ConfigError(f"DRIFT_FORMAT must be one of {', '.join(FORMATS)}, got {file_format!r}")
+    try:
+        threshold = float(require_env(environ, "DRIFT_THRESHOLD"))
+    except ValueError:
+        raise ConfigError(f"DRIFT_THRESHOLD must be a number from 0 to 1, got {environ['DRIFT_THRESHOLD']!r}") from None
+    if not 0 <= threshold <= 1:
+        raise ConfigError(f"DRIFT_THRESHOLD must be a number from 0 to 1, got {threshold}")
+    work = Path(require_env(environ, "DRIFT_WORK_DIR"))
+    experiment = require_env(environ, "DRIFT_EXPERIMENT")
+    model = require_env(environ, "DRIFT_MODEL")
+    namespace = require_env(environ, "DRIFT_METRIC_NAMESPACE")
+    dimensions = parse_dimensions(require_env(environ, "DRIFT_METRIC_DIMENSIONS"))
+
+    s3 = s3 or aws_client("s3", environ)
+    reference = read_folder(s3, "DRIFT_REFERENCE", reference_uri, file_format, work / "reference")
+    current = read_folder(s3, "DRIFT_CURRENT", current_uri, file_format, work / "current")
+    log(f"comparing {len(current)} rows under {current_uri} with {len(reference)} rows under {reference_uri}")
+
+    report_path = work / REPORT_FILE
+    result = compare(reference, current, report_path)
+    verdict = "drift" if result["share"] > threshold else "no drift"
+    log(f"{result['count']} of {result['columns']} columns drifted: share {result['share']:.4f}, threshold {threshold}: {verdict}")
+
+    import evidently
+
+    params = {"reference": reference_uri, "current": current_uri, "threshold": threshold, "evidently": evidently.__version__}
+    run_id = log_to_mlflow(experiment, model, result, params, report_path)
+    log(f"logged the report and the metrics to run {run_id} of the MLflow experiment {experiment!r}")
+
+    cloudwatch = cloudwatch or aws_client("cloudwatch", environ)
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {"MetricName": SHARE_METRIC, "Dimensions": dimensions, "Timestamp": finished, "Value": result["share"], "Unit": "None"},
+                {"MetricName": SUCCEEDED_METRIC, "Dimensions": dimensions, "Timestamp": finished, "Value": 1, "Unit": "Count"},
+            ],
+        )
+    except Exception as error:  # noqa: BLE001
+        raise aws_error(error, f"could not publish the {SHARE_METRIC} metric to {namespace}") from None
+    named = ", ".join(f"{dimension['Name']}={dimension['Value']}" for dimension in dimensions)
+    log(f"published {SHARE_METRIC}={result['share']:.4f} and {SUCCEEDED_METRIC}=1 to {namespace} ({named})")
+
+
+COMMANDS = {"report": report}
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    if len(argv) != 2 or argv[1] not in COMMANDS:
+        log(f"usage: drift.py {{{'|'.join(COMMANDS)}}}")
+        return 2
+    try:
+        COMMANDS[argv[1]](environ)
+    except ConfigError as error:
+        log(f"configuration error: {error}")
+        return 2
+    except StepFailed as error:
+        log(f"failed: {error}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv, os.environ))

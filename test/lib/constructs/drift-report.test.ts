@@ -1,0 +1,139 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
+import { DRIFT_METRIC_NAMESPACE, DriftReport, DriftReportProps } from '../../../lib/constructs/drift-report';
+import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
+import { MlflowServer } from '../../../lib/constructs/mlflow-server';
+import { MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
+import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
+import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
+import { TeamNamespace } from '../../../lib/constructs/team-namespace';
+import { appliedManifests } from '../../helpers/applied-manifests';
+import { clusterStack } from '../../helpers/cluster-fixture';
+import { KubeObject } from '../../helpers/kube-objects';
+import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
+
+type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Effect: string };
+
+const SETTINGS: Omit<DriftReportProps, 'cluster' | 'namespace' | 'mlflowAccounts' | 'alarmTopic'> = {
+  model: 'fraud-scorer',
+  schedule: '0 7 * * *',
+  timeZone: 'UTC',
+  reference: 's3://fraud-data/training/2026-11/',
+  current: 's3://fraud-scoring/daily/',
+  format: 'csv',
+  threshold: 0.3,
+  timeoutMinutes: 30,
+  retries: 1,
+  resources: { cpuRequestMillicores: 500, cpuLimitMillicores: 1000, memoryRequestMiB: 2048, memoryLimitMiB: 2048 },
+  workVolumeGiB: 10,
+  alarmWindowHours: 26,
+  alarmName: 'mlops-prod-fraud-scorer-drift',
+  runAlarmName: 'mlops-prod-fraud-scorer-drift-run',
+  environment: 'mlops-prod',
+};
+
+function build() {
+  const { stack, vpc, cluster } = clusterStack();
+  const server = new MlflowServer(stack, 'Mlflow', {
+    cluster,
+    database: new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' }),
+    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
+    vpc,
+    secretNamePrefix: 'test/mlflow',
+    hostname: 'mlflow.example.internal',
+    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
+    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+  });
+  const mlflowAccounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
+    cluster,
+    server,
+    secretNamePrefix: 'test/mlflow',
+    teams: [{ name: 'fraud', models: [{ registeredModel: 'fraud-scorer' }] }, { name: 'risk', models: [] }],
+  });
+  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 } });
+  const topic = new sns.Topic(stack, 'Alarms');
+  const drift = new DriftReport(stack, 'Drift', { ...SETTINGS, cluster, namespace, mlflowAccounts, alarmTopic: topic });
+  const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
+  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(drift).getLogicalId(construct.node.defaultChild as never);
+  return { json, drift, topic, idOf, mlflowAccounts, stack };
+}
+
+const { json, drift, topic, idOf, mlflowAccounts, stack } = build();
+const resources = Object.entries(json.Resources);
+const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
+const roleId = idOf(drift.role);
+const statements = (): Statement[] =>
+  ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const s3Arn = (path: string) => `arn:aws:s3:::${path}`;
+
+describe('DriftReport', () => {
+  test("binds the job's service account, <model>-drift in the team's namespace, to its own role", () => {
+    const associations = ofType('AWS::EKS::PodIdentityAssociation').map(([, association]) => association.Properties);
+    expect(associations).toContainEqual(
+      expect.objectContaining({ Namespace: 'fraud', ServiceAccount: 'fraud-scorer-drift', RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } }),
+    );
+  });
+
+  test("lets the role read the team's MLflow login, list and read the two folders only, and publish to the drift namespace only", () => {
+    expect(statements()).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: stack.resolve(mlflowAccounts.secretOf('fraud').secretArn) },
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt' }),
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('fraud-data'), Condition: { StringLike: { 's3:prefix': ['training/2026-11/*'] } } },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: [s3Arn('fraud-data/training/2026-11/*'), s3Arn('fraud-scoring/daily/*')] },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('fraud-scoring'), Condition: { StringLike: { 's3:prefix': ['daily/*'] } } },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } } },
+    ]);
+  });
+
+  test('applies a CronJob Kubernetes accepts in the team namespace after the Pod Identity association and the namespace', () => {
+    const manifests = appliedManifests(json).filter(({ object }) => (object as KubeObject).metadata.name === 'fraud-scorer-drift');
+    const objects = manifests.map(({ object }) => object as KubeObject);
+    expect(objects.map((object) => [object.kind, object.metadata.namespace])).toEqual([
+      ['ServiceAccount', 'fraud'],
+      ['CronJob', 'fraud'],
+    ]);
+    const [[associationId]] = ofType('AWS::EKS::PodIdentityAssociation').filter(([, association]) => association.Properties.ServiceAccount === 'fraud-scorer-drift');
+    expect(json.Resources[manifests[0].logicalId].DependsOn).toEqual(expect.arrayContaining([associationId, roleId]));
+    expect(() => validateKubernetesObjects(objects)).not.toThrow();
+  });
+
+  test("alarms the topic, and tells it when clear, while the latest run's DriftShare is above the threshold, keeping the verdict between daily runs", () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties).filter((alarm) => alarm.MetricName === 'DriftShare');
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        AlarmName: 'mlops-prod-fraud-scorer-drift',
+        Namespace: DRIFT_METRIC_NAMESPACE,
+        Dimensions: [
+          { Name: 'Environment', Value: 'mlops-prod' },
+          { Name: 'Model', Value: 'fraud-scorer' },
+        ],
+        Statistic: 'Maximum',
+        Period: 3600,
+        Threshold: 0.3,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'ignore',
+        AlarmActions: [{ Ref: idOf(topic) }],
+        OKActions: [{ Ref: idOf(topic) }],
+      }),
+    ]);
+  });
+
+  test('alarms the topic when no run has completed for the whole window, so a stopped job cannot leave the drift alarm quiet', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties).filter((alarm) => alarm.MetricName === 'Succeeded');
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        AlarmName: 'mlops-prod-fraud-scorer-drift-run',
+        Namespace: DRIFT_METRIC_NAMESPACE,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 26,
+        TreatMissingData: 'breaching',
+      }),
+    ]);
+  });
+});
