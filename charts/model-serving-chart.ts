@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { hasRouter } from '../lib/config/router-sizing';
 import { HttpService, PodIdentityServiceAccount } from './lib/http-workload';
 import { ModelRouter } from './lib/model-router';
 import { ModelVersionDeployment, ModelVersionDeploymentProps, SCORING_PORT } from './lib/model-version-deployment';
@@ -80,11 +81,12 @@ export class ModelServingChart extends Chart {
     const [primary] = props.versions;
     // A version's Service, by its cluster DNS name.
     const upstream = (version: string) => ({ version, host: `${versionName(version)}.${namespace}.svc.cluster.local`, port: 80 });
-    if ((props.shadow || props.fallback) && !props.routerImage) {
+    const routed = hasRouter(props);
+    if (routed && !props.routerImage) {
       throw new Error(`model ${props.model}: a shadow or a fallback needs the router's image (routerImage)`);
     }
     const router =
-      props.routerImage && (props.shadow || props.fallback)
+      props.routerImage && routed
         ? new ModelRouter(this, 'Router', {
             name: `${props.model}-router`,
             image: props.routerImage,

@@ -8,6 +8,7 @@ import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { MODEL_ROUTER_IMAGE_DIRECTORY } from '../../charts/lib/model-router';
 import { ModelServingChart, ModelServingChartProps, ModelVersionServing, SCORING_PORT } from '../../charts/model-serving-chart';
+import { hasRouter } from '../config/router-sizing';
 import { GpuNodePools } from './gpu-node-pools';
 import { ModelRouting } from './model-routing';
 import { ModelSloAlarms } from './model-slo-alarms';
@@ -103,12 +104,10 @@ export class ModelService extends Construct {
     });
     this.targetGroups = routing.targetGroups;
 
-    const { shadow, fallback } = props.serving;
     // Built by `cdk deploy` on a machine with Docker, like MLflow's; synth only stages the folder.
-    const routerImage =
-      shadow || fallback
-        ? new ecrAssets.DockerImageAsset(this, 'RouterImage', { directory: MODEL_ROUTER_IMAGE_DIRECTORY, platform: ecrAssets.Platform.LINUX_AMD64 })
-        : undefined;
+    const routerImage = hasRouter(props.serving)
+      ? new ecrAssets.DockerImageAsset(this, 'RouterImage', { directory: MODEL_ROUTER_IMAGE_DIRECTORY, platform: ecrAssets.Platform.LINUX_AMD64 })
+      : undefined;
 
     const chart = new ModelServingChart(new cdk8s.App(), model, {
       ...props.serving,
