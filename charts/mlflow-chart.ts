@@ -86,6 +86,8 @@ export interface MlflowChartProps {
   readonly targetGroupArn: string;
   /** CIDRs of the load balancer's own subnets, the only callers outside the cluster the pods admit. */
   readonly loadBalancerSubnetCidrs: string[];
+  /** CIDRs where the pods reach AWS APIs over HTTPS: the interface endpoints' subnets, or 0.0.0.0/0 where they go through NAT. */
+  readonly awsApiCidrs: string[];
 }
 
 /**
@@ -255,8 +257,8 @@ export class MlflowChart extends Chart {
         policyTypes: ['Egress'],
         egress: [
           { to: props.databaseSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcpPort(databasePort)] },
-          // Secrets Manager, S3 and STS.
-          ...awsApiEgress(),
+          // Secrets Manager and S3.
+          ...awsApiEgress(props.awsApiCidrs),
         ],
       },
     });

@@ -52,6 +52,8 @@ export interface MlflowUserSyncChartProps {
   readonly adminSecretArn: string;
   /** Every team of the environment; users of teams not listed are disabled. */
   readonly teams: MlflowTeamAccount[];
+  /** CIDRs where the pods reach AWS APIs over HTTPS: the interface endpoints' subnets, or 0.0.0.0/0 where they go through NAT. */
+  readonly awsApiCidrs: string[];
 }
 
 /**
@@ -123,7 +125,7 @@ export class MlflowUserSyncChart extends Chart {
       spec: {
         podSelector: { matchLabels: labels },
         policyTypes: ['Egress'],
-        egress: [{ to: [{ podSelector: { matchLabels: MLFLOW_SERVER_LABELS } }], ports: [tcpPort(MLFLOW_PORT)] }, ...awsApiEgress()],
+        egress: [{ to: [{ podSelector: { matchLabels: MLFLOW_SERVER_LABELS } }], ports: [tcpPort(MLFLOW_PORT)] }, ...awsApiEgress(props.awsApiCidrs)],
       },
     });
 

@@ -34,6 +34,8 @@ export interface TeamChartProps {
   readonly membersGroup: string;
   /** Models of other teams that list this namespace in their allowed callers. @default - none */
   readonly callableModels?: { readonly namespace: string; readonly model: string }[];
+  /** CIDRs where the pods reach AWS APIs over HTTPS: the interface endpoints' subnets, or 0.0.0.0/0 where they go through NAT. */
+  readonly awsApiCidrs: string[];
 }
 
 /** What a team admin may do to each kind of object they manage: everything. */
@@ -135,8 +137,8 @@ export class TeamChart extends Chart {
             ],
             ports: [tcpPort(MLFLOW_PORT)],
           },
-          // AWS APIs for the models' Pod Identity roles.
-          ...awsApiEgress(),
+          // AWS APIs for the models' and the jobs' Pod Identity roles.
+          ...awsApiEgress(props.awsApiCidrs),
           // The other side of each model's ingress rule that names this namespace.
           ...(props.callableModels ?? []).map((callee) => ({
             to: [

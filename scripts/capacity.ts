@@ -1,7 +1,7 @@
 // What each team and GPU pool needs with every model at maxReplicas plus its rolling-update pod
-// (and the routers of models with a shadow or a fallback), against its quota or limit, and what
-// each model version serves at maxReplicas against its share of the model's peak request rate: the
-// headroom to read before merging a config change.
+// (and the routers of models with a shadow or a fallback, and one pod of each scheduled job),
+// against its quota or limit, and what each model version serves at maxReplicas against its share
+// of the model's peak request rate: the headroom to read before merging a config change.
 // Usage: npm run capacity [-- [--config <folder>] [<environment>...]]
 import { capacityLines, SERVING_HEADROOM, servingLines } from '../lib/config/capacity';
 import { EnvironmentConfig } from '../lib/config/schema';

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { GENERAL_NODE_POOL } from '../lib/config/platform-names';
 import { DEFAULT_ROUTER_REPLICAS, ROUTER_RESOURCES } from '../lib/config/router-sizing';
+import { MLFLOW_CREDENTIALS_REQUESTS, TRAINING_PLATFORM_STEP_REQUESTS } from '../lib/config/scheduled-job-sizing';
 import { environmentSchema } from '../lib/config/schema';
 
 type JsonSchema = z.core.JSONSchema.JSONSchema;
@@ -25,11 +26,12 @@ const OUT_OF_DATE = 'docs/config-reference.md is out of date: run npm run docs:c
 const CROSS_FIELD_RULES = [
   'Every `availabilityZones` entry is a zone of `region` (the region code and one letter), listed once.',
   '`network.natGateways` is at most the number of `availabilityZones`.',
-  'A public, a private, an isolated and a load-balancer subnet per zone, sized by `network.subnetMasks`, fit in `network.vpcCidr`.',
+  'A public, a private, an isolated, a load-balancer and an endpoint subnet per zone, sized by `network.subnetMasks`, fit in `network.vpcCidr`.',
+  'With `network.podHttpsEgress: endpoints`, `network.interfaceEndpoints` includes `s3`, `secretsManager` and `cloudWatchMetrics`.',
   '`database.maxAllocatedStorageGiB` is at least 10% above `database.allocatedStorageGiB`.',
   '`database.backupWindow` does not overlap `database.maintenanceWindow` on any day of the week.',
   '`ingress.certificateArn` is a certificate of `region` and `account`: a load balancer uses ACM certificates of its own region and account only.',
-  'When `environmentType` is `production`: `database.backupRetentionDays` is at least 7; `network.flowLogs.retentionDays`, `database.logRetentionDays` and `cluster.logRetentionDays` are at least 365; `database.deletionProtection` is true; `cluster.publicAccessCidrs` is empty; `mlflow.replicas` is at least 2; `ingress.certificateArn` is set.',
+  'When `environmentType` is `production`: `database.backupRetentionDays` is at least 7; `network.flowLogs.retentionDays`, `database.logRetentionDays` and `cluster.logRetentionDays` are at least 365; `database.deletionProtection` is true; `cluster.publicAccessCidrs` is empty; `network.podHttpsEgress` is `endpoints`; `mlflow.replicas` is at least 2; `ingress.certificateArn` is set.',
   `\`gpuPools[].name\` is unique and not \`${GENERAL_NODE_POOL}\`, the CPU node pool's name.`,
   '`teams[].name` is unique and not `default`, `mlflow` or `kube-*`.',
   '`teams[].models[].name` is unique across all teams (it names an ECR repository).',
@@ -37,7 +39,7 @@ const CROSS_FIELD_RULES = [
   "`traffic.weights` name versions of the model and sum to 100, the first version's above 0; `traffic.shadow.version` and `traffic.fallback` name versions other than the first, and differ; a shadow version's weight is 0.",
   '`teams[].models[].versions[].gpu.pool` names an entry of `gpuPools`.',
   "`teams[].models[].batch`: `schedule` is a 5-field cron expression Kubernetes accepts (days of the week `0-6`) that runs at one minute of one hour, on days at most 6 days apart (the missed-run alarm watches at most 168 hours); `timeoutMinutes` plus the 15-minute starting deadline fits between the two closest runs; the resources, the first version's where left out, have requests at most their limits; no model is named `<model>-batch`.",
-  `At peak, every version at \`autoscaling.maxReplicas\` plus one rolling-update pod, and the router of each model with \`traffic.shadow\` or \`traffic.fallback\` at ${DEFAULT_ROUTER_REPLICAS} pods plus one (${ROUTER_RESOURCES.cpuRequestMillicores / 1000} vCPU and ${ROUTER_RESOURCES.memoryRequestMiB} MiB each): each team's versions and routers fit its \`quota\`; the versions on each GPU pool fit its \`gpuLimit\` and \`cpuLimit\`; the CPU versions, the routers and MLflow (\`mlflow.replicas\` + 1 pods) fit \`cluster.nodePool.cpuLimit\` and \`cluster.nodePool.memoryLimitGiB\`.`,
+  `At peak, every version at \`autoscaling.maxReplicas\` plus one rolling-update pod, the router of each model with \`traffic.shadow\` or \`traffic.fallback\` at ${DEFAULT_ROUTER_REPLICAS} pods plus one (${ROUTER_RESOURCES.cpuRequestMillicores / 1000} vCPU and ${ROUTER_RESOURCES.memoryRequestMiB} MiB each), and one pod of each \`batch\`, \`training\` and \`drift\` job, all at once (schedules may coincide), at its largest step's requests (at least ${TRAINING_PLATFORM_STEP_REQUESTS.cpuRequestMillicores / 1000} vCPU and ${TRAINING_PLATFORM_STEP_REQUESTS.memoryRequestMiB} MiB for training, ${MLFLOW_CREDENTIALS_REQUESTS.cpuRequestMillicores / 1000} vCPU and ${MLFLOW_CREDENTIALS_REQUESTS.memoryRequestMiB} MiB for drift, the platform's own steps): each team's versions, routers and jobs fit its \`quota\`; the versions and jobs on each GPU pool (a GPU model's batch job, training with \`training.gpu\`) fit its \`gpuLimit\` and \`cpuLimit\`; the CPU versions, the routers, the other jobs and MLflow (\`mlflow.replicas\` + 1 pods) fit \`cluster.nodePool.cpuLimit\` and \`cluster.nodePool.memoryLimitGiB\`.`,
   "Each version's `autoscaling.maxReplicas × podRequestsPerSecond` is at least 1.3 × its share of `capacity.peakRequestsPerSecond`: its weight, plus the shadow's percentage of the first version's weight, plus the first version's whole weight for the fallback.",
   'When `environmentType` is `production` and a team has a model, `alarms` has at least one subscriber.',
   'All teams together serve at most 99 model versions: MLflow and each version take one of the shared load balancer\'s 100 target groups.',
@@ -84,6 +86,7 @@ const SHOWN_KEYWORDS = new Set([
   'minItems',
   'maxItems',
   'pattern',
+  'anyOf',
 ]);
 
 /** One field's table row; cells are markdown, except `field` and `description`, which `table` formats. */
@@ -144,8 +147,12 @@ function fieldRows(field: string, schema: JsonSchema, required: boolean): Row[] 
   return [row, ...innerRows(field, schema)];
 }
 
-/** Rows for an object's fields, a map's values and the fields of a list's object entries. */
+/** Rows for an object's fields, a map's values, the fields of a list's object entries and of an alternative that is an object. */
 function innerRows(field: string, schema: JsonSchema): Row[] {
+  const alternatives = alternativesOf(schema, field);
+  if (alternatives) {
+    return alternatives.flatMap((alternative) => innerRows(field, alternative));
+  }
   const entry = itemsOf(schema, field);
   if (entry?.type === 'object') {
     return innerRows(`${field}[]`, entry);
@@ -159,6 +166,10 @@ function innerRows(field: string, schema: JsonSchema): Row[] {
 }
 
 function typeName(schema: JsonSchema, field: string): string {
+  const alternatives = alternativesOf(schema, field);
+  if (alternatives) {
+    return alternatives.map((alternative) => typeName(alternative, field)).join(' or ');
+  }
   if (schema.enum) {
     return schema.enum.map((value) => code(yaml(value))).join(' | ');
   }
@@ -177,6 +188,11 @@ function typeName(schema: JsonSchema, field: string): string {
 }
 
 function constraints(schema: JsonSchema, field: string): string[] {
+  const alternatives = alternativesOf(schema, field);
+  if (alternatives) {
+    // Each alternative's own, named by its type; an object's fields have rows of their own.
+    return alternatives.flatMap((alternative) => constraints(alternative, field).map((text) => `${typeName(alternative, field)}: ${text}`));
+  }
   const entry = itemsOf(schema, field);
   const entryConstraints = entry && entry.type !== 'object' ? constraints(entry, `${field}[]`).map((text) => `each ${text}`) : [];
   return [
@@ -216,6 +232,11 @@ function subschema(value: z.core.JSONSchema._JSONSchema, field: string): JsonSch
     throw new Error(`${field}: scripts/config-reference.ts cannot show JSON Schema keyword ${unshown.join(', ')}`);
   }
   return value;
+}
+
+/** The alternatives of a field that takes one of several shapes (a union), e.g. text or a mapping. */
+function alternativesOf(schema: JsonSchema, field: string): JsonSchema[] | undefined {
+  return schema.anyOf?.map((alternative, index) => subschema(alternative, `${field} (alternative ${index + 1})`));
 }
 
 function itemsOf(schema: JsonSchema, field: string): JsonSchema | undefined {

@@ -2,6 +2,8 @@
 # Sets up what the runtime tier, the serving benchmark and the policy tools need, under .runtime/
 # (git-ignored), from pinned inputs only:
 #   .runtime/venv    the MLflow image's packages and the runtime tests' (hash-pinned requirements)
+#   .runtime/drift   the drift report image's packages alone (its hash-pinned requirements), which
+#                    the tests run that image's step with
 #   .runtime/policy  cfn-lint and checkov (hash-pinned requirements)
 #   .runtime/bin     vegeta, the benchmark's load generator, and helm, which renders the vendored
 #                    Helm charts for the policy tools (pinned Go modules)
@@ -76,6 +78,7 @@ venv() {
 
 mkdir -p .runtime
 venv venv images/mlflow/requirements.txt test/runtime/requirements.txt
+venv drift images/drift-report/requirements.txt
 venv policy scripts/policy/requirements.txt
 
 if ! up_to_date .runtime/bin <(echo "$VEGETA_MODULE $HELM_MODULE"); then

@@ -26,6 +26,20 @@ describe('project settings', () => {
     }
   });
 
+  test('every Python lock file pins each package by hash and names no package source of the machine it was compiled on', () => {
+    const locks = ['images/mlflow/requirements.txt', 'images/drift-report/requirements.txt', 'test/runtime/requirements.txt', 'scripts/policy/requirements.txt'];
+    for (const lock of locks) {
+      const text = read(lock);
+      // One entry per package: `name==version \` followed by its hash lines.
+      const entries = text.split(/\n(?=[A-Za-z0-9])/).filter((entry) => !entry.startsWith('#'));
+      expect({ lock, options: text.split('\n').filter((line) => line.startsWith('-')) }).toEqual({ lock, options: [] });
+      for (const entry of entries.filter((candidate) => candidate.trim() !== '')) {
+        expect({ lock, entry: entry.split(' ')[0] }).toEqual({ lock, entry: expect.stringMatching(/^[A-Za-z0-9._-]+==[^=\s]+$/) });
+        expect({ lock, entry: entry.split(' ')[0], hashed: /--hash=sha256:[0-9a-f]{64}/.test(entry) }).toMatchObject({ hashed: true });
+      }
+    }
+  });
+
   test('the CLI shows no notices and sends no telemetry or version metadata', () => {
     expect(cdkJson).toMatchObject({ notices: false, versionReporting: false, context: { 'cli-telemetry': false } });
   });

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { MLFLOW_NAMESPACE } from '../../lib/config/platform-names';
+import { MLFLOW_CREDENTIALS_REQUESTS } from '../../lib/config/scheduled-job-sizing';
 import { NON_ROOT_ID, restrictedContainerSecurityContext } from './workload-hardening';
 
 /** The tracking server inside the cluster: its Service on port 80, a host name its `--allowed-hosts` admits. */
@@ -58,7 +59,10 @@ export function mlflowCredentialsInit(props: MlflowCredentialsInitProps): Mlflow
         { name: 'HOME', value: MLFLOW_CLIENT_HOME },
       ],
       resources: {
-        requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('128Mi') },
+        requests: {
+          cpu: k8s.Quantity.fromString(`${MLFLOW_CREDENTIALS_REQUESTS.cpuRequestMillicores}m`),
+          memory: k8s.Quantity.fromString(`${MLFLOW_CREDENTIALS_REQUESTS.memoryRequestMiB}Mi`),
+        },
         limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('256Mi') },
       },
       securityContext: { ...restrictedContainerSecurityContext(), runAsUser: user, runAsGroup: user },

@@ -9,13 +9,13 @@ export function tcpPort(port: number): k8s.NetworkPolicyPort {
 }
 
 /**
- * Egress a pod with an IAM role needs: AWS APIs over HTTPS (S3 through the gateway endpoint has no
- * fixed CIDR, hence any address) and the node's Pod Identity agent, without which it gets no
- * credentials.
+ * Egress a pod with an IAM role needs: AWS APIs over HTTPS at `apiCidrs` (the interface endpoints'
+ * subnets, or any address where pods reach AWS through NAT) and the node's Pod Identity agent,
+ * without which it gets no credentials.
  */
-export function awsApiEgress(): k8s.NetworkPolicyEgressRule[] {
+export function awsApiEgress(apiCidrs: readonly string[]): k8s.NetworkPolicyEgressRule[] {
   return [
-    { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(443)] },
+    { to: apiCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcpPort(443)] },
     { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }], ports: [tcpPort(80)] },
   ];
 }

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { TRAINING_PLATFORM_STEP_REQUESTS } from '../../lib/config/scheduled-job-sizing';
 import { BATCH_SCRIPT_PATH } from './batch-inference-cron-job';
 import { PodIdentityServiceAccount } from './http-workload';
 import { mlflowCredentialsInit } from './mlflow-credentials-init';
@@ -16,6 +17,9 @@ export const PROMOTE_CONTAINER = 'promote';
 /** Name of the container that publishes the metric the missed-run alarm watches, after a complete run. */
 export const REPORT_CONTAINER = 'report';
 
+/** Variable that tells the training step its input folder, `s3://<bucket>/<prefix>/`. */
+export const TRAINING_INPUT_VARIABLE = 'TRAINING_INPUT';
+
 /** Properties of a {@link TrainingCronJob}. */
 export interface TrainingCronJobProps extends ScheduledJobRuns {
   /** Name of the CronJob and of its service account, `<model>-training`. */
@@ -30,6 +34,8 @@ export interface TrainingCronJobProps extends ScheduledJobRuns {
   readonly trainingImage: string;
   /** Command of the training step, the program first. */
   readonly command: readonly string[];
+  /** Folder of training data, `s3://<bucket>/<prefix>/`, the training step reads with the pod's role. @default - none: the step gets no AWS credentials */
+  readonly input?: string;
   /** ARN of the team's MLflow login secret, which the job's role may read. */
   readonly mlflowSecretArn: string;
   /** MLflow experiment the training runs log to, `<team>/...`. */
@@ -67,8 +73,9 @@ export interface TrainingCronJobProps extends ScheduledJobRuns {
  * only when it is better by `minImprovement`; the container `report` then publishes a `Succeeded`
  * metric. A step that fails stops the pod, so the metric means a complete run.
  *
- * The team's code and the gate run without AWS credentials: only the credentials and report steps
- * need the role. Runs never overlap (`Forbid`), start at most `startingDeadlineMinutes` late or
+ * The gate runs without AWS credentials, and so does the team's code unless the job has an
+ * `input`: then the `train` container gets the pod's role to read that folder, and TRAINING_INPUT
+ * and the region to find it. Runs never overlap (`Forbid`), start at most `startingDeadlineMinutes` late or
  * count as missed, and fail after `timeoutMinutes` whatever their retries.
  */
 export class TrainingCronJob extends Construct {
@@ -79,10 +86,20 @@ export class TrainingCronJob extends Construct {
     const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
     const credentials = mlflowCredentialsInit({ image: props.platformImage, secretArn: props.mlflowSecretArn, region: props.region });
     const platformResources: k8s.ResourceRequirements = {
-      requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('512Mi') },
+      requests: {
+        cpu: k8s.Quantity.fromString(`${TRAINING_PLATFORM_STEP_REQUESTS.cpuRequestMillicores}m`),
+        memory: k8s.Quantity.fromString(`${TRAINING_PLATFORM_STEP_REQUESTS.memoryRequestMiB}Mi`),
+      },
       limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
     };
     const mlflowStep = { securityContext: restrictedContainerSecurityContext(), volumeMounts: [credentials.mount, scratch.mount] };
+    // With an input, the team's code needs the role to read it. The role then gives that code
+    // nothing else it lacks: the team's MLflow login secret it may read is the login the code
+    // already holds in its credentials file, and publishing to the training metric namespace is
+    // open already to the team's admins, who may run any pod as this service account.
+    const inputEnv = props.input
+      ? envVars({ [TRAINING_INPUT_VARIABLE]: props.input, AWS_REGION: props.region, AWS_DEFAULT_REGION: props.region })
+      : [];
 
     new PodIdentityServiceAccount(this, 'ServiceAccount', metadata);
 
@@ -97,7 +114,7 @@ export class TrainingCronJob extends Construct {
         timeoutMinutes: props.timeoutMinutes,
         retries: props.retries,
         gpu: props.gpu,
-        credentialFreeContainers: [TRAIN_CONTAINER, PROMOTE_CONTAINER],
+        credentialFreeContainers: props.input ? [PROMOTE_CONTAINER] : [TRAIN_CONTAINER, PROMOTE_CONTAINER],
         initContainers: [
           credentials.initContainer,
           {
@@ -111,6 +128,7 @@ export class TrainingCronJob extends Construct {
                 MLFLOW_REGISTERED_MODEL_NAME: props.registeredModel,
                 PYTHONDONTWRITEBYTECODE: '1',
               }),
+              ...inputEnv,
             ],
             resources: jobStepResources(props.resources, props.workVolumeGiB, props.gpu),
             ...mlflowStep,

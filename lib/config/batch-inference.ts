@@ -155,11 +155,14 @@ export interface ContainerResources {
   readonly memoryLimitMiB: number;
 }
 
-/** The job's container resources: each one the batch settings leave out is the first version's. */
-export function batchResources(
-  primary: { readonly resources: ContainerResources },
+/**
+ * The job's container resources: each one the batch settings leave out is the first version's.
+ * Generic, so that what counts only the requests (the capacity check) reads the same rule.
+ */
+export function batchResources<Resources extends Partial<ContainerResources>>(
+  primary: { readonly resources: Resources },
   overrides: Partial<ContainerResources> | undefined,
-): ContainerResources {
+): Resources {
   return { ...primary.resources, ...Object.fromEntries(Object.entries(overrides ?? {}).filter(([, value]) => value !== undefined)) };
 }
 

@@ -1,4 +1,5 @@
 import { DEFAULT_ROUTER_REPLICAS, hasRouter, ROUTER_RESOURCES } from './router-sizing';
+import { ScheduledJobPod, scheduledJobPods, ScheduledJobsSizing } from './scheduled-job-sizing';
 
 /** What a set of model pods asks the scheduler for. */
 export interface Demand {
@@ -61,95 +62,147 @@ export function routerDemand(models: readonly RoutedModel[]): Demand {
   };
 }
 
-function add(a: Demand, b: Demand): Demand {
-  return { pods: a.pods + b.pods, cpu: a.cpu + b.cpu, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus };
+/**
+ * What the pods of scheduled jobs ask for: each job's pod once, at its effective request. A job
+ * runs one pod at a time, but the schedules are free-form cron, so every job of a team may run at
+ * once, and at its serving peak: the worst case is counted.
+ */
+export function jobDemand(pods: readonly ScheduledJobPod[]): Demand {
+  return {
+    pods: pods.length,
+    cpu: pods.reduce((sum, pod) => sum + pod.cpuRequestMillicores, 0) / 1000,
+    memoryGiB: pods.reduce((sum, pod) => sum + pod.memoryRequestMiB, 0) / 1024,
+    gpus: pods.reduce((sum, pod) => sum + pod.gpus, 0),
+  };
 }
 
-/** What a peak counts, in words: `versions` at maxReplicas plus a rolling-update pod, and the routers of `models`. */
-function counted(versions: string, models: readonly RoutedModel[]): string {
-  const routed = models.filter((model) => hasRouter(model.traffic)).map((model) => model.name);
-  const routers =
-    routed.length === 0
-      ? ''
-      : `, and the router${routed.length > 1 ? 's' : ''} of ${routed.join(', ')} at ${DEFAULT_ROUTER_REPLICAS} pods plus one rolling-update pod${routed.length > 1 ? ' each' : ''}`;
-  return `${versions} at maxReplicas plus one rolling-update pod${routers}`;
+/** One share of a peak: what it is of, what it counts and how much. */
+export interface CapacityPart {
+  /** What the share is of: `serving`, `routers`, `scheduled jobs` or `MLflow`. */
+  readonly name: string;
+  /** What it counts, in words, e.g. `every model at maxReplicas plus one rolling-update pod`. */
+  readonly counts: string;
+  /** Its demand at peak. */
+  readonly peak: number;
 }
 
 /** One line of a capacity report: what something needs at peak against what it is allowed. */
 export interface CapacityLine {
   /** What is measured, e.g. `team fraud` or `GPU pool inference`. */
   readonly subject: string;
-  /** What the peak counts, in words, e.g. `every model at maxReplicas plus one rolling-update pod`. */
-  readonly counts: string;
   /** Where the ceiling is set in config. */
   readonly path: (string | number)[];
-  /** Demand at peak. */
+  /** Demand at peak: the sum of the parts. */
   readonly peak: number;
+  /** The shares of the peak, serving first; routers and scheduled jobs only when there are some. */
+  readonly parts: readonly CapacityPart[];
   /** The configured ceiling. */
   readonly limit: number;
 }
 
 type ServedVersion = ModelSizing & { readonly gpu?: { readonly pool: string; readonly count: number } };
 
+/** The parts of a model's config a capacity report reads: its versions, its router and its scheduled jobs. */
+type CapacityModel = RoutedModel & ScheduledJobsSizing & { readonly versions: readonly ServedVersion[] };
+
 /** The parts of an environment's config a capacity report reads. */
 export interface CapacityInputs {
   readonly teams: readonly {
     readonly name: string;
     readonly quota: Readonly<Record<(typeof DEMAND_RESOURCES)[number], number>>;
-    readonly models: readonly (RoutedModel & { readonly versions: readonly ServedVersion[] })[];
+    readonly models: readonly CapacityModel[];
   }[];
   readonly gpuPools: readonly { readonly name: string; readonly gpuLimit: number; readonly cpuLimit: number }[];
   readonly cluster: { readonly nodePool: { readonly cpuLimit: number; readonly memoryLimitGiB: number } };
   readonly mlflow: { readonly replicas: number; readonly cpuMillicores: number; readonly memoryMiB: number };
 }
 
+/** A model's scheduled job pod, with the model's name. */
+type NamedJobPod = ScheduledJobPod & { readonly model: string };
+
+/** The demands a peak is made of, before they are read for one resource. */
+interface Shares {
+  /** What the serving versions count, in words, and their demand. */
+  readonly serving: { readonly counts: string; readonly demand: Demand };
+  /** Models whose routers count, if they have one. */
+  readonly routed: readonly RoutedModel[];
+  /** Scheduled job pods that count. */
+  readonly jobs: readonly NamedJobPod[];
+}
+
+/** The parts of a peak for one resource: serving, then the routers and the scheduled jobs when there are some. */
+function parts(shares: Shares, resource: keyof Demand): CapacityPart[] {
+  const routed = shares.routed.filter((model) => hasRouter(model.traffic));
+  const routers: CapacityPart = {
+    name: 'routers',
+    counts: `${DEFAULT_ROUTER_REPLICAS} pods plus one rolling-update pod each: ${routed.map((model) => model.name).join(', ')}`,
+    peak: routerDemand(routed)[resource],
+  };
+  const jobs: CapacityPart = {
+    name: 'scheduled jobs',
+    counts: `one pod each, all at once: ${shares.jobs.map((pod) => `${pod.model} ${pod.job}`).join(', ')}`,
+    peak: jobDemand(shares.jobs)[resource],
+  };
+  return [
+    { name: 'serving', counts: shares.serving.counts, peak: shares.serving.demand[resource] },
+    ...(routed.length > 0 ? [routers] : []),
+    ...(shares.jobs.length > 0 ? [jobs] : []),
+  ];
+}
+
+/** A line whose peak is the sum of its parts, to a millionth, so that 0.1 + 0.2 vCPU fits a limit of 0.3. */
+function line(subject: string, path: (string | number)[], lineParts: CapacityPart[], limit: number): CapacityLine {
+  const peak = Math.round(lineParts.reduce((sum, part) => sum + part.peak, 0) * 1e6) / 1e6;
+  return { subject, path, peak, parts: lineParts, limit };
+}
+
 /**
  * Every ceiling against what its workloads need at peak: each team's quota against its models'
- * versions and routers, each GPU pool's GPU and CPU limits, and the general pool's limits against
- * the CPU versions, the routers and MLflow. Node pool limits bound node capacity, which exceeds
- * what pods may request, so fitting is necessary, not enough.
+ * versions, routers and scheduled jobs, each GPU pool's GPU and CPU limits against the versions and
+ * jobs on it, and the general pool's limits against the CPU versions, the routers, the jobs without
+ * GPUs and MLflow. Node pool limits bound node capacity, which exceeds what pods may request, so
+ * fitting is necessary, not enough.
  */
 export function capacityLines(config: CapacityInputs): CapacityLine[] {
-  const versionsOf = (models: readonly { readonly versions: readonly ServedVersion[] }[]) => models.flatMap((model) => model.versions);
+  const versionsOf = (models: readonly CapacityModel[]) => models.flatMap((model) => model.versions);
+  const jobsOf = (models: readonly CapacityModel[]) => models.flatMap((model) => scheduledJobPods(model).map((pod) => ({ ...pod, model: model.name })));
   const allModels = config.teams.flatMap((team) => team.models);
   const models = versionsOf(allModels);
-  // Routers run on the general pool, beside the CPU versions.
-  const general = add(peakDemand(models.filter((model) => !model.gpu)), routerDemand(allModels));
+  const jobs = jobsOf(allModels);
+  // Routers run on the general pool, beside the CPU versions and the jobs without GPUs.
+  const general: Shares = {
+    serving: { counts: 'every CPU model at maxReplicas plus one rolling-update pod', demand: peakDemand(models.filter((model) => !model.gpu)) },
+    routed: allModels,
+    jobs: jobs.filter((pod) => pod.gpuPool === undefined),
+  };
   const { mlflow } = config;
-  const generalCounts = `${counted('every CPU model', allModels)}, and MLflow at mlflow.replicas plus one rolling-update pod`;
+  const mlflowPart = (resource: 'cpu' | 'memoryGiB'): CapacityPart => ({
+    name: 'MLflow',
+    counts: 'mlflow.replicas plus one rolling-update pod',
+    peak: (mlflow.replicas + 1) * (resource === 'cpu' ? mlflow.cpuMillicores / 1000 : mlflow.memoryMiB / 1024),
+  });
   return [
     ...config.teams.flatMap((team, index) => {
-      const peak = add(peakDemand(versionsOf(team.models)), routerDemand(team.models));
-      return DEMAND_RESOURCES.map((resource) => ({
-        subject: `team ${team.name}`,
-        counts: counted('every model', team.models),
-        path: ['teams', index, 'quota', resource],
-        peak: peak[resource],
-        limit: team.quota[resource],
-      }));
+      const shares: Shares = {
+        serving: { counts: 'every model at maxReplicas plus one rolling-update pod', demand: peakDemand(versionsOf(team.models)) },
+        routed: team.models,
+        jobs: jobsOf(team.models),
+      };
+      return DEMAND_RESOURCES.map((resource) => line(`team ${team.name}`, ['teams', index, 'quota', resource], parts(shares, resource), team.quota[resource]));
     }),
     ...config.gpuPools.flatMap((pool, index) => {
-      const peak = peakDemand(models.filter((model) => model.gpu?.pool === pool.name));
-      const counts = counted('every model', []);
+      const shares: Shares = {
+        serving: { counts: 'every model on it at maxReplicas plus one rolling-update pod', demand: peakDemand(models.filter((model) => model.gpu?.pool === pool.name)) },
+        routed: [],
+        jobs: jobs.filter((pod) => pod.gpuPool === pool.name),
+      };
       return [
-        { subject: `GPU pool ${pool.name}`, counts, path: ['gpuPools', index, 'gpuLimit'], peak: peak.gpus, limit: pool.gpuLimit },
-        { subject: `GPU pool ${pool.name}`, counts, path: ['gpuPools', index, 'cpuLimit'], peak: peak.cpu, limit: pool.cpuLimit },
+        line(`GPU pool ${pool.name}`, ['gpuPools', index, 'gpuLimit'], parts(shares, 'gpus'), pool.gpuLimit),
+        line(`GPU pool ${pool.name}`, ['gpuPools', index, 'cpuLimit'], parts(shares, 'cpu'), pool.cpuLimit),
       ];
     }),
-    {
-      subject: 'general pool',
-      counts: generalCounts,
-      path: ['cluster', 'nodePool', 'cpuLimit'],
-      peak: general.cpu + ((mlflow.replicas + 1) * mlflow.cpuMillicores) / 1000,
-      limit: config.cluster.nodePool.cpuLimit,
-    },
-    {
-      subject: 'general pool',
-      counts: generalCounts,
-      path: ['cluster', 'nodePool', 'memoryLimitGiB'],
-      peak: general.memoryGiB + ((mlflow.replicas + 1) * mlflow.memoryMiB) / 1024,
-      limit: config.cluster.nodePool.memoryLimitGiB,
-    },
+    line('general pool', ['cluster', 'nodePool', 'cpuLimit'], [...parts(general, 'cpu'), mlflowPart('cpu')], config.cluster.nodePool.cpuLimit),
+    line('general pool', ['cluster', 'nodePool', 'memoryLimitGiB'], [...parts(general, 'memoryGiB'), mlflowPart('memoryGiB')], config.cluster.nodePool.memoryLimitGiB),
   ];
 }
 

@@ -16,7 +16,7 @@ export function ipv4CidrsOverlap(a: string, b: string): boolean {
   return addressA.match(addressB, bitsB) || addressB.match(addressA, bitsA);
 }
 
-/** Prefix lengths of the three subnets each availability zone gets. */
+/** Prefix lengths of the subnets each availability zone gets. */
 export interface SubnetMasks {
   /** Public subnet (load balancers, NAT gateways). */
   readonly public: number;
@@ -26,10 +26,12 @@ export interface SubnetMasks {
   readonly isolated: number;
   /** Load-balancer subnet (the shared load balancer, nothing else). */
   readonly loadBalancer: number;
+  /** Endpoint subnet (the interface endpoints, nothing else). */
+  readonly endpoints: number;
 }
 
 /**
- * True when a public, a private, an isolated and a load-balancer subnet per zone fit in `vpcCidr`. Asks the CDK's
+ * True when a public, a private, an isolated, a load-balancer and an endpoint subnet per zone fit in `vpcCidr`. Asks the CDK's
  * own subnet allocator, the one the VPC construct uses, so the answer matches what synth would do.
  */
 export function subnetsFit(vpcCidr: string, availabilityZones: readonly string[], masks: SubnetMasks): boolean {
@@ -38,6 +40,7 @@ export function subnetsFit(vpcCidr: string, availabilityZones: readonly string[]
     ['Private', ec2.SubnetType.PRIVATE_WITH_EGRESS, masks.private],
     ['Isolated', ec2.SubnetType.PRIVATE_ISOLATED, masks.isolated],
     ['LoadBalancer', ec2.SubnetType.PRIVATE_ISOLATED, masks.loadBalancer],
+    ['Endpoints', ec2.SubnetType.PRIVATE_ISOLATED, masks.endpoints],
   ];
   try {
     ec2.IpAddresses.cidr(vpcCidr).allocateSubnetsCidr({

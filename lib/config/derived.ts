@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import type { EnvironmentConfig } from './schema';
+import type { DriftModelArtifactSettings, DriftSettings, EnvironmentConfig } from './schema';
 
 /** Stateful resources survive stack deletion in production; development cleans up after itself. */
 export function statefulRemovalPolicy(config: EnvironmentConfig): RemovalPolicy {
@@ -136,4 +136,12 @@ function partitionOf(region: string): string {
     return 'aws-cn';
   }
   return region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+}
+
+/** A model's drift reference as its job takes it: the S3 folder, or the run artifact with the registered model whose alias finds it. */
+export function driftReference(
+  registeredModel: string,
+  reference: DriftSettings['reference'],
+): string | (DriftModelArtifactSettings & { readonly registeredModel: string }) {
+  return typeof reference === 'string' ? reference : { registeredModel, ...reference };
 }

@@ -3,6 +3,7 @@ import { BATCH_STARTING_DEADLINE_MINUTES, batchAlarmWindowHours, batchResources,
 import { capacityLines, SERVING_HEADROOM, servingCapacity, versionShare } from './capacity';
 import { isCanonicalIpv4Cidr, subnetsFit } from './cidr';
 import { modelHostname } from './derived';
+import { POD_API_ENDPOINTS } from './endpoints';
 import { GENERAL_NODE_POOL, MLFLOW_NAMESPACE } from './platform-names';
 import { windowsOverlap } from './rds-windows';
 import type { EnvironmentSettings, ModelSettings } from './schema';
@@ -125,13 +126,16 @@ function checkBatchRules(model: ModelSettings, fail: (path: Path, message: strin
   }
 }
 
-/** The rules of a model's training job: a daily schedule, resources within their limits, an experiment its team user manages. */
+/** The rules of a model's training job: a daily schedule, resources within their limits, a key only with an input. */
 function checkTrainingRules(model: ModelSettings, fail: (path: Path, message: string, input: unknown) => void): void {
   const { training } = model;
   if (!training) {
     return;
   }
   checkDailySchedule('training', training, 'each run registers a new version for the promotion gate', fail);
+  if (training.inputKmsKeyArn && !training.input) {
+    fail(['training', 'inputKmsKeyArn'], 'must be set only with training.input: it is the key of the input files', training.inputKmsKeyArn);
+  }
   const { resources } = training;
   if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
     fail(['training', 'resources', 'cpuRequestMillicores'], `must not exceed the CPU limit (${resources.cpuLimitMillicores})`, resources.cpuRequestMillicores);
@@ -141,15 +145,16 @@ function checkTrainingRules(model: ModelSettings, fail: (path: Path, message: st
   }
 }
 
-/** The rules of a model's drift report: a daily schedule, two different folders, resources within their limits. */
+/** The rules of a model's drift report: a daily schedule, two different folders (when the reference is one), resources within their limits. */
 function checkDriftRules(model: ModelSettings, fail: (path: Path, message: string, input: unknown) => void): void {
   const { drift } = model;
   if (!drift) {
     return;
   }
   checkDailySchedule('drift', drift, 'the report compares one day of data and the alarm reads one value a run', fail);
-  if (drift.current.startsWith(drift.reference) || drift.reference.startsWith(drift.current)) {
-    fail(['drift', 'current'], `must not be the reference folder (${drift.reference}), inside it or around it: the report would compare data with itself`, drift.current);
+  const { reference } = drift;
+  if (typeof reference === 'string' && (drift.current.startsWith(reference) || reference.startsWith(drift.current))) {
+    fail(['drift', 'current'], `must not be the reference folder (${reference}), inside it or around it: the report would compare data with itself`, drift.current);
   }
   const { resources } = drift;
   if (resources.cpuRequestMillicores > resources.cpuLimitMillicores) {
@@ -238,9 +243,20 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
   if (isCanonicalIpv4Cidr(vpcCidr) && !subnetsFit(vpcCidr, settings.availabilityZones, subnetMasks)) {
     fail(
       ['network', 'subnetMasks'],
-      `four subnets per availability zone of these sizes do not fit in network.vpcCidr ${vpcCidr}; use larger masks or a larger VPC`,
+      `five subnets per availability zone of these sizes do not fit in network.vpcCidr ${vpcCidr}; use larger masks or a larger VPC`,
       subnetMasks,
     );
+  }
+
+  if (settings.network.podHttpsEgress === 'endpoints') {
+    const missing = POD_API_ENDPOINTS.filter((name) => !settings.network.interfaceEndpoints.includes(name));
+    if (missing.length > 0) {
+      fail(
+        ['network', 'interfaceEndpoints'],
+        `must include ${missing.join(', ')} while network.podHttpsEgress is endpoints: pods reach AWS only through the endpoints; add them or set podHttpsEgress to anywhere`,
+        settings.network.interfaceEndpoints,
+      );
+    }
   }
 
   const { allocatedStorageGiB, maxAllocatedStorageGiB, backupWindow, maintenanceWindow } = settings.database;
@@ -306,6 +322,13 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
         ['cluster', 'publicAccessCidrs'],
         'must be empty when environmentType is production: the Kubernetes API stays private',
         settings.cluster.publicAccessCidrs,
+      );
+    }
+    if (settings.network.podHttpsEgress !== 'endpoints') {
+      fail(
+        ['network', 'podHttpsEgress'],
+        'must be endpoints when environmentType is production: pods reach AWS through the interface endpoints and nothing else',
+        settings.network.podHttpsEgress,
       );
     }
     if (settings.mlflow.replicas < 2) {
@@ -394,13 +417,12 @@ export function checkCrossFieldRules(settings: EnvironmentSettings, ctx: z.Refin
     });
   });
 
+  // Rounded up to a hundredth, after rounding to a millionth so that 6.300000000000001 reads 6.3.
+  const hundredths = (value: number) => Math.ceil(Math.round(value * 1e6) / 1e4) / 100;
   for (const line of capacityLines(settings)) {
     if (line.peak > line.limit) {
-      fail(
-        line.path,
-        `must cover what ${line.subject} needs at peak, ${line.counts} (${Math.ceil(line.peak * 100) / 100})`,
-        line.limit,
-      );
+      const parts = line.parts.map((part) => `${part.name} ${hundredths(part.peak)} (${part.counts})`).join(', ');
+      fail(line.path, `must cover what ${line.subject} needs at peak (${hundredths(line.peak)}): ${parts}`, line.limit);
     }
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SERVING_HEADROOM } from './capacity';
 import { isCanonicalIpv4Cidr } from './cidr';
+import { INTERFACE_ENDPOINTS, POD_API_ENDPOINTS, POD_HTTPS_EGRESS } from './endpoints';
 import { closest } from './messages';
 import { backupWindowMinutes, maintenanceWindowMinutes, MIN_WINDOW_MINUTES } from './rds-windows';
 import { checkCrossFieldRules, checkModelRules } from './rules';
@@ -9,12 +10,6 @@ import { checkCrossFieldRules, checkModelRules } from './rules';
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-/** Interface endpoints the platform knows how to create; each one avoids NAT traffic for that service. */
-export const INTERFACE_ENDPOINTS = ['ecrApi', 'ecrDocker', 'sts', 'secretsManager', 'cloudWatchLogs'] as const;
-
-/** Config name of one interface endpoint. */
-export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
 
 /** PostgreSQL major versions offered; RDS applies minor versions within the pinned major. */
 export const POSTGRES_MAJOR_VERSIONS = ['16', '17', '18'] as const;
@@ -71,6 +66,9 @@ const networkSchema = z
           .max(27, 'must be at most 27: a load balancer needs a /27 or larger subnet with 8 free addresses in each zone')
           .default(26)
           .describe('Prefix length of each load-balancer subnet (the shared load balancer alone; NetworkPolicies admit these)'),
+        endpoints: subnetMask(27).describe(
+          'Prefix length of each endpoint subnet (the interface endpoints alone; NetworkPolicies let pods reach these)',
+        ),
       })
       .prefault({})
       .describe('Subnet sizes, one subnet of each kind per availability zone'),
@@ -79,6 +77,12 @@ const networkSchema = z
       .refine((list) => new Set(list).size === list.length, { message: 'must not list an endpoint twice' })
       .default([...INTERFACE_ENDPOINTS])
       .describe('VPC interface endpoints to create'),
+    podHttpsEgress: z
+      .enum(POD_HTTPS_EGRESS)
+      .default('endpoints')
+      .describe(
+        `Where pods may open HTTPS connections: "endpoints" (the interface endpoints' subnets only; needs ${POD_API_ENDPOINTS.join(', ')} in interfaceEndpoints; required in production) or "anywhere" (any address, through NAT)`,
+      ),
     flowLogs: z
       .strictObject({
         retentionDays: logRetentionDays.default(365).describe('Days to keep VPC flow logs (at least 365 in production)'),
@@ -446,11 +450,12 @@ const versionName = z
   .regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and "-", starting with a letter');
 
 /** One deployable version of a model: an image built from one registry version, with its own pods and autoscaler. */
+/** An MLflow registry alias, e.g. champion. */
+const mlflowAlias = z.string().regex(/^[A-Za-z][\w-]{0,254}$/, 'must be an MLflow alias such as champion');
+
 const modelVersionSchema = z.strictObject({
   name: versionName.describe('Version name, e.g. v7; names its Kubernetes objects (<model>-<version>) and its target group'),
-  alias: z
-    .string()
-    .regex(/^[A-Za-z][\w-]{0,254}$/, 'must be an MLflow alias such as champion')
+  alias: mlflowAlias
     .optional()
     .describe('Registry alias the image was built from, e.g. champion (or give version)'),
   version: z.number().int().min(1).max(100000).optional().describe('Registry version the image was built from (or give alias)'),
@@ -558,13 +563,15 @@ const sloSchema = z
   })
   .prefault({});
 
-/** Where a team's batch input lies: a bucket and a folder in it, spelt only with characters that cannot widen an IAM resource ARN. */
-const s3FolderUri = z
+/** Where a team's job input lies: a bucket and a folder in it, spelt only with characters that cannot widen an IAM resource ARN. */
+const S3_FOLDER_URI = /^s3:\/\/(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9!_.'()-]+\/)+$/;
+const S3_FOLDER_MESSAGE = "must be an S3 folder such as s3://fraud-data/scoring/daily/: a bucket name, then a prefix of letters, digits and !_.'()- ending in /";
+const s3FolderUri = z.string().regex(S3_FOLDER_URI, S3_FOLDER_MESSAGE);
+
+/** A customer managed KMS key by its key ARN: IAM statements allow kms:Decrypt on key ARNs, not on aliases. */
+const kmsKeyArn = z
   .string()
-  .regex(
-    /^s3:\/\/(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9!_.'()-]+\/)+$/,
-    "must be an S3 folder such as s3://fraud-data/scoring/daily/: a bucket name, then a prefix of letters, digits and !_.'()- ending in /",
-  );
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN such as arn:aws:kms:eu-west-1:111111111111:key/<id>');
 
 /** CPU and memory of the batch job's containers; each field left out is the first version's. */
 const batchResourcesSchema = z.strictObject({
@@ -582,9 +589,7 @@ const batchSchema = z.strictObject({
     .describe('When runs start: a cron expression of 5 fields, at most once a day, at most 6 days apart, e.g. 30 5 * * *'),
   timeZone: timeZone.default('UTC').describe('IANA time zone the schedule and the run date are read in, e.g. Europe/Dublin'),
   input: s3FolderUri.describe('Folder of input files the team owns, e.g. s3://fraud-data/scoring/daily/; every file in it is scored'),
-  inputKmsKeyArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN such as arn:aws:kms:eu-west-1:111111111111:key/<id>')
+  inputKmsKeyArn: kmsKeyArn
     .optional()
     .describe('Customer managed KMS key the input files are encrypted with, if any; the job may decrypt with it through S3 only'),
   format: z
@@ -638,6 +643,12 @@ const trainingSchema = z.strictObject({
     .min(1, 'must list the program and its arguments, e.g. [python, train.py]')
     .max(64)
     .describe('Command of the training step, e.g. [python, /app/train.py]; it must register a new version and set alias challenger'),
+  input: s3FolderUri
+    .optional()
+    .describe('Folder of training data the team owns, e.g. s3://fraud-data/training/; the training step may list and read it, and gets it as TRAINING_INPUT'),
+  inputKmsKeyArn: kmsKeyArn
+    .optional()
+    .describe('Customer managed KMS key the input files are encrypted with, if any; the job may decrypt with it through S3 only'),
   resources: trainingResourcesSchema.describe('CPU and memory of the training step; size them for the data at its largest (docs/training.md)'),
   gpu: z
     .strictObject({
@@ -700,6 +711,34 @@ const driftResourcesSchema = z
   })
   .prefault({});
 
+/** A path among a run's artifacts: names joined by /, none of them . or .., so it cannot leave the run's artifacts. */
+const ARTIFACT_PATH = /^(?!\.\.?(\/|$))(?!.*\/\.\.?(\/|$))[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+/** A reference dataset that the run behind a version of the model's registered model logged, found by the version's alias (docs/drift.md). */
+const driftModelArtifactSchema = z.strictObject({
+  alias: mlflowAlias.describe("Alias of the model's registeredModel whose version's run logged the reference, e.g. champion; looked up at each run"),
+  artifactPath: z
+    .string()
+    .max(500, 'must be at most 500 characters')
+    .regex(ARTIFACT_PATH, "must be a path among the run's artifacts such as reference/train.parquet: names of letters, digits and _.- joined by /, none of them . or ..")
+    .describe("File, or folder read whole, among that run's artifacts, e.g. reference/train.parquet"),
+});
+
+/** Where a drift report's reference data is: an S3 folder, or a registered model's run artifact. */
+const driftReferenceSchema = z.union(
+  [
+    z.string().regex(S3_FOLDER_URI, `${S3_FOLDER_MESSAGE}, or a mapping naming a run artifact: { alias: champion, artifactPath: reference/train.parquet }`),
+    driftModelArtifactSchema,
+  ],
+  {
+    // A mapping gets here only when a field is missing or not text; every other problem is the option's own.
+    error: (issue) =>
+      typeof issue.input === 'object' && issue.input !== null && !Array.isArray(issue.input)
+        ? 'must give both alias and artifactPath, as text: { alias: champion, artifactPath: reference/train.parquet }'
+        : 'must be an S3 folder such as s3://fraud-data/training/, or a mapping naming a run artifact: { alias: champion, artifactPath: reference/train.parquet }',
+  },
+);
+
 /** A scheduled Evidently data drift report comparing the current data of a model with a reference (docs/drift.md). */
 const driftSchema = z.strictObject({
   schedule: z
@@ -707,7 +746,9 @@ const driftSchema = z.strictObject({
     .min(1)
     .describe('When runs start: a cron expression of 5 fields, at most once a day, at most 6 days apart, e.g. 0 7 * * *'),
   timeZone: timeZone.default('UTC').describe('IANA time zone the schedule is read in, e.g. Europe/Dublin'),
-  reference: s3FolderUri.describe('Folder of the reference data, e.g. the training data: s3://fraud-data/training/2026-11/'),
+  reference: driftReferenceSchema.describe(
+    "Reference data: an S3 folder, e.g. the training data: s3://fraud-data/training/2026-11/; or an artifact of the run behind an alias of the model's registeredModel, read through MLflow: { alias: champion, artifactPath: reference/train.parquet }",
+  ),
   current: s3FolderUri.describe('Folder of the data to compare with it, e.g. the batch input: s3://fraud-data/scoring/daily/'),
   format: z
     .enum(['csv', 'parquet', 'json'])
@@ -725,6 +766,9 @@ const driftSchema = z.strictObject({
 
 /** A model's drift report settings, validated, with defaults filled in. */
 export type DriftSettings = z.output<typeof driftSchema>;
+
+/** A drift reference given as a run artifact of the model's registered model. */
+export type DriftModelArtifactSettings = z.output<typeof driftModelArtifactSchema>;
 
 const modelSchema = z
   .strictObject({
@@ -790,7 +834,7 @@ const teamSchema = z.strictObject({
       pods: z.number().int().min(1).max(10000).describe('Pods the namespace may run'),
       gpus: z.number().int().min(0).max(1024).default(0).describe('GPUs the namespace may request'),
     })
-    .describe('ResourceQuota of the namespace; the models at their maximum scale must fit'),
+    .describe('ResourceQuota of the namespace; the models at their maximum scale and their scheduled jobs must fit'),
   models: z.array(modelSchema).default([]).describe('Models the team serves'),
 });
 

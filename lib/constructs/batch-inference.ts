@@ -89,7 +89,7 @@ export class BatchInference extends Construct {
     super(scope, id);
     const name = `${props.model}-batch`;
     const team = props.namespace.team;
-    const { partition, region } = Stack.of(this);
+    const { region } = Stack.of(this);
 
     const identity = new PodIdentityRole(this, 'Role', {
       cluster: props.cluster.cluster,
@@ -100,27 +100,7 @@ export class BatchInference extends Construct {
     this.role = identity.role;
     this.role.addManagedPolicy(props.predictionsPolicy);
 
-    const [, inputBucket, inputPrefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(props.input) ?? [];
-    const inputObjects = `arn:${partition}:s3:::${inputBucket}/${inputPrefix}*`;
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [`arn:${partition}:s3:::${inputBucket}`],
-        conditions: { StringLike: { 's3:prefix': [`${inputPrefix}*`] } },
-      }),
-    );
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inputObjects] }));
-    acknowledgeWildcardResource(identity, inputObjects, `The files of the team's input folder ${props.input} only; their names are not known in advance.`);
-    if (props.inputKmsKeyArn) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [props.inputKmsKeyArn],
-          // The input bucket may be in another region.
-          conditions: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } },
-        }),
-      );
-    }
+    identity.grantFolderRead(props.input, props.inputKmsKeyArn);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],

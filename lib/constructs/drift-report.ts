@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -6,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { DriftInputFormat, DriftReportCronJob } from '../../charts/lib/drift-report-cron-job';
+import { DriftInputFormat, DriftReference, DriftReportCronJob } from '../../charts/lib/drift-report-cron-job';
 import { ModelResources } from '../../charts/lib/model-version-deployment';
 import { MODEL_LABEL } from '../../charts/model-serving-chart';
 import { BATCH_STARTING_DEADLINE_MINUTES } from '../config/batch-inference';
@@ -28,6 +29,12 @@ export const DRIFT_SHARE_METRIC = 'DriftShare';
 /** Metric each complete run publishes once, with value 1, after its report is logged. */
 export const DRIFT_SUCCEEDED_METRIC = 'Succeeded';
 
+/** Docker build context of the drift report image: all of images/, so that it shares images/mlflow/batch.py (images/.dockerignore admits only what it copies). */
+export const DRIFT_REPORT_IMAGE_CONTEXT = path.join(__dirname, '..', '..', 'images');
+
+/** The drift report image's Dockerfile, relative to {@link DRIFT_REPORT_IMAGE_CONTEXT}. */
+export const DRIFT_REPORT_DOCKERFILE = 'drift-report/Dockerfile';
+
 /** Properties of a {@link DriftReport}. */
 export interface DriftReportProps {
   /** Cluster the job runs on. */
@@ -42,8 +49,8 @@ export interface DriftReportProps {
   readonly schedule: string;
   /** IANA time zone of the schedule. */
   readonly timeZone: string;
-  /** Folder of the reference data, `s3://<bucket>/<prefix>/`. */
-  readonly reference: string;
+  /** The reference data: an S3 folder, `s3://<bucket>/<prefix>/`, or an artifact of the run behind a registered model's alias. */
+  readonly reference: DriftReference;
   /** Folder of the current data, `s3://<bucket>/<prefix>/`. */
   readonly current: string;
   /** Format of the files of both folders. */
@@ -72,10 +79,12 @@ export interface DriftReportProps {
 
 /**
  * A model's scheduled drift report ({@link DriftReportCronJob}) with what it needs outside the
- * cluster: the team's job identity for the `<model>-drift` service account (the team's MLflow
- * login), read access to the two folders and nothing else of S3, publishing to the drift metric
- * namespace; an alarm when the latest run's share of drifted columns is above the threshold; and
- * a missed-run alarm, since a job that stops running would otherwise leave the drift alarm quiet.
+ * cluster: the drift report image; the team's job identity for the `<model>-drift` service account
+ * (the team's MLflow login), read access to the current folder and to the reference folder, when the
+ * reference is one (a registered model's artifact comes through the MLflow server, as the team's
+ * user, so it needs no S3 access), and nothing else of S3; publishing to the drift metric namespace;
+ * an alarm when the latest run's share of drifted columns is above the threshold; and a missed-run
+ * alarm, since a job that stops running would otherwise leave the drift alarm quiet.
  */
 export class DriftReport extends Construct {
   /** The role of the job's service account. */
@@ -89,7 +98,6 @@ export class DriftReport extends Construct {
     super(scope, id);
     const name = `${props.model}-drift`;
     const team = props.namespace.team;
-    const partition = Stack.of(this).partition;
 
     const identity = new TeamJobIdentity(this, 'Identity', {
       cluster: props.cluster.cluster,
@@ -98,19 +106,10 @@ export class DriftReport extends Construct {
       serviceAccount: name,
     });
     this.role = identity.role;
-    for (const folder of [props.reference, props.current]) {
-      const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(folder) ?? [];
-      const objects = `arn:${partition}:s3:::${bucket}/${prefix}*`;
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [`arn:${partition}:s3:::${bucket}`],
-          conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
-        }),
-      );
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
-      acknowledgeWildcardResource(identity, objects, `The files of the folder ${folder} the drift report compares; their names are not known in advance.`);
+    if (typeof props.reference === 'string') {
+      identity.grantFolderRead(props.reference);
     }
+    identity.grantFolderRead(props.current);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
@@ -124,9 +123,15 @@ export class DriftReport extends Construct {
       `cloudwatch:PutMetricData has no resource-level permissions; the role may publish to the ${DRIFT_METRIC_NAMESPACE} namespace only.`,
     );
 
-    // The same folder gives the same asset as the MLflow stack's, built and pushed once.
+    // The init step's: the same folder gives the same asset as the MLflow stack's, built and pushed once.
     const platformImage = new ecrAssets.DockerImageAsset(this, 'PlatformImage', {
       directory: MLFLOW_IMAGE_DIRECTORY,
+      platform: ecrAssets.Platform.LINUX_AMD64,
+    });
+    // The report step's, with Evidently, which the MLflow server image does not carry.
+    const reportImage = new ecrAssets.DockerImageAsset(this, 'ReportImage', {
+      directory: DRIFT_REPORT_IMAGE_CONTEXT,
+      file: DRIFT_REPORT_DOCKERFILE,
       platform: ecrAssets.Platform.LINUX_AMD64,
     });
 
@@ -147,6 +152,7 @@ export class DriftReport extends Construct {
       timeoutMinutes: props.timeoutMinutes,
       retries: props.retries,
       platformImage: platformImage.imageUri,
+      reportImage: reportImage.imageUri,
       reference: props.reference,
       current: props.current,
       format: props.format,
@@ -168,7 +174,7 @@ export class DriftReport extends Construct {
       alarmName: props.alarmName,
       alarmDescription:
         `${props.alarmName}: the latest drift report of model ${props.model} found a share of drifted columns above ${props.threshold} ` +
-        `(${props.current} against ${props.reference}); the HTML report is in the MLflow experiment ${team}/drift; see docs/drift.md.`,
+        `(${props.current} against ${describeReference(props.reference)}); the HTML report is in the MLflow experiment ${team}/drift; see docs/drift.md.`,
       metric: new cloudwatch.Metric({
         namespace: DRIFT_METRIC_NAMESPACE,
         metricName: DRIFT_SHARE_METRIC,
@@ -198,4 +204,9 @@ export class DriftReport extends Construct {
       topic: props.alarmTopic,
     });
   }
+}
+
+/** The reference as the alarm describes it: the folder, or the artifact and the alias it is found by. */
+function describeReference(reference: DriftReference): string {
+  return typeof reference === 'string' ? reference : `${reference.artifactPath} of the run of ${reference.registeredModel}@${reference.alias}`;
 }

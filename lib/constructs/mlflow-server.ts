@@ -35,6 +35,8 @@ export interface MlflowServerProps {
   readonly loadBalancer: PlatformLoadBalancer;
   /** CIDRs of the load balancer's subnets, the only addresses outside the cluster the pods admit. */
   readonly loadBalancerSubnetCidrs: string[];
+  /** CIDRs where the pods reach AWS APIs over HTTPS: the interface endpoints' subnets, or 0.0.0.0/0 where they go through NAT. */
+  readonly awsApiCidrs: string[];
   /** Path prefix of the generated secrets' names, e.g. `mlops/prod/mlflow`. */
   readonly secretNamePrefix: string;
   /** Host name users reach the server at. */
@@ -142,6 +144,7 @@ export class MlflowServer extends Construct {
       memoryMiB: props.memoryMiB,
       targetGroupArn: routing.targetGroups.server.targetGroupArn,
       loadBalancerSubnetCidrs: props.loadBalancerSubnetCidrs,
+      awsApiCidrs: props.awsApiCidrs,
     });
     this.manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
     // Pods get Pod Identity credentials only if the association exists when they are admitted.

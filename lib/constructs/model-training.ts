@@ -43,6 +43,10 @@ export interface ModelTrainingProps {
   readonly trainingImage: string;
   /** Command of the training step, the program first. */
   readonly command: readonly string[];
+  /** Folder of training data the team owns, `s3://<bucket>/<prefix>/`, which the training step may list and read. @default - none: the step gets no AWS credentials */
+  readonly input?: string;
+  /** KMS key the input files are encrypted with. @default - S3-managed keys, or a key whose policy lets the role in */
+  readonly inputKmsKeyArn?: string;
   /** Cron expression (5 fields) of the runs, at most once a day. */
   readonly schedule: string;
   /** IANA time zone of the schedule. */
@@ -78,8 +82,9 @@ export interface ModelTrainingProps {
 /**
  * A model's scheduled training ({@link TrainingCronJob}) with what it needs outside the cluster:
  * the team's job identity (a {@link TeamJobIdentity} for the `<model>-training` service account,
- * reading the team's MLflow login and nothing else) that may also publish the job's metric; the
- * platform image of its credentials, promotion and report steps; and an alarm to the environment's
+ * reading the team's MLflow login and nothing else) that may also publish the job's metric and,
+ * with an `input`, list and read that folder and nothing else of its bucket; the platform image
+ * of its credentials, promotion and report steps; and an alarm to the environment's
  * topic when no run has completed for longer than the schedule allows, which a failed, a missed
  * and a stuck run all come to.
  */
@@ -103,6 +108,9 @@ export class ModelTraining extends Construct {
       serviceAccount: name,
     });
     this.role = identity.role;
+    if (props.input) {
+      identity.grantFolderRead(props.input, props.inputKmsKeyArn);
+    }
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
@@ -141,6 +149,7 @@ export class ModelTraining extends Construct {
       platformImage: platformImage.imageUri,
       trainingImage: props.trainingImage,
       command: props.command,
+      input: props.input,
       mlflowSecretArn: identity.mlflowSecretArn,
       experiment: props.experiment,
       registeredModel: props.registeredModel,

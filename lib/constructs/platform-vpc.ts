@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { InterfaceEndpointName } from '../config/schema';
+import { InterfaceEndpointName, PodHttpsEgress } from '../config/endpoints';
 import { EncryptedLogGroup } from './encrypted-log-group';
 import { EncryptionKey } from './encryption-key';
 
@@ -13,6 +13,8 @@ const ENDPOINT_SERVICES: Record<InterfaceEndpointName, ec2.InterfaceVpcEndpointA
   sts: ec2.InterfaceVpcEndpointAwsService.STS,
   secretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
   cloudWatchLogs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  s3: ec2.InterfaceVpcEndpointAwsService.S3,
+  cloudWatchMetrics: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
 };
 
 /** Properties of a {@link PlatformVpc}. */
@@ -31,7 +33,9 @@ export interface PlatformVpcProps {
   readonly isolatedSubnetMask?: number;
   /** Prefix length of each load-balancer subnet, for the shared internal load balancer alone; ELB asks for /27 or larger. @default 26 */
   readonly loadBalancerSubnetMask?: number;
-  /** Interface endpoints to create in the private subnets. @default - none */
+  /** Prefix length of each endpoint subnet, for the interface endpoints alone (AWS's smallest subnet is a /28). @default 27 */
+  readonly endpointSubnetMask?: number;
+  /** Interface endpoints to create in the endpoint subnets. @default - none */
   readonly interfaceEndpoints?: InterfaceEndpointName[];
   /** Key that encrypts the flow log group. @default - a new key with rotation */
   readonly logsKey?: kms.IKey;
@@ -54,11 +58,13 @@ export const SUBNET_GROUPS = {
   private: 'Private',
   isolated: 'Isolated',
   loadBalancer: 'LoadBalancer',
+  endpoints: 'Endpoints',
 } as const;
 
 /**
- * The platform's VPC: public, private (egress through NAT), isolated (database) and load-balancer
- * subnets in every zone, an S3 gateway endpoint, optional interface endpoints and encrypted flow logs.
+ * The platform's VPC: public, private (egress through NAT), isolated (database), load-balancer and
+ * endpoint subnets in every zone, an S3 gateway endpoint, optional interface endpoints and encrypted
+ * flow logs.
  */
 export class PlatformVpc extends Construct {
   /** The VPC. */
@@ -91,6 +97,9 @@ export class PlatformVpc extends Construct {
           subnetType: ec2.SubnetType.PRIVATE_ISOLATED,
           cidrMask: props.loadBalancerSubnetMask ?? 26,
         },
+        // The interface endpoints alone, so that NetworkPolicies can let pods reach AWS APIs by these
+        // addresses and no other. Appended after the load-balancer group for the same reason.
+        { name: SUBNET_GROUPS.endpoints, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: props.endpointSubnetMask ?? 27 },
       ],
       gatewayEndpoints: {
         S3: {
@@ -126,8 +135,13 @@ export class PlatformVpc extends Construct {
       for (const name of endpoints) {
         this.vpc.addInterfaceEndpoint(`${name[0].toUpperCase()}${name.slice(1)}Endpoint`, {
           service: ENDPOINT_SERVICES[name],
-          subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          subnets: { subnetGroupName: SUBNET_GROUPS.endpoints },
           privateDnsEnabled: true,
+          // S3 alone has a gateway endpoint too. Its private DNS for every resolver sends the VPC's S3
+          // requests to this endpoint's addresses, which a NetworkPolicy can name, instead of S3's
+          // public ranges through the gateway, which it cannot.
+          privateDnsOnlyForInboundResolverEndpoint:
+            name === 's3' ? ec2.VpcEndpointPrivateDnsOnlyForInboundResolverEndpoint.ALL_RESOLVERS : undefined,
           securityGroups: [endpointSecurityGroup],
           open: false,
         });
@@ -176,4 +190,15 @@ export function loadBalancerSubnets(vpc: ec2.IVpc, scheme: LoadBalancerScheme = 
  */
 export function loadBalancerSubnetCidrs(vpc: ec2.IVpc, scheme: LoadBalancerScheme = 'internal'): string[] {
   return subnetsForLoadBalancer(vpc, scheme).map((subnet) => subnet.ipv4CidrBlock);
+}
+
+/**
+ * Where pods may open HTTPS connections for AWS APIs: the endpoint subnets' CIDRs with `endpoints`
+ * (only interface endpoints live there), any address with `anywhere`.
+ */
+export function podHttpsEgressCidrs(vpc: ec2.IVpc, egress: PodHttpsEgress): string[] {
+  if (egress === 'anywhere') {
+    return ['0.0.0.0/0'];
+  }
+  return vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.endpoints }).subnets.map((subnet) => subnet.ipv4CidrBlock);
 }

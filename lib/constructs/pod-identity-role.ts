@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from '../compliance';
 
 /** Properties of a {@link PodIdentityRole}. */
 export interface PodIdentityRoleProps {
@@ -56,6 +57,39 @@ export class PodIdentityRole extends Construct {
         serviceAccount: props.serviceAccount,
         roleArn: this.role.roleArn,
       });
+    }
+  }
+
+  /**
+   * Lets the pods list and read the files of one S3 folder, `s3://<bucket>/<prefix>/`, and nothing
+   * else of its bucket: `s3:ListBucket` on the bucket for keys under the prefix, `s3:GetObject` on
+   * the objects under it. With `kmsKeyArn`, also decrypt with that key, through S3 only.
+   */
+  public grantFolderRead(folder: string, kmsKeyArn?: string): void {
+    const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(folder) ?? [];
+    if (!bucket || !prefix.endsWith('/')) {
+      throw new Error(`${folder} is not an S3 folder such as s3://fraud-data/scoring/daily/`);
+    }
+    const { partition } = Stack.of(this);
+    const objects = `arn:${partition}:s3:::${bucket}/${prefix}*`;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [`arn:${partition}:s3:::${bucket}`],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+      }),
+    );
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    acknowledgeWildcardResource(this, objects, `The files of the folder ${folder} only; their names are not known in advance.`);
+    if (kmsKeyArn) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [kmsKeyArn],
+          // The bucket may be in another region.
+          conditions: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } },
+        }),
+      );
     }
   }
 

@@ -33,6 +33,7 @@ export class TeamJobIdentity extends Construct {
   public readonly serviceAccount: string;
   /** ARN of the team's MLflow login secret, for the credentials init step. */
   public readonly mlflowSecretArn: string;
+  private readonly identity: PodIdentityRole;
 
   constructor(scope: Construct, id: string, props: TeamJobIdentityProps) {
     super(scope, id);
@@ -40,13 +41,18 @@ export class TeamJobIdentity extends Construct {
     const secret = props.accounts.secretOf(props.team);
     this.mlflowSecretArn = secret.secretArn;
 
-    const identity = new PodIdentityRole(this, 'Role', {
+    this.identity = new PodIdentityRole(this, 'Role', {
       cluster: props.cluster,
       namespace: props.team,
       serviceAccount: this.serviceAccount,
       description: `Jobs of team ${props.team}: its MLflow login secret`,
     });
-    identity.grantSecretsRead([secret], props.accounts.key);
-    this.role = identity.role;
+    this.identity.grantSecretsRead([secret], props.accounts.key);
+    this.role = this.identity.role;
+  }
+
+  /** Lets the jobs list and read the files of one S3 folder and nothing else of its bucket ({@link PodIdentityRole.grantFolderRead}). */
+  public grantFolderRead(folder: string, kmsKeyArn?: string): void {
+    this.identity.grantFolderRead(folder, kmsKeyArn);
   }
 }

@@ -17,6 +17,8 @@ export interface TeamNamespaceProps {
   readonly quota: TeamQuota;
   /** Models in other namespaces this team's pods may call directly. @default - none */
   readonly callableModels?: { readonly namespace: string; readonly model: string }[];
+  /** CIDRs where the pods reach AWS APIs over HTTPS: the interface endpoints' subnets, or 0.0.0.0/0 where they go through NAT. */
+  readonly awsApiCidrs: string[];
 }
 
 /**
@@ -47,6 +49,7 @@ export class TeamNamespace extends Construct {
         adminsGroup,
         membersGroup,
         callableModels: props.callableModels,
+        awsApiCidrs: props.awsApiCidrs,
       }).toJson(),
     });
 

@@ -7,7 +7,7 @@ import { MlflowServer } from '../constructs/mlflow-server';
 import { MlflowTeamAccounts } from '../constructs/mlflow-team-accounts';
 import { PlatformCluster } from '../constructs/platform-cluster';
 import { PlatformLoadBalancer } from '../constructs/platform-load-balancer';
-import { loadBalancerSubnetCidrs } from '../constructs/platform-vpc';
+import { loadBalancerSubnetCidrs, podHttpsEgressCidrs } from '../constructs/platform-vpc';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** Properties of an {@link MlflowStack}. */
@@ -35,6 +35,7 @@ export class MlflowStack extends PlatformStack {
     super(scope, id, props);
     const { config } = props;
     const { mlflow, ingress } = config;
+    const awsApiCidrs = podHttpsEgressCidrs(props.vpc, config.network.podHttpsEgress);
 
     this.server = new MlflowServer(this, 'Mlflow', {
       cluster: props.cluster,
@@ -43,6 +44,7 @@ export class MlflowStack extends PlatformStack {
       vpc: props.vpc,
       loadBalancer: props.loadBalancer,
       loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(props.vpc, ingress.scheme),
+      awsApiCidrs,
       secretNamePrefix: `${namePath(config)}/mlflow`,
       hostname: mlflow.hostname,
       replicas: mlflow.replicas,
@@ -57,6 +59,7 @@ export class MlflowStack extends PlatformStack {
       server: this.server,
       secretNamePrefix: `${namePath(config)}/mlflow`,
       teams: config.teams,
+      awsApiCidrs,
     });
   }
 }

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { modelAlarmNamePrefix, modelBatchAlarmName, modelDriftAlarmName, modelDriftRunAlarmName, modelTrainingAlarmName } from '../config/alarm-names';
 import { batchResources, scheduleAlarmWindowHours } from '../config/batch-inference';
 import { versionWeights } from '../config/capacity';
-import { modelHostname, modelWorkers } from '../config/derived';
+import { driftReference, modelHostname, modelWorkers } from '../config/derived';
 import { ModelSettings } from '../config/schema';
 import { ArtifactBucket, modelPredictionsPrefix } from '../constructs/artifact-bucket';
 import { BatchInference } from '../constructs/batch-inference';
@@ -154,6 +154,7 @@ export class ModelStack extends PlatformStack {
       const alarmPrefix = modelAlarmNamePrefix(config, model.name);
       this.drift = new DriftReport(this, 'Drift', {
         ...model.drift,
+        reference: driftReference(model.registeredModel, model.drift.reference),
         cluster: props.cluster,
         namespace,
         mlflowAccounts: props.mlflowAccounts,

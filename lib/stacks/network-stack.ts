@@ -23,6 +23,7 @@ export class NetworkStack extends PlatformStack {
       privateSubnetMask: network.subnetMasks.private,
       isolatedSubnetMask: network.subnetMasks.isolated,
       loadBalancerSubnetMask: network.subnetMasks.loadBalancer,
+      endpointSubnetMask: network.subnetMasks.endpoints,
       interfaceEndpoints: network.interfaceEndpoints,
       flowLogGroupName: `/${namePath(config)}/vpc-flow-logs`,
       flowLogRetention: network.flowLogs.retentionDays as logs.RetentionDays,

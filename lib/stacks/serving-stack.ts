@@ -7,6 +7,7 @@ import { GpuNodePools } from '../constructs/gpu-node-pools';
 import { LoadBalancerTargetAccess } from '../constructs/load-balancer-target-access';
 import { PlatformCluster } from '../constructs/platform-cluster';
 import { PlatformLoadBalancer } from '../constructs/platform-load-balancer';
+import { podHttpsEgressCidrs } from '../constructs/platform-vpc';
 import { TeamNamespace } from '../constructs/team-namespace';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
@@ -44,6 +45,7 @@ export class ServingStack extends PlatformStack {
         members: team.members,
         quota: team.quota,
         callableModels: modelsCallableFrom(config, team.name),
+        awsApiCidrs: podHttpsEgressCidrs(props.vpc, config.network.podHttpsEgress),
       });
     }
 

@@ -162,7 +162,7 @@ export function estimateCost(config: EnvironmentConfig, table: PriceTable): Cost
     'Interface endpoints',
     'network.interfaceEndpoints',
     endpoints * endpointAz * month,
-    `${config.network.interfaceEndpoints.length} endpoints × ${config.availabilityZones.length} zones × ${money(endpointAz)}/h`,
+    `${config.network.interfaceEndpoints.length} endpoints × ${config.availabilityZones.length} zones × ${money(endpointAz)}/h (data processed not included; with the s3 endpoint, the VPC's S3 traffic is)`,
   );
 
   const rdsType = `db.${config.database.instanceType}`;

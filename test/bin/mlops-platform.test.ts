@@ -10,7 +10,7 @@ const VALID = {
   account: '123456789012',
   region: 'eu-west-1',
   availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-  network: { interfaceEndpoints: [], flowLogs: { retentionDays: 7 } },
+  network: { interfaceEndpoints: [], podHttpsEgress: 'anywhere', flowLogs: { retentionDays: 7 } },
   database: { multiAz: false, deletionProtection: false, backupRetentionDays: 1, logRetentionDays: 7 },
   cluster: { addons: { 'metrics-server': 'v0.8.0-eksbuild.2' }, logRetentionDays: 7 },
   mlflow: { hostname: 'mlflow.sandbox.example.internal', replicas: 1 },

@@ -30,6 +30,7 @@ const PROPS: MlflowChartProps = {
   workers: 4,
   targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/mlops-dev-mlflow/0123456789abcdef',
   loadBalancerSubnetCidrs: ['10.0.32.0/19', '10.0.64.0/19'],
+  awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
 };
 
 const render = (props: Partial<MlflowChartProps> = {}): KubeObject[] =>
@@ -223,14 +224,14 @@ describe('MlflowChart', () => {
     ]);
   });
 
-  test('lets pods out only to DNS, the database subnets on 5432, HTTPS and the Pod Identity agent', () => {
+  test('lets pods out only to DNS, the database subnets on 5432, HTTPS at the given AWS API addresses and the Pod Identity agent', () => {
     expect(findObject(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const egressOf = (name: string) => findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', name).spec.egress ?? [];
     const egress = [...egressOf('allow-dns'), ...egressOf('mlflow-egress')];
     expect(egress).toEqual([
       { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
       { to: [{ ipBlock: { cidr: '10.0.200.0/24' } }, { ipBlock: { cidr: '10.0.201.0/24' } }], ports: [{ protocol: 'TCP', port: 5432 }] },
-      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '10.0.255.0/27' } }, { ipBlock: { cidr: '10.0.255.32/27' } }], ports: [{ protocol: 'TCP', port: 443 }] },
       { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
     ]);
   });

@@ -21,6 +21,7 @@ const PROPS: MlflowUserSyncChartProps = {
     { team: 'fraud', secretArn: 'arn:team-fraud', registeredModels: ['fraud-scorer'] },
     { team: 'risk', secretArn: 'arn:team-risk', registeredModels: [] },
   ],
+  awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
 };
 
 const render = (props: Partial<MlflowUserSyncChartProps> = {}): KubeObject[] =>
@@ -83,12 +84,12 @@ describe('MlflowUserSyncChart', () => {
     expect(container.resources?.requests).toBeDefined();
   });
 
-  test('lets the sync pods out to the server port and AWS only, and the server admit them on its port', () => {
+  test('lets the sync pods out to the server port and the given AWS API addresses only, and the server admit them on its port', () => {
     const egress = findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'mlflow-user-sync-egress');
     expect(egress.spec.podSelector).toEqual({ matchLabels: MLFLOW_USER_SYNC_LABELS });
     expect(egress.spec.egress).toEqual([
       { to: [{ podSelector: { matchLabels: MLFLOW_SERVER_LABELS } }], ports: [{ protocol: 'TCP', port: MLFLOW_PORT }] },
-      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '10.0.255.0/27' } }, { ipBlock: { cidr: '10.0.255.32/27' } }], ports: [{ protocol: 'TCP', port: 443 }] },
       { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
     ]);
     const ingress = findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'mlflow-server-ingress-from-user-sync');

@@ -11,6 +11,7 @@ const objects = new TeamChart(chartTestApp(), 'fraud', {
   adminsGroup: 'mlops:fraud:admins',
   membersGroup: 'mlops:fraud:members',
   callableModels: [{ namespace: 'vision', model: 'image-tagger' }],
+  awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
 }).toJson() as KubeObject[];
 
 describe('TeamChart', () => {
@@ -49,14 +50,14 @@ describe('TeamChart', () => {
     });
   });
 
-  test('denies all traffic by default, then lets pods out to DNS, MLflow, HTTPS, the Pod Identity agent and the models that admit them', () => {
+  test('denies all traffic by default, then lets pods out to DNS, MLflow, HTTPS at the given AWS API addresses, the Pod Identity agent and the models that admit them', () => {
     expect(findObject(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(findObject<k8s.NetworkPolicySpec>(objects, 'NetworkPolicy', 'allow-platform-egress').spec.egress).toEqual([
       {
         to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlflow' } }, podSelector: { matchLabels: MLFLOW_SERVER_LABELS } }],
         ports: [{ protocol: 'TCP', port: MLFLOW_PORT }],
       },
-      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '10.0.255.0/27' } }, { ipBlock: { cidr: '10.0.255.32/27' } }], ports: [{ protocol: 'TCP', port: 443 }] },
       { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
       {
         to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vision' } }, podSelector: { matchLabels: { [MODEL_LABEL]: 'image-tagger' } } }],

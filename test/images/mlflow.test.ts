@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BATCH_SCRIPT_PATH } from '../../charts/lib/batch-inference-cron-job';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../lib/constructs/mlflow-server';
+import { copiedSources, stagedBuildContext } from '../helpers/image-build-context';
 
 const dockerfile = fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, 'Dockerfile'), 'utf8');
 const requirementsIn = fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, 'requirements.in'), 'utf8');
@@ -50,6 +51,15 @@ describe('the MLflow server image', () => {
       '!batch.py',
       '!requirements.txt',
     ]);
+  });
+
+  test('gets every file it copies in its build context, and nothing else but the Dockerfile and .dockerignore', () => {
+    expect(stagedBuildContext(MLFLOW_IMAGE_DIRECTORY)).toEqual([...copiedSources(dockerfile), '.dockerignore', 'Dockerfile'].sort());
+  });
+
+  test('carries no Evidently: the drift report has its own image', () => {
+    expect(pinned(requirements).has('evidently')).toBe(false);
+    expect(copiedSources(dockerfile)).not.toContain('drift.py');
   });
 
   test('copies the entrypoint and the batch job steps to where the manifests run them', () => {

@@ -1,5 +1,6 @@
 """scripts/setup-runtime.sh: one clear line for a missing tool, nothing rebuilt when nothing changed,
-and the MLflow image's own requirements file in the runtime tier's environment."""
+and the MLflow image's own requirements file in the runtime tier's environment, the drift report
+image's alone in its own."""
 
 from __future__ import annotations
 
@@ -52,6 +53,21 @@ def test_the_runtime_environment_installs_the_image_requirements_with_their_hash
     pinned = re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)", (REPO_ROOT / "images/mlflow/requirements.txt").read_text(), re.M)
     assert len(pinned) > 50
     assert {name: metadata.version(name) for name, _ in pinned} == dict(pinned)
+
+
+def normalized(name: str) -> str:
+    """A distribution name as package indexes compare them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_drift_environment_installs_the_drift_report_image_requirements_alone_with_their_hashes():
+    assert re.search(r"^venv drift images/drift-report/requirements\.txt$", SETUP.read_text(), re.M)
+    pinned = re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)", (REPO_ROOT / "images/drift-report/requirements.txt").read_text(), re.M)
+    (site_packages,) = (REPO_ROOT / ".runtime" / "drift" / "lib").glob("python3.*/site-packages")
+    installed = {normalized(dist.metadata["Name"]): dist.version for dist in metadata.distributions(path=[str(site_packages)])}
+    # The packages venv itself brings are not the image's.
+    assert {name: version for name, version in installed.items() if name not in {"pip", "setuptools"}} == {normalized(name): version for name, version in pinned}
+    assert "mlflow" not in installed and installed["mlflow-skinny"] == metadata.version("mlflow")
 
 
 def test_the_image_runs_the_python_minor_version_the_tier_runs():

@@ -1,7 +1,8 @@
 """The model's training CronJob of the synthesized model stack, its four containers run as its pod
 runs them (support/training_job.py), against the real MLflow server and the AWS emulator, as the
 team's MLflow user the user sync Job made: the credentials step writes the team's login, a small
-sklearn training (clients/train_model.py, the "team image") registers a version with alias
+sklearn training (clients/train_model.py, the "team image") reads the daily files of the model's
+training input folder with the pod's credentials and registers a version with alias
 ``challenger``, the promotion gate moves ``champion`` only when that version is better, and the
 report step publishes the metric the missed-run alarm watches.
 
@@ -12,18 +13,22 @@ Each run registers versions of a registered model of its own rather than the fix
 from __future__ import annotations
 
 import datetime
+import io
 import json
 
 import pytest
+from sklearn.datasets import load_breast_cancer
 
 from support.team_accounts import MlflowRest, SyncRun, sync_container
-from support.training_job import TrainingPod, pod_spec, training_cron_job
+from support.training_job import SKIP_CREDENTIALS_ANNOTATION, TrainingPod, pod_spec, training_cron_job
 
 MODEL = "fraud-scorer"
 TEST_MODEL = "fraud-training-gate"
 # Training on the first two features only gives a clearly weaker classifier than on all thirty.
 WEAK = {"features": 2}
 STRONG = {}
+# The input folder's first day of data; a test adds the rest as the next day's file.
+FIRST_DAY_ROWS = 400
 
 
 def env_of(cron_job: dict, name: str) -> dict[str, str]:
@@ -35,6 +40,26 @@ def env_of(cron_job: dict, name: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def cron_job(platform) -> dict:
     return training_cron_job(platform.assembly, MODEL)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def input_folder(platform, cron_job) -> tuple[str, str]:
+    """The folder TRAINING_INPUT names, holding only its first day's file (rows with a ``target`` column)."""
+    bucket, _, prefix = env_of(cron_job, "train")["TRAINING_INPUT"].removeprefix("s3://").partition("/")
+    s3 = platform.aws.client("s3", platform.assembly.region)
+    if bucket not in [entry["Name"] for entry in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+    write_day(s3, bucket, f"{prefix}2026-11-01.csv", slice(0, FIRST_DAY_ROWS))
+    return bucket, prefix
+
+
+def write_day(s3, bucket: str, key: str, rows: slice) -> None:
+    body = io.StringIO()
+    load_breast_cancer(as_frame=True).frame.iloc[rows].to_csv(body, index=False)
+    s3.put_object(Bucket=bucket, Key=key, Body=body.getvalue().encode())
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +104,12 @@ def test_the_manifest_trains_the_models_registered_model_in_the_team_experiment_
     assert cron_job["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 90 * 60
     assert pod_spec(cron_job)["containers"][0]["image"] == pod_spec(cron_job)["initContainers"][0]["image"]
     assert pod_spec(cron_job)["initContainers"][1]["image"].endswith("/models/fraud-scorer:train-2026.11.1")
+
+
+def test_the_manifest_gives_the_team_code_its_input_folder_and_the_pods_credentials_and_the_gate_none(cron_job):
+    assert env_of(cron_job, "train")["TRAINING_INPUT"] == "s3://fraud-batch-input/training/"
+    assert env_of(cron_job, "train")["AWS_REGION"] == "eu-west-1"
+    assert cron_job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"][SKIP_CREDENTIALS_ANNOTATION] == "promote"
 
 
 def test_a_first_run_registers_a_challenger_that_becomes_champion_and_reports_success(platform, mlflow, cron_job, runtime_root, team_login, admin):
@@ -136,3 +167,19 @@ def test_a_failed_training_stops_the_pod_before_the_gate_and_reports_nothing(pla
     assert [run.name for run in runs] == ["mlflow-credentials", "train"]
     assert runs[1].exit_code != 0
     assert aliases(admin) == {"champion": "2", "challenger": "3", "previous-champion": "1"}
+
+
+def test_a_run_trains_on_every_daily_file_of_the_input_folder_and_more_data_makes_a_better_champion(platform, mlflow, cron_job, runtime_root, admin, input_folder):
+    bucket, prefix = input_folder
+    write_day(platform.aws.client("s3", platform.assembly.region), bucket, f"{prefix}2026-11-02.csv", slice(FIRST_DAY_ROWS, None))
+
+    runs = run_pod(platform, mlflow, cron_job, runtime_root, STRONG)
+
+    assert all(run.exit_code == 0 for run in runs), "\n".join(f"--- {run.name} ({run.exit_code})\n{run.log}" for run in runs)
+    assert f"read 569 rows from 2 files of s3://{bucket}/{prefix}" in runs[1].log
+    version = admin.ok("GET", "/api/2.0/mlflow/model-versions/get", params={"name": TEST_MODEL, "version": "4"})["model_version"]
+    run = admin.ok("GET", "/api/2.0/mlflow/runs/get", params={"run_id": version["run_id"]})["run"]
+    params = {param["key"]: param["value"] for param in run["data"]["params"]}
+    assert (params["input_files"], params["input_rows"]) == ("2", "569")
+    # The same model on all 569 rows beats version 2, trained on the first day's 400, by more than minImprovement.
+    assert aliases(admin) == {"champion": "4", "challenger": "4", "previous-champion": "2"}

@@ -20,6 +20,11 @@ function leafPaths(schema: z.core.JSONSchema._JSONSchema, fieldPath: string): st
   if (entry?.properties) {
     return leafPaths(entry, `${fieldPath}[]`);
   }
+  // A field of several shapes (a union): itself, and the fields of the shapes that are objects.
+  const objects = (schema.anyOf ?? []).filter((alternative) => typeof alternative === 'object' && alternative.properties);
+  if (objects.length > 0) {
+    return [fieldPath, ...objects.flatMap((alternative) => leafPaths(alternative, fieldPath))];
+  }
   if (!schema.properties) {
     return [fieldPath];
   }
@@ -37,6 +42,7 @@ describe('config reference', () => {
   test('has a row for every field of the schema', () => {
     const fields = leafPaths(z.toJSONSchema(environmentSchema, { io: 'input' }), '');
     expect(fields).toContain('teams[].models[].exposure.allowedNamespaces');
+    expect(fields).toContain('teams[].models[].drift.reference.artifactPath');
     const missing = fields.filter((field) => !rendered.includes(`\n| \`${field}\` |`));
     expect(missing).toEqual([]);
   });

@@ -10,9 +10,11 @@ import {
   PREDICTIONS_FILE,
 } from '../../../charts/lib/batch-inference-cron-job';
 import { MODEL_PATH } from '../../../charts/lib/model-version-deployment';
+import { scheduledJobPods } from '../../../lib/config/scheduled-job-sizing';
 import { chartTestApp } from '../../helpers/chart-app';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
+import { renderedPodRequests } from '../../helpers/pod-requests';
 
 const LABELS = { 'app.kubernetes.io/name': 'fraud-scorer-batch', 'mlops.platform/model': 'fraud-scorer' };
 
@@ -175,6 +177,13 @@ describe('BatchInferenceCronJob', () => {
     }
     expect(rendered.tolerations).toEqual([{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }]);
     expect(rendered.nodeSelector).toEqual({ [NODE_POOL_LABEL]: 'inference' });
+  });
+
+  test('requests, as a pod, what config validation counts for the batch job, on the pool it counts it against', () => {
+    for (const gpu of [undefined, { pool: 'inference', count: 2 }]) {
+      const counted = scheduledJobPods({ versions: [{ resources: PROPS.resources, gpu }], batch: {} });
+      expect(counted).toEqual([{ job: 'batch', ...renderedPodRequests(podOf(render({ gpu })).pod) }]);
+    }
   });
 
   test('renders objects that match the Kubernetes schemas', () => {

@@ -3,10 +3,19 @@ import { k8s } from 'cdk8s-plus-27';
 import { GPU_RESOURCE, NODE_POOL_LABEL } from '../../../charts/cluster-config-chart';
 import { BATCH_SCRIPT_PATH } from '../../../charts/lib/batch-inference-cron-job';
 import { MLFLOW_CLIENT_HOME, MLFLOW_IN_CLUSTER_URL } from '../../../charts/lib/mlflow-credentials-init';
-import { PROMOTE_CONTAINER, REPORT_CONTAINER, TRAIN_CONTAINER, TrainingCronJob, TrainingCronJobProps } from '../../../charts/lib/training-cron-job';
+import {
+  PROMOTE_CONTAINER,
+  REPORT_CONTAINER,
+  TRAIN_CONTAINER,
+  TRAINING_INPUT_VARIABLE,
+  TrainingCronJob,
+  TrainingCronJobProps,
+} from '../../../charts/lib/training-cron-job';
+import { scheduledJobPods } from '../../../lib/config/scheduled-job-sizing';
 import { chartTestApp } from '../../helpers/chart-app';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
+import { renderedPodRequests } from '../../helpers/pod-requests';
 
 const LABELS = { 'app.kubernetes.io/name': 'fraud-scorer-training', 'mlops.platform/model': 'fraud-scorer' };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:mlops/prod/mlflow/teams/fraud-AbCdEf';
@@ -126,8 +135,21 @@ describe('TrainingCronJob', () => {
     });
   });
 
-  test("keeps the pod's AWS credentials out of the team's code and the gate", () => {
+  test("keeps the pod's AWS credentials out of the team's code and the gate when the job has no input", () => {
     expect(template.metadata?.annotations).toEqual({ 'eks.amazonaws.com/skip-containers': 'train,promote' });
+  });
+
+  test("with an input, gives the team's code the pod's AWS credentials, the folder as TRAINING_INPUT and the region, and still none to the gate", () => {
+    const rendered = podOf(render({ input: 's3://fraud-data/training/daily/' }));
+    const [, trainStep, promoteStep] = rendered.pod.initContainers ?? [];
+    expect(rendered.template.metadata?.annotations).toEqual({ 'eks.amazonaws.com/skip-containers': 'promote' });
+    expect(envOf(trainStep)).toEqual({
+      ...envOf(train),
+      [TRAINING_INPUT_VARIABLE]: 's3://fraud-data/training/daily/',
+      AWS_REGION: 'eu-west-1',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+    });
+    expect(envOf(promoteStep)).toEqual(envOf(promote));
   });
 
   test('hardens every step: non-root, read-only root, no capability; the login in memory, the scratch volume the configured size', () => {
@@ -168,7 +190,17 @@ describe('TrainingCronJob', () => {
     expect(rendered.nodeSelector).toEqual({ [NODE_POOL_LABEL]: 'training-spot' });
   });
 
+  test('requests, as a pod, what config validation counts for the training job, on the pool it counts it against', () => {
+    // The configured step, then one smaller than the promotion gate and the report.
+    for (const resources of [PROPS.resources, { cpuRequestMillicores: 20, cpuLimitMillicores: 40, memoryRequestMiB: 256, memoryLimitMiB: 256 }]) {
+      for (const gpu of [undefined, { pool: 'training-spot', count: 2 }]) {
+        const counted = scheduledJobPods({ versions: [{ resources, gpu: undefined }], training: { resources, gpu } });
+        expect(counted).toEqual([{ job: 'training', ...renderedPodRequests(podOf(render({ resources, gpu })).pod) }]);
+      }
+    }
+  });
+
   test('renders objects that match the Kubernetes schemas', () => {
-    expect(() => validateKubernetesObjects(render({ gpu: { pool: 'training-spot', count: 1 } }))).not.toThrow();
+    expect(() => validateKubernetesObjects(render({ gpu: { pool: 'training-spot', count: 1 }, input: 's3://fraud-data/training/' }))).not.toThrow();
   });
 });

@@ -1,4 +1,5 @@
-import { CapacityLine, capacityLines, peakDemand, servingCapacity, servingLines, versionShare, versionWeights } from '../../../lib/config/capacity';
+import { CapacityInputs, CapacityLine, capacityLines, DEMAND_RESOURCES, peakDemand, servingCapacity, servingLines, versionShare, versionWeights } from '../../../lib/config/capacity';
+import { validateEnvironments } from '../../../lib/config/load';
 import { capacityReport } from '../../../scripts/capacity';
 import { committedEnvironments, fixtureEnvironment, MINIMAL_ENVIRONMENT, MINIMAL_MODEL, MINIMAL_VERSION } from '../../helpers/app';
 
@@ -13,7 +14,7 @@ const version = (maxReplicas: number, gpus?: number) => ({
 const model = (name: string, versions: ReturnType<typeof version>[], traffic: { shadow?: unknown; fallback?: string } = {}) => ({ name, versions, traffic });
 
 /** An environment of one team, growth, serving `models`, with room to spare everywhere. */
-const environment = (models: ReturnType<typeof model>[]) => ({
+const environment = (models: CapacityInputs['teams'][number]['models']) => ({
   teams: [{ name: 'growth', quota: { pods: 100, cpu: 100, memoryGiB: 100, gpus: 0 }, models }],
   gpuPools: [],
   cluster: { nodePool: { cpuLimit: 100, memoryLimitGiB: 100 } },
@@ -61,9 +62,10 @@ describe('capacity', () => {
     expect(added('teams', 0, 'quota', 'gpus')).toBe(0);
     expect(added('cluster', 'nodePool', 'cpuLimit')).toBeCloseTo(0.3);
     expect(added('cluster', 'nodePool', 'memoryLimitGiB')).toBeCloseTo(192 / 1024);
-    expect(withRouter.find((line) => line.subject === 'team growth')?.counts).toBe(
-      'every model at maxReplicas plus one rolling-update pod, and the router of churn at 2 pods plus one rolling-update pod',
-    );
+    expect(withRouter.find((line) => line.path.join('.') === 'teams.0.quota.pods')?.parts).toEqual([
+      { name: 'serving', counts: 'every model at maxReplicas plus one rolling-update pod', peak: 8 },
+      { name: 'routers', counts: '2 pods plus one rolling-update pod each: churn', peak: 3 },
+    ]);
   });
 
   test('a shadow needs a router as a fallback does, and a model with neither needs no room for one', () => {
@@ -71,7 +73,7 @@ describe('capacity', () => {
     const shadowed = capacityLines(environment([model('churn', [version(4), version(2)], { shadow: { version: 'v2', percent: 10 } })]));
     expect(peakAt(plain, 'teams', 0, 'quota', 'pods')).toBe(8);
     expect(peakAt(shadowed, 'teams', 0, 'quota', 'pods')).toBe(11);
-    expect(plain.find((line) => line.subject === 'team growth')?.counts).toBe('every model at maxReplicas plus one rolling-update pod');
+    expect(plain.find((line) => line.subject === 'team growth')?.parts.map((part) => part.name)).toEqual(['serving']);
   });
 
   test('routers run on the general pool, never on a GPU pool', () => {
@@ -81,6 +83,66 @@ describe('capacity', () => {
     });
     expect(peakAt(lines, 'gpuPools', 0, 'cpuLimit')).toBe(2.5);
     expect(peakAt(lines, 'cluster', 'nodePool', 'cpuLimit')).toBeCloseTo(0.3 + 1.5);
+  });
+
+  test("counts each scheduled job's pod once, at its effective request and all at once, against its team and the general pool", () => {
+    const jobs = {
+      batch: {},
+      training: { resources: { cpuRequestMillicores: 2000, memoryRequestMiB: 8192 } },
+      drift: { resources: { cpuRequestMillicores: 500, memoryRequestMiB: 2048 } },
+    };
+    const without = capacityLines(environment([model('churn', [version(4)])]));
+    const withJobs = capacityLines(environment([{ ...model('churn', [version(4)]), ...jobs }]));
+    const added = (...path: (string | number)[]) => (peakAt(withJobs, ...path) ?? NaN) - (peakAt(without, ...path) ?? NaN);
+    // batch 0.5 vCPU and 1 GiB (the version's), training 2 and 8, drift 0.5 and 2.
+    expect(added('teams', 0, 'quota', 'pods')).toBe(3);
+    expect(added('teams', 0, 'quota', 'cpu')).toBe(3);
+    expect(added('teams', 0, 'quota', 'memoryGiB')).toBe(11);
+    expect(added('teams', 0, 'quota', 'gpus')).toBe(0);
+    expect(added('cluster', 'nodePool', 'cpuLimit')).toBe(3);
+    expect(added('cluster', 'nodePool', 'memoryLimitGiB')).toBe(11);
+    expect(withJobs.find((line) => line.path.join('.') === 'teams.0.quota.cpu')?.parts).toEqual([
+      { name: 'serving', counts: 'every model at maxReplicas plus one rolling-update pod', peak: 2.5 },
+      { name: 'scheduled jobs', counts: 'one pod each, all at once: churn batch, churn training, churn drift', peak: 3 },
+    ]);
+  });
+
+  test("counts GPU training against its team's gpus quota and its GPU pool's GPUs and CPUs, not the general pool", () => {
+    const gpuPools = [
+      { name: 'inference', gpuLimit: 8, cpuLimit: 64 },
+      { name: 'training', gpuLimit: 8, cpuLimit: 64 },
+    ];
+    const training = { resources: { cpuRequestMillicores: 4000, memoryRequestMiB: 16384 }, gpu: { pool: 'training', count: 2 } };
+    const without = capacityLines({ ...environment([model('tagger', [version(2, 1)])]), gpuPools });
+    const withTraining = capacityLines({ ...environment([{ ...model('tagger', [version(2, 1)]), training }]), gpuPools });
+    const added = (...path: (string | number)[]) => (peakAt(withTraining, ...path) ?? NaN) - (peakAt(without, ...path) ?? NaN);
+    expect(added('teams', 0, 'quota', 'gpus')).toBe(2);
+    expect(added('teams', 0, 'quota', 'cpu')).toBe(4);
+    expect(peakAt(withTraining, 'gpuPools', 1, 'gpuLimit')).toBe(2);
+    expect(peakAt(withTraining, 'gpuPools', 1, 'cpuLimit')).toBe(4);
+    expect(added('gpuPools', 0, 'gpuLimit')).toBe(0);
+    expect(added('cluster', 'nodePool', 'cpuLimit')).toBe(0);
+    expect(added('cluster', 'nodePool', 'memoryLimitGiB')).toBe(0);
+  });
+
+  test("counts a GPU model's batch job on its first version's GPU pool, with its GPUs", () => {
+    const gpuPools = [{ name: 'inference', gpuLimit: 8, cpuLimit: 64 }];
+    const without = capacityLines({ ...environment([model('tagger', [version(2, 1)])]), gpuPools });
+    const withBatch = capacityLines({ ...environment([{ ...model('tagger', [version(2, 1)]), batch: {} }]), gpuPools });
+    const added = (...path: (string | number)[]) => (peakAt(withBatch, ...path) ?? NaN) - (peakAt(without, ...path) ?? NaN);
+    expect(added('teams', 0, 'quota', 'gpus')).toBe(1);
+    expect(added('gpuPools', 0, 'gpuLimit')).toBe(1);
+    expect(added('gpuPools', 0, 'cpuLimit')).toBe(0.5);
+    expect(added('cluster', 'nodePool', 'cpuLimit')).toBe(0);
+  });
+
+  test("a team without scheduled jobs needs what its versions and routers need, whatever another team's jobs", () => {
+    const config = environment([model('churn', [version(4), version(2)], { fallback: 'v2' })]);
+    const fraud = { name: 'fraud', quota: config.teams[0].quota, models: [{ ...model('scorer', [version(2)]), batch: {}, drift: { resources: { cpuRequestMillicores: 500, memoryRequestMiB: 2048 } } }] };
+    const lines = capacityLines({ ...config, teams: [...config.teams, fraud] });
+    expect(DEMAND_RESOURCES.map((resource) => peakAt(lines, 'teams', 0, 'quota', resource))).toEqual([8 + 3, 4 + 0.3, 8 + 192 / 1024, 0]);
+    expect(lines.find((line) => line.subject === 'team growth')?.parts.map((part) => part.name)).toEqual(['serving', 'routers']);
+    expect(peakAt(lines, 'teams', 1, 'quota', 'pods')).toBe(3 + 2);
   });
 
   test('sets what a version serves at maxReplicas against 1.3 × its peak, with the smallest maxReplicas that suffices', () => {
@@ -115,6 +177,38 @@ describe('capacity', () => {
       expect.objectContaining({ subject: 'model churn version v1', path: ['teams', 0, 'models', 0, 'versions', 0, 'autoscaling', 'maxReplicas'], peak: 100, capacity: 600, maxReplicas: 4, podRequestsPerSecond: 150, headroom: 5 }),
       expect.objectContaining({ subject: 'model tagger version v1', path: ['teams', 1, 'models', 0, 'versions', 0, 'autoscaling', 'maxReplicas'], peak: 150, capacity: 300, headroom: 1 }),
       expect.objectContaining({ subject: 'model tagger version v2', path: ['teams', 1, 'models', 0, 'versions', 1, 'autoscaling', 'maxReplicas'], peak: 150, capacity: 150, headroom: 0, sufficient: false }),
+    ]);
+  });
+});
+
+describe('the capacity rule', () => {
+  /** A team whose quota fits its one model's versions at peak (2.5 vCPU) but not a training pod of 1 vCPU beside them. */
+  const config = {
+    ...MINIMAL_ENVIRONMENT,
+    ingress: { servingDomain: 'models.sandbox.example.internal' },
+    teams: [{ name: 'growth', quota: { cpu: 3, memoryGiB: 16, pods: 20 }, models: [MINIMAL_MODEL] }],
+  };
+  const training = { schedule: '0 2 * * *', image: 'train-1', command: ['python', 'train.py'], experiment: 'growth/churn', metric: 'val_auc', direction: 'max' };
+  const problemsOf = (settings: Record<string, unknown>) => {
+    const result = validateEnvironments([{ file: 'config/sandbox.yaml', text: JSON.stringify(settings) }]);
+    return result.ok ? [] : result.problems;
+  };
+
+  test('accepts a quota that fits the serving pods of a team without scheduled jobs', () => {
+    expect(problemsOf(config)).toEqual([]);
+  });
+
+  test('rejects a quota that fits the serving pods but not the scheduled jobs beside them, with what each needs, in one line', () => {
+    const withTraining = { ...config, teams: [{ ...config.teams[0], models: [{ ...MINIMAL_MODEL, training }] }] };
+    expect(problemsOf(withTraining)).toEqual([
+      {
+        file: 'config/sandbox.yaml',
+        field: 'teams[0].quota.cpu',
+        message:
+          'must cover what team growth needs at peak (3.5): serving 2.5 (every model at maxReplicas plus one rolling-update pod), ' +
+          'scheduled jobs 1 (one pod each, all at once: churn training)',
+        received: 3,
+      },
     ]);
   });
 });

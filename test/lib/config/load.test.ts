@@ -142,17 +142,17 @@ describe('a malformed config is rejected with its file and field', () => {
     ['second version on a GPU pool that does not exist', withVersions([MINIMAL_VERSION, { ...V2, gpu: { pool: 'training' } }]), 'teams[0].models[0].versions[1].gpu.pool', /must name a pool in gpuPools \(inference\)/],
     ['more GPUs at peak than the pool allows', withVersion({ gpu: { pool: 'inference', count: 2 }, autoscaling: { minReplicas: 1, maxReplicas: 2 } }), 'teams[0].models[0].versions[0].gpu.count', /must not exceed the gpuLimit of pool inference \(4\)/],
     ['second version with more GPUs at peak than the pool allows', withVersions([MINIMAL_VERSION, { ...V2, gpu: { pool: 'inference', count: 2 }, autoscaling: { minReplicas: 1, maxReplicas: 2 } }]), 'teams[0].models[0].versions[1].gpu.count', /^times autoscaling.maxReplicas plus the rolling-update pod \(3\) must not exceed the gpuLimit of pool inference \(4\)$/],
-    ['models at peak above the team CPU quota', withTeam({ quota: { ...TEAM.quota, cpu: 4 } }), 'teams[0].quota.cpu', /must cover what team growth needs at peak, every model at maxReplicas plus one rolling-update pod \(4.5\)/],
+    ['models at peak above the team CPU quota', withTeam({ quota: { ...TEAM.quota, cpu: 4 } }), 'teams[0].quota.cpu', /^must cover what team growth needs at peak \(4\.5\): serving 4\.5 \(every model at maxReplicas plus one rolling-update pod\)$/],
     ['models at peak above the team memory quota', withTeam({ quota: { ...TEAM.quota, memoryGiB: 8 } }), 'teams[0].quota.memoryGiB', /\(9\)/],
     ['models at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 8 } }), 'teams[0].quota.pods', /\(9\)/],
     ['GPU models without a GPU quota', withTeam({ quota: { ...TEAM.quota, gpus: 0 } }), 'teams[0].quota.gpus', /\(4\)/],
     ['every version of a model at peak above the team pod quota', withTeam({ quota: { ...TEAM.quota, pods: 13 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2] }, GPU_MODEL] }), 'teams[0].quota.pods', /\(14\)/],
-    ['a router at peak above a team pod quota that fits the versions', withTeam({ quota: { ...TEAM.quota, pods: 16 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2], traffic: { fallback: 'v2' } }, GPU_MODEL] }), 'teams[0].quota.pods', /^must cover what team growth needs at peak, every model at maxReplicas plus one rolling-update pod, and the router of churn at 2 pods plus one rolling-update pod \(17\)$/],
-    ['a router at peak above a team CPU quota that fits the versions', withTeam({ quota: { ...TEAM.quota, cpu: 7 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2], traffic: { shadow: { version: 'v2', percent: 10 } } }, GPU_MODEL] }), 'teams[0].quota.cpu', /and the router of churn at 2 pods plus one rolling-update pod \(7\.3\)$/],
-    ['a router beyond a general pool that fits the CPU versions and MLflow', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 6 } }, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, { ...V2, autoscaling: { minReplicas: 2, maxReplicas: 3 } }], traffic: { fallback: 'v2' } }, GPU_MODEL] }] }, 'cluster.nodePool.cpuLimit', /^must cover what general pool needs at peak, every CPU model at maxReplicas plus one rolling-update pod, and the router of churn at 2 pods plus one rolling-update pod, and MLflow at mlflow.replicas plus one rolling-update pod \(6\.3\)$/],
-    ['every GPU version of a model at peak beyond the pool\'s GPU limit', withTeam({ models: [{ ...GPU_MODEL, versions: [GPU_VERSION, { ...GPU_VERSION, name: 'v2', alias: 'challenger', autoscaling: { minReplicas: 1, maxReplicas: 1 } }] }] }), 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak, .* \(6\)/],
-    ['GPU models sharing a pool beyond its GPU limit', { ...SERVING, teams: [{ ...TEAM, quota: { ...TEAM.quota, gpus: 8 }, models: [GPU_MODEL, { ...GPU_MODEL, name: 'tagger-2' }] }] }, 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak, .* \(8\)/],
-    ['CPU models and MLflow beyond the general pool', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 3 } } }, 'cluster.nodePool.cpuLimit', /must cover what general pool needs at peak, .* \(4\)/],
+    ['a router at peak above a team pod quota that fits the versions', withTeam({ quota: { ...TEAM.quota, pods: 16 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2], traffic: { fallback: 'v2' } }, GPU_MODEL] }), 'teams[0].quota.pods', /^must cover what team growth needs at peak \(17\): serving 14 \(every model at maxReplicas plus one rolling-update pod\), routers 3 \(2 pods plus one rolling-update pod each: churn\)$/],
+    ['a router at peak above a team CPU quota that fits the versions', withTeam({ quota: { ...TEAM.quota, cpu: 7 }, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, V2], traffic: { shadow: { version: 'v2', percent: 10 } } }, GPU_MODEL] }), 'teams[0].quota.cpu', /at peak \(7\.3\): .*, routers 0\.3 \(2 pods plus one rolling-update pod each: churn\)$/],
+    ['a router beyond a general pool that fits the CPU versions and MLflow', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 6 } }, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, versions: [MINIMAL_VERSION, { ...V2, autoscaling: { minReplicas: 2, maxReplicas: 3 } }], traffic: { fallback: 'v2' } }, GPU_MODEL] }] }, 'cluster.nodePool.cpuLimit', /^must cover what general pool needs at peak \(6\.3\): serving 4\.5 \(every CPU model at maxReplicas plus one rolling-update pod\), routers 0\.3 \(2 pods plus one rolling-update pod each: churn\), MLflow 1\.5 \(mlflow\.replicas plus one rolling-update pod\)$/],
+    ['every GPU version of a model at peak beyond the pool\'s GPU limit', withTeam({ models: [{ ...GPU_MODEL, versions: [GPU_VERSION, { ...GPU_VERSION, name: 'v2', alias: 'challenger', autoscaling: { minReplicas: 1, maxReplicas: 1 } }] }] }), 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak \(6\)/],
+    ['GPU models sharing a pool beyond its GPU limit', { ...SERVING, teams: [{ ...TEAM, quota: { ...TEAM.quota, gpus: 8 }, models: [GPU_MODEL, { ...GPU_MODEL, name: 'tagger-2' }] }] }, 'gpuPools[0].gpuLimit', /must cover what GPU pool inference needs at peak \(8\)/],
+    ['CPU models and MLflow beyond the general pool', { ...SERVING, cluster: { ...cluster, nodePool: { cpuLimit: 3 } } }, 'cluster.nodePool.cpuLimit', /must cover what general pool needs at peak \(4\)/],
     ['CI repository that is not owner/name', { ...VALID, ci: { githubRepository: 'https://github.com/example/repo' } }, 'ci.githubRepository', /owner\/name/],
     ['two GPU pools with one name', { ...SERVING, gpuPools: [GPU_POOL, GPU_POOL] }, 'gpuPools[1].name', /unique among gpuPools/],
     ['GPU pool named like the CPU pool', { ...SERVING, gpuPools: [{ ...GPU_POOL, name: 'general' }] }, 'gpuPools[0].name', /must not be general/],
@@ -162,6 +162,9 @@ describe('a malformed config is rejected with its file and field', () => {
     ['models without a serving domain', { ...SERVING, ingress }, 'ingress.servingDomain', /is required once a team has models/],
     ['name prefix with capitals', { ...VALID, namePrefix: 'MLOps' }, 'namePrefix', /lowercase/],
     ['Kubernetes version without a kubectl layer', { ...VALID, cluster: { ...cluster, kubernetesVersion: '1.30' } }, 'cluster.kubernetesVersion', /"1.36"/],
+    ['pods reaching AWS anywhere in production', { ...VALID, network: { podHttpsEgress: 'anywhere' } }, 'network.podHttpsEgress', /must be endpoints when environmentType is production/],
+    ['pods limited to endpoints that are not created', { ...VALID, network: { interfaceEndpoints: ['ecrApi', 'secretsManager'] } }, 'network.interfaceEndpoints', /^must include s3, cloudWatchMetrics while network.podHttpsEgress is endpoints/],
+    ['an endpoint subnet smaller than AWS allows', { ...VALID, network: { subnetMasks: { endpoints: 29 } } }, 'network.subnetMasks.endpoints', /28/],
     ['public API endpoint in production', { ...VALID, cluster: { ...cluster, publicAccessCidrs: ['203.0.113.0/24'] } }, 'cluster.publicAccessCidrs', /must be empty when environmentType is production/],
     ['API endpoint open to the internet', { ...VALID, environmentType: 'development', cluster: { ...cluster, publicAccessCidrs: ['0.0.0.0/0'] } }, 'cluster.publicAccessCidrs[0]', /must not be 0.0.0.0\/0/],
     ['admin that is not an IAM principal ARN', { ...VALID, cluster: { ...cluster, admins: ['PlatformAdmin'] } }, 'cluster.admins[0]', /ARN of an IAM role or user/],
@@ -220,7 +223,7 @@ describe('a malformed config is rejected with its file and field', () => {
     ['alarm address that is not one', { ...SERVING, alarms: { emails: ['ops at example.com'] } }, 'alarms.emails[0]', /^must be an email address$/],
     ['alarm endpoint over plain HTTP', { ...SERVING, alarms: { httpsEndpoint: 'http://hooks.example.com/alarms' } }, 'alarms.httpsEndpoint', /^must be an https:\/\/ URL$/],
     ['load-balancer subnets smaller than a load balancer takes', { ...VALID, network: { subnetMasks: { loadBalancer: 28 } } }, 'network.subnetMasks.loadBalancer', /^must be at most 27: a load balancer needs a \/27 or larger subnet/],
-    ['load-balancer subnets that do not fit beside the other three', { ...VALID, network: { vpcCidr: '10.0.0.0/21', subnetMasks: { public: 24, private: 24, isolated: 25 } } }, 'network.subnetMasks', /^four subnets per availability zone of these sizes do not fit in network.vpcCidr 10.0.0.0\/21/],
+    ['load-balancer and endpoint subnets that do not fit beside the other three', { ...VALID, network: { vpcCidr: '10.0.0.0/21', subnetMasks: { public: 24, private: 24, isolated: 25 } } }, 'network.subnetMasks', /^five subnets per availability zone of these sizes do not fit in network.vpcCidr 10.0.0.0\/21/],
   ];
 
   test.each(cases)('%s', (_title, settings, field, message) => {
@@ -388,8 +391,15 @@ describe('a malformed config is rejected with its file and field', () => {
   });
 
   test('load-balancer subnets of /27 fit where the default /26 does not', () => {
-    const network = { vpcCidr: '10.0.0.0/21', subnetMasks: { public: 24, private: 24, isolated: 25, loadBalancer: 27 } };
+    const network = { vpcCidr: '10.0.0.0/21', subnetMasks: { public: 26, private: 24, isolated: 24, loadBalancer: 27 } };
     expect(validate({ ...VALID, network }).ok).toBe(true);
+    expect(validate({ ...VALID, network: { ...network, subnetMasks: { ...network.subnetMasks, loadBalancer: 26 } } }).ok).toBe(false);
+  });
+
+  test('pods of a development environment without interface endpoints may reach AWS anywhere', () => {
+    const network = { interfaceEndpoints: [], podHttpsEgress: 'anywhere' };
+    expect(validate({ ...VALID, environmentType: 'development', network }).ok).toBe(true);
+    expect(validate({ ...VALID, environmentType: 'development', network: { interfaceEndpoints: [] } }).ok).toBe(false);
   });
 
   test('development environments may drop protection that production must keep', () => {
@@ -712,6 +722,26 @@ describe('drift settings', () => {
     expect(problems).toContainEqual(expect.objectContaining({ field: field ? `${DRIFT_PATH}.${field}` : DRIFT_PATH, message: expect.stringMatching(message) }));
   });
 
+  test("a reference given as a registered model's run artifact is accepted as written, and may be compared with any current folder", () => {
+    const reference = { alias: 'champion', artifactPath: 'reference/train.parquet' };
+    const result = validate(withDrift({ reference, current: 's3://growth-data/training/' }));
+    expect(result.ok && result.environments[0].teams[0].models[0].drift?.reference).toEqual(reference);
+  });
+
+  test.each([
+    ['a mapping without its artifact path', { alias: 'champion' }, 'reference', /^must give both alias and artifactPath, as text: \{ alias: champion, artifactPath: reference\/train.parquet \}$/],
+    ['a mapping with a numeric alias', { alias: 1, artifactPath: 'train.csv' }, 'reference', /^must give both alias and artifactPath, as text/],
+    ['an alias MLflow refuses', { alias: 'champion@1', artifactPath: 'train.csv' }, 'reference.alias', /^must be an MLflow alias such as champion$/],
+    ['an artifact path outside the run', { alias: 'champion', artifactPath: 'reference/../../other-run/train.csv' }, 'reference.artifactPath', /^must be a path among the run's artifacts such as reference\/train.parquet/],
+    ['an absolute artifact path', { alias: 'champion', artifactPath: '/reference/train.csv' }, 'reference.artifactPath', /^must be a path among the run's artifacts/],
+    ['an unknown field in the mapping', { alias: 'champion', artifactPath: 'train.csv', version: 3 }, 'reference', /unknown field "version"/],
+    ['a models:/ URI, which names a model, not a run artifact', 'models:/growth@champion/train.csv', 'reference', /^must be an S3 folder such as .*, or a mapping naming a run artifact: \{ alias: champion, artifactPath: reference\/train.parquet \}$/],
+    ['a list', ['s3://growth-data/training/'], 'reference', /^must be an S3 folder such as s3:\/\/fraud-data\/training\/, or a mapping naming a run artifact/],
+  ])('a reference that is %s is rejected with one problem', (_title, reference, field, message) => {
+    const problems = problemsOf(withDrift({ reference }));
+    expect(problems).toEqual([expect.objectContaining({ field: `${DRIFT_PATH}.${field}`, message: expect.stringMatching(message) })]);
+  });
+
   test("a model named <model>-drift beside a model with a drift report is rejected: the job's service account takes that name", () => {
     const settings = { ...SERVING, teams: [{ ...TEAM, models: [{ ...CPU_MODEL, drift: DRIFT }, { ...CPU_MODEL, name: 'churn-drift' }, GPU_MODEL] }] };
     expect(problemsOf(settings)).toContainEqual(
@@ -742,6 +772,19 @@ describe('training settings', () => {
     expect(validate(withTraining({ gpu: { pool: 'inference', count: 2 } })).ok).toBe(true);
   });
 
+  test('a training job reading an S3 input folder, encrypted with a KMS key, is accepted as written', () => {
+    const input = { input: 's3://growth-data/training/daily/', inputKmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-4000-8000-000000000000' };
+    const result = validate(withTraining(input));
+    expect(result.ok && result.environments[0].teams[0].models[0].training).toMatchObject(input);
+  });
+
+  test('an input that is not an S3 folder is refused in one line naming the file, the field and the form allowed', () => {
+    const result = validate(withTraining({ input: 's3://growth-data/training/*.csv' }));
+    expect(!result.ok && result.message.split('\n').filter((line) => line.includes('.training.'))).toEqual([
+      `  config/prod.yaml: ${TRAINING_PATH}.input: must be an S3 folder such as s3://fraud-data/scoring/daily/: a bucket name, then a prefix of letters, digits and !_.'()- ending in / (received: "s3://growth-data/training/*.csv")`,
+    ]);
+  });
+
   test.each([
     ['an hourly schedule', { schedule: '0 * * * *' }, 'schedule', /^must run at most once a day, .*registers a new version for the promotion gate/],
     ['a weekly schedule, longer than an alarm can watch', { schedule: '0 5 * * 1' }, 'schedule', /^runs up to 7 days apart/],
@@ -758,6 +801,16 @@ describe('training settings', () => {
     ['a CPU request above its limit', { resources: { cpuRequestMillicores: 4000 } }, 'resources.cpuRequestMillicores', /^must not exceed the CPU limit \(2000\)$/],
     ['a memory request above its limit', { resources: { memoryRequestMiB: 8192 } }, 'resources.memoryRequestMiB', /^must not exceed the memory limit \(4096\)$/],
     ['a scratch volume larger than node disk allows', { workVolumeGiB: 100 }, 'workVolumeGiB', /^must be at most 60 GiB: the scratch volume is node disk/],
+    ['an input without a folder, which would open the whole bucket', { input: 's3://growth-data/' }, 'input', /^must be an S3 folder such as s3:\/\/fraud-data\/scoring\/daily\//],
+    ['an input that is a file', { input: 's3://growth-data/training/rows.csv' }, 'input', /^must be an S3 folder/],
+    ['an input with a wildcard, which would widen the role', { input: 's3://growth-data/*/' }, 'input', /^must be an S3 folder/],
+    ['an input KMS key that is an alias', { input: 's3://growth-data/training/', inputKmsKeyArn: 'alias/growth' }, 'inputKmsKeyArn', /^must be a KMS key ARN/],
+    [
+      'an input KMS key without an input',
+      { inputKmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-4000-8000-000000000000' },
+      'inputKmsKeyArn',
+      /^must be set only with training.input: it is the key of the input files$/,
+    ],
     ['an unknown field', { data: 's3://x/' }, '', /unknown field "data"/],
   ])('%s is rejected', (_title, change, field, message) => {
     const problems = problemsOf(withTraining(change));

@@ -36,7 +36,7 @@ const SETTINGS: Omit<BatchInferenceProps, 'cluster' | 'namespace' | 'predictions
 
 function build(overrides: Partial<BatchInferenceProps> = {}) {
   const { stack, cluster } = clusterStack();
-  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 } });
+  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 }, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
   const topic = new sns.Topic(stack, 'Alarms');
   const predictionsPolicy = new iam.ManagedPolicy(stack, 'PredictionsPolicy', {
     statements: [new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: ['arn:aws:s3:::mlops-prod-artifacts/predictions/fraud-scorer/*'] })],

@@ -1,17 +1,21 @@
-import { Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { k8s } from 'cdk8s-plus-27';
+import { DRIFT_REPORT_CONTAINER } from '../../../charts/lib/drift-report-cron-job';
 import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
-import { DRIFT_METRIC_NAMESPACE, DriftReport, DriftReportProps } from '../../../lib/constructs/drift-report';
+import { DRIFT_METRIC_NAMESPACE, DRIFT_REPORT_DOCKERFILE, DRIFT_REPORT_IMAGE_CONTEXT, DriftReport, DriftReportProps } from '../../../lib/constructs/drift-report';
 import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
-import { MlflowServer } from '../../../lib/constructs/mlflow-server';
+import { MLFLOW_IMAGE_DIRECTORY, MlflowServer } from '../../../lib/constructs/mlflow-server';
 import { MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
 import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
 import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
 import { TeamNamespace } from '../../../lib/constructs/team-namespace';
 import { appliedManifests } from '../../helpers/applied-manifests';
 import { clusterStack } from '../../helpers/cluster-fixture';
-import { KubeObject } from '../../helpers/kube-objects';
+import { findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
 
 type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
@@ -35,7 +39,7 @@ const SETTINGS: Omit<DriftReportProps, 'cluster' | 'namespace' | 'mlflowAccounts
   environment: 'mlops-prod',
 };
 
-function build() {
+function build(settings: typeof SETTINGS = SETTINGS) {
   const { stack, vpc, cluster } = clusterStack();
   const server = new MlflowServer(stack, 'Mlflow', {
     cluster,
@@ -46,29 +50,32 @@ function build() {
     hostname: 'mlflow.example.internal',
     loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
     loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
   });
   const mlflowAccounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
     cluster,
     server,
     secretNamePrefix: 'test/mlflow',
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
     teams: [{ name: 'fraud', models: [{ registeredModel: 'fraud-scorer' }] }, { name: 'risk', models: [] }],
   });
-  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 } });
+  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 }, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
   const topic = new sns.Topic(stack, 'Alarms');
-  const drift = new DriftReport(stack, 'Drift', { ...SETTINGS, cluster, namespace, mlflowAccounts, alarmTopic: topic });
+  const drift = new DriftReport(stack, 'Drift', { ...settings, cluster, namespace, mlflowAccounts, alarmTopic: topic });
   const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
   const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(drift).getLogicalId(construct.node.defaultChild as never);
-  return { json, drift, topic, idOf, mlflowAccounts, stack };
+  // The statements of the policies of the job's role.
+  const statements = (): Statement[] =>
+    Object.values(json.Resources)
+      .filter((policy) => policy.Type === 'AWS::IAM::Policy' && JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: idOf(drift.role) }]))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return { json, drift, topic, idOf, mlflowAccounts, stack, statements };
 }
 
-const { json, drift, topic, idOf, mlflowAccounts, stack } = build();
+const { json, drift, topic, idOf, mlflowAccounts, stack, statements } = build();
 const resources = Object.entries(json.Resources);
 const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
 const roleId = idOf(drift.role);
-const statements = (): Statement[] =>
-  ofType('AWS::IAM::Policy')
-    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
-    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 const s3Arn = (path: string) => `arn:aws:s3:::${path}`;
 
 describe('DriftReport', () => {
@@ -88,6 +95,40 @@ describe('DriftReport', () => {
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('fraud-scoring'), Condition: { StringLike: { 's3:prefix': ['daily/*'] } } },
       { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } } },
     ]);
+  });
+
+  test("reads a registered model's run artifact through MLflow, so the role may list and read the current folder only", () => {
+    const artifact = build({ ...SETTINGS, reference: { registeredModel: 'fraud-scorer', alias: 'champion', artifactPath: 'reference/train.parquet' } });
+    expect(artifact.statements()).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: artifact.stack.resolve(artifact.mlflowAccounts.secretOf('fraud').secretArn) },
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt' }),
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('fraud-scoring'), Condition: { StringLike: { 's3:prefix': ['daily/*'] } } },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn('fraud-scoring/daily/*') },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } } },
+    ]);
+    const [alarm] = Object.values(artifact.json.Resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm' && resource.Properties.MetricName === 'DriftShare');
+    expect(alarm.Properties.AlarmDescription).toContain('(s3://fraud-scoring/daily/ against reference/train.parquet of the run of fraud-scorer@champion)');
+  });
+
+  test('runs the credentials step from the MLflow image and the report from the drift report image, built from images/ with its own Dockerfile, for amd64', () => {
+    // An Fn::Sub (the asset's image URI) shows as its text.
+    const subs = appliedManifests(json, (intrinsic) => (intrinsic as { 'Fn::Sub'?: string })['Fn::Sub'] ?? 'cfn-token');
+    const cronJob = findObject<k8s.CronJobSpec>(
+      subs.map(({ object }) => object as KubeObject).filter((object) => object.metadata.name === 'fraud-scorer-drift'),
+      'CronJob',
+    );
+    const pod = cronJob.spec.jobTemplate.spec?.template.spec as k8s.PodSpec;
+    const assembly = App.of(stack)!.synth();
+    const assets = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
+    const images = assets.dockerImages as Record<string, { source: { directory: string; dockerFile?: string; platform?: string } }>;
+    const sourceOf = (image: string | undefined) => {
+      const { source } = images[image!.split(':').pop()!];
+      return [path.resolve(assembly.directory, source.directory), source.dockerFile, source.platform];
+    };
+    expect(pod.initContainers?.map((container) => sourceOf(container.image))).toEqual([[MLFLOW_IMAGE_DIRECTORY, undefined, 'linux/amd64']]);
+    const [report] = pod.containers;
+    expect(report.name).toBe(DRIFT_REPORT_CONTAINER);
+    expect(sourceOf(report.image)).toEqual([DRIFT_REPORT_IMAGE_CONTEXT, DRIFT_REPORT_DOCKERFILE, 'linux/amd64']);
   });
 
   test('applies a CronJob Kubernetes accepts in the team namespace after the Pod Identity association and the namespace', () => {

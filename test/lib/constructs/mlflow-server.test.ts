@@ -27,6 +27,7 @@ function serverStack() {
     hostname: 'mlflow.example.internal',
     loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
     loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
   });
   return Template.fromStack(stack).toJSON();
 }

@@ -32,8 +32,9 @@ function accountsStack(teams: readonly MlflowTeam[] = TEAMS): { stack: Stack; ac
     hostname: 'mlflow.example.internal',
     loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
     loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
   });
-  const accounts = new MlflowTeamAccounts(stack, 'TeamAccounts', { cluster, server, secretNamePrefix: 'test/mlflow', teams });
+  const accounts = new MlflowTeamAccounts(stack, 'TeamAccounts', { cluster, server, secretNamePrefix: 'test/mlflow', teams, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
   return { stack, accounts };
 }
 

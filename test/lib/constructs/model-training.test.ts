@@ -18,6 +18,8 @@ import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
 type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Effect: string };
 
+const INPUT_KEY = 'arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-4000-8000-000000000000';
+
 const SETTINGS: Omit<ModelTrainingProps, 'cluster' | 'namespace' | 'mlflowAccounts' | 'alarmTopic'> = {
   model: 'fraud-scorer',
   registeredModel: 'fraud-scorer',
@@ -38,7 +40,7 @@ const SETTINGS: Omit<ModelTrainingProps, 'cluster' | 'namespace' | 'mlflowAccoun
   environment: 'mlops-prod',
 };
 
-function build() {
+function build(overrides: Partial<ModelTrainingProps> = {}) {
   const { stack, vpc, cluster } = clusterStack();
   const server = new MlflowServer(stack, 'Mlflow', {
     cluster,
@@ -49,29 +51,43 @@ function build() {
     hostname: 'mlflow.example.internal',
     loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
     loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
   });
   const mlflowAccounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
     cluster,
     server,
     secretNamePrefix: 'test/mlflow',
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
     teams: [{ name: 'fraud', models: [{ registeredModel: 'fraud-scorer' }] }, { name: 'risk', models: [] }],
   });
-  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 } });
+  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 }, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
   const topic = new sns.Topic(stack, 'Alarms');
-  const training = new ModelTraining(stack, 'Training', { ...SETTINGS, cluster, namespace, mlflowAccounts, alarmTopic: topic });
+  const training = new ModelTraining(stack, 'Training', { ...SETTINGS, ...overrides, cluster, namespace, mlflowAccounts, alarmTopic: topic });
   const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
   const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(training).getLogicalId(construct.node.defaultChild as never);
   return { json, training, topic, idOf, mlflowAccounts, stack };
 }
 
-const { json, training, topic, idOf, mlflowAccounts, stack } = build();
+/** The statements of the policies of a built training's role. */
+function roleStatements(built: ReturnType<typeof build>): Statement[] {
+  const role = [{ Ref: built.idOf(built.training.role) }];
+  return Object.values(built.json.Resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify(role))
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+/** The training pod's template in a built training's applied manifest, tokens as `cfn-token`. */
+function podTemplate(built: ReturnType<typeof build>): k8s.PodTemplateSpec {
+  const objects = appliedManifests(built.json, () => 'cfn-token').map(({ object }) => object as KubeObject);
+  return findObject<k8s.CronJobSpec>(objects, 'CronJob', 'fraud-scorer-training').spec.jobTemplate.spec?.template as k8s.PodTemplateSpec;
+}
+
+const built = build();
+const { json, training, topic, idOf, mlflowAccounts, stack } = built;
 const resources = Object.entries(json.Resources);
 const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
 const roleId = idOf(training.role);
-const statements = (): Statement[] =>
-  ofType('AWS::IAM::Policy')
-    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
-    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const statements = (): Statement[] => roleStatements(built);
 const trainingManifest = () => {
   const manifests = appliedManifests(json).filter(({ object }) => (object as KubeObject).metadata.name === 'fraud-scorer-training');
   return { logicalId: manifests[0].logicalId, objects: manifests.map(({ object }) => object as KubeObject) };
@@ -85,7 +101,7 @@ describe('ModelTraining', () => {
     );
   });
 
-  test("lets the role read the team's MLflow login and no other, and publish to the training namespace only", () => {
+  test("without an input, lets the role read the team's MLflow login and no other, and publish to the training namespace only", () => {
     const fraudSecret = mlflowAccounts.secretOf('fraud');
     expect(statements()).toEqual([
       {
@@ -96,6 +112,31 @@ describe('ModelTraining', () => {
       expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt' }),
       { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': TRAINING_METRIC_NAMESPACE } } },
     ]);
+  });
+
+  test('with an input, lets the role also list and read that folder and nothing else of its bucket, and decrypt with its key through S3', () => {
+    const withInput = build({ input: 's3://fraud-data/training/daily/', inputKmsKeyArn: INPUT_KEY });
+    const [secretRead, secretKey, ...rest] = roleStatements(withInput);
+    expect([secretRead.Action, secretKey.Condition]).toEqual([
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+    ]);
+    expect(rest).toEqual([
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::fraud-data', Condition: { StringLike: { 's3:prefix': ['training/daily/*'] } } },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::fraud-data/training/daily/*' },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: INPUT_KEY, Condition: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } } },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': TRAINING_METRIC_NAMESPACE } } },
+    ]);
+  });
+
+  test("with an input, hands the team's training step the folder and the pod's credentials; without, neither", () => {
+    const withInput = podTemplate(build({ input: 's3://fraud-data/training/daily/' }));
+    const train = (template: k8s.PodTemplateSpec) => (template.spec?.initContainers ?? [])[1];
+    expect(envOf(train(withInput)).TRAINING_INPUT).toBe('s3://fraud-data/training/daily/');
+    expect(withInput.metadata?.annotations).toEqual({ 'eks.amazonaws.com/skip-containers': 'promote' });
+    const without = podTemplate(built);
+    expect(envOf(train(without))).not.toHaveProperty('TRAINING_INPUT');
+    expect(without.metadata?.annotations).toEqual({ 'eks.amazonaws.com/skip-containers': 'train,promote' });
   });
 
   test("hands the credentials step the team's secret ARN and the gate the team's own decisions experiment", () => {

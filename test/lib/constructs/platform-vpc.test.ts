@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { loadBalancerSubnetCidrs, loadBalancerSubnets, PlatformVpc, PlatformVpcProps, SUBNET_GROUPS } from '../../../lib/constructs/platform-vpc';
+import { loadBalancerSubnetCidrs, loadBalancerSubnets, PlatformVpc, PlatformVpcProps, podHttpsEgressCidrs, SUBNET_GROUPS } from '../../../lib/constructs/platform-vpc';
 import { testApp } from '../../helpers/app';
 
 const TWO_ZONES = ['eu-west-1a', 'eu-west-1b'];
@@ -53,6 +53,53 @@ describe('PlatformVpc', () => {
     const before = cidrsOf(vpcBeforeLoadBalancerSubnets(zones, masks), groups);
     expect(Object.keys(before)).toHaveLength(3 * zones.length);
     expect(cidrsOf(vpc, groups)).toEqual(before);
+  });
+
+  test.each([
+    { zones: TWO_ZONES, loadBalancer: 26 },
+    { zones: THREE_ZONES, loadBalancer: 27 },
+  ])('keeps every older subnet at the CIDR it had before the endpoint subnets ($zones.length zones, load balancer /$loadBalancer)', ({ zones, loadBalancer }) => {
+    const { vpc } = platformVpc({ availabilityZones: zones, loadBalancerSubnetMask: loadBalancer });
+    const groups = ['Public', 'Private', 'Isolated', 'LoadBalancer'];
+    const before = new ec2.Vpc(new Stack(testApp(), 'Before'), 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
+      availabilityZones: zones,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
+        { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+        { name: 'LoadBalancer', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: loadBalancer },
+      ],
+    });
+    expect(Object.keys(cidrsOf(before, groups))).toHaveLength(4 * zones.length);
+    expect(cidrsOf(vpc, groups)).toEqual(cidrsOf(before, groups));
+  });
+
+  test('puts every interface endpoint, and nothing else, in the endpoint subnets, /27 by default', () => {
+    const { stack, vpc } = platformVpc({ interfaceEndpoints: ['s3', 'secretsManager', 'cloudWatchMetrics'] });
+    const endpointSubnets = vpc.selectSubnets({ subnetGroupName: SUBNET_GROUPS.endpoints }).subnets;
+    expect(endpointSubnets.map((subnet) => subnet.ipv4CidrBlock)).toEqual(['10.0.98.128/27', '10.0.98.160/27']);
+    const template = Template.fromStack(stack);
+    const interfaces = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+    expect(interfaces).toHaveLength(3);
+    for (const endpoint of interfaces) {
+      expect(endpoint.Properties.SubnetIds).toEqual(endpointSubnets.map((subnet) => stack.resolve(subnet.subnetId)));
+    }
+    const others = Object.values(cidrsOf(vpc, ['Public', 'Private', 'Isolated', 'LoadBalancer']));
+    expect(others.filter((cidr) => endpointSubnets.some((subnet) => subnet.ipv4CidrBlock === cidr))).toEqual([]);
+  });
+
+  test("answers every resolver in the VPC with the S3 interface endpoint's addresses, which NetworkPolicies can name, and leaves the other endpoints' DNS as AWS sets it", () => {
+    const template = Template.fromStack(platformVpc({ interfaceEndpoints: ['s3', 'secretsManager', 'cloudWatchMetrics'] }).stack);
+    const endpoint = (service: string) =>
+      Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } })).find((resource) =>
+        JSON.stringify(resource.Properties.ServiceName).includes(`.${service}"`),
+      );
+    expect(endpoint('s3')?.Properties).toMatchObject({ PrivateDnsEnabled: true, DnsOptions: { PrivateDnsOnlyForInboundResolverEndpoint: 'AllResolvers' } });
+    for (const service of ['secretsmanager', 'monitoring']) {
+      expect(endpoint(service)?.Properties).toMatchObject({ PrivateDnsEnabled: true });
+      expect(endpoint(service)?.Properties.DnsOptions).toBeUndefined();
+    }
   });
 
   test('gives every zone a load-balancer subnet of the configured size, /26 by default, apart from every other subnet', () => {
@@ -112,5 +159,17 @@ describe('load balancer subnets', () => {
       expect(selected.subnets.map((subnet) => subnet.ipv4CidrBlock)).toEqual(loadBalancerSubnetCidrs(vpc, scheme));
       expect(selected.availabilityZones).toEqual(TWO_ZONES);
     }
+  });
+});
+
+describe('pod HTTPS egress', () => {
+  const { vpc } = platformVpc();
+
+  test('through the endpoints is limited to the endpoint subnets, one per zone', () => {
+    expect(podHttpsEgressCidrs(vpc, 'endpoints')).toEqual(['10.0.98.128/27', '10.0.98.160/27']);
+  });
+
+  test('anywhere is any address', () => {
+    expect(podHttpsEgressCidrs(vpc, 'anywhere')).toEqual(['0.0.0.0/0']);
   });
 });

@@ -21,11 +21,13 @@ describe('TeamJobIdentity', () => {
     hostname: 'mlflow.example.internal',
     loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
     loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
   });
   const accounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
     cluster,
     server,
     secretNamePrefix: 'test/mlflow',
+    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
     teams: [{ name: 'fraud', models: [] }, { name: 'risk', models: [] }],
   });
   const fraud = new TeamJobIdentity(stack, 'FraudJobs', { cluster: cluster.cluster, team: 'fraud', accounts });

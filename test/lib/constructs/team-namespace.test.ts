@@ -23,7 +23,7 @@ const cluster = new eks.Cluster(stack, 'Cluster', {
   kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(stack, 'KubectlLayer') },
 });
 cluster.grantClusterAdmin('Admin', CLUSTER_ADMIN);
-new TeamNamespace(stack, 'Team', { cluster, team: TEAM, admins: [ADMIN], members: [MEMBER], quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 } });
+new TeamNamespace(stack, 'Team', { cluster, team: TEAM, admins: [ADMIN], members: [MEMBER], quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 }, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
 
 const template = Template.fromStack(stack).toJSON();
 const objects = appliedManifests(template).map(({ object }) => object as KubeObject);

@@ -8,7 +8,9 @@ import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { appliedManifests, renderRefs } from '../../helpers/applied-manifests';
 import { ENVIRONMENTS } from '../../helpers/app';
 import { committedConfig, committedStageDirectory, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
-import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
+import { envOf, findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
+import { endpointSubnetCidrs } from '../../helpers/network-facts';
+import { canonical, egressPairs } from '../../helpers/network-policies';
 
 interface Statement {
   Action: string | string[];
@@ -155,5 +157,15 @@ describe.each(ENVIRONMENTS)('%s MLflow stack', (name) => {
     const withRefs = appliedManifests(json, renderRefs).map((manifest) => manifest.object) as KubeObject[];
     const binding = findObject<{ targetGroupARN: unknown; serviceRef: { name: string; port: number } }>(withRefs, 'TargetGroupBinding', 'mlflow');
     expect(binding.spec).toEqual({ targetGroupARN: `ref:${groupId}`, targetType: 'ip', serviceRef: { name: 'mlflow', port: 80 } });
+  });
+
+  test("lets the server, the migration and the user sync reach AWS over HTTPS at the endpoint subnets alone, or anywhere where config says so", () => {
+    const awsApiCidrs =
+      config.network.podHttpsEgress === 'endpoints' ? endpointSubnetCidrs(committedTemplate(name, 'Network')) : ['0.0.0.0/0'];
+    expect(awsApiCidrs.length).toBeGreaterThan(0);
+    const policies = objectsOfKind<k8s.NetworkPolicySpec>(appliedManifests(json).map((manifest) => manifest.object) as KubeObject[], 'NetworkPolicy');
+    const https = egressPairs(policies).filter((pair) => pair.endsWith(' TCP/443'));
+    // The server's namespace-wide rule and the sync Job's own rule, each naming every endpoint subnet.
+    expect(https).toEqual(awsApiCidrs.flatMap((cidr) => Array(2).fill(`${canonical({ ipBlock: { cidr } })} TCP/443`)).sort());
   });
 });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { k8s } from 'cdk8s-plus-27';
 import { MODEL_ROUTER_IMAGE_DIRECTORY } from '../../../charts/lib/model-router';
+import { DRIFT_REPORT_DOCKERFILE, DRIFT_REPORT_IMAGE_CONTEXT } from '../../../lib/constructs/drift-report';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { SCORING_PORT } from '../../../charts/model-serving-chart';
 import { modelAlarmNamePrefix, modelBatchAlarmName, modelDriftAlarmName, modelDriftRunAlarmName, modelSloAlarmName, modelTrainingAlarmName, versionAlarmNames } from '../../../lib/config/alarm-names';
@@ -11,7 +12,7 @@ import { listenerRulePriorities, PRIORITIES_PER_MODEL } from '../../../lib/confi
 import { appliedManifests } from '../../helpers/applied-manifests';
 import { ENVIRONMENTS } from '../../helpers/app';
 import { committedConfig, committedModelStackIds, committedStageDirectory, committedStageFacts, committedTemplate, StageStackId } from '../../helpers/committed-assembly';
-import { findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
+import { envOf, findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
 import { loadBalancerSubnetCidrs } from '../../helpers/network-facts';
 
 type StackOutputReference = { 'Fn::GetStackOutput': { StackName: string; OutputName: string } };
@@ -92,12 +93,13 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
         }
       });
 
-      test('runs a router built from images/model-router for amd64 in this stack, where the model has a shadow or a fallback, and the platform image for a batch, training or drift job', () => {
+      test('runs a router built from images/model-router for amd64 in this stack, where the model has a shadow or a fallback, the platform image for a batch, training or drift job, and the drift report image for a drift job', () => {
         const assets = JSON.parse(fs.readFileSync(path.join(committedStageDirectory(name), `${stage.stacks[id].artifactId}.assets.json`), 'utf8'));
-        const images = Object.entries(assets.dockerImages) as [string, { source: { directory: string; platform?: string } }][];
-        expect(images.map(([, image]) => [path.resolve(image.source.directory), image.source.platform])).toEqual([
-          ...(router ? [[MODEL_ROUTER_IMAGE_DIRECTORY, 'linux/amd64']] : []),
-          ...(model.batch || model.training || model.drift ? [[MLFLOW_IMAGE_DIRECTORY, 'linux/amd64']] : []),
+        const images = Object.entries(assets.dockerImages) as [string, { source: { directory: string; dockerFile?: string; platform?: string } }][];
+        expect(images.map(([, image]) => [path.resolve(image.source.directory), image.source.dockerFile, image.source.platform])).toEqual([
+          ...(router ? [[MODEL_ROUTER_IMAGE_DIRECTORY, undefined, 'linux/amd64']] : []),
+          ...(model.batch || model.training || model.drift ? [[MLFLOW_IMAGE_DIRECTORY, undefined, 'linux/amd64']] : []),
+          ...(model.drift ? [[DRIFT_REPORT_IMAGE_CONTEXT, DRIFT_REPORT_DOCKERFILE, 'linux/amd64']] : []),
         ]);
         if (router) {
           const [image] = deployment(`${model.name}-router`).containers.map((container) => intrinsic(container.image));
@@ -297,6 +299,31 @@ describe.each(ENVIRONMENTS)('%s model stacks', (name) => {
         const alarm = resources('AWS::CloudWatch::Alarm').find(([, candidate]) => candidate.Properties.AlarmName === modelTrainingAlarmName(modelAlarmNamePrefix(config, model.name)));
         expect(alarm?.[1].Properties).toMatchObject({ MetricName: 'Succeeded', TreatMissingData: 'breaching' });
         expect(ingressOutput((alarm?.[1].Properties.AlarmActions as unknown[])[0])).toBe(true);
+      });
+
+      test("gives the training's role its input folder to list and read alone, and the team's code that folder and the pod's credentials, only when config names one", () => {
+        if (!model.training) {
+          return;
+        }
+        const template = findObject<k8s.CronJobSpec>(applied, 'CronJob', `${model.name}-training`).spec.jobTemplate.spec?.template as k8s.PodTemplateSpec;
+        const train = (template.spec?.initContainers ?? [])[1];
+        const [[, association]] = resources('AWS::EKS::PodIdentityAssociation').filter(([, candidate]) => candidate.Properties.ServiceAccount === `${model.name}-training`);
+        const trainingRoleId = (association.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const s3Statements = resources('AWS::IAM::Policy')
+          .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${trainingRoleId}"`))
+          .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
+          .filter((statement) => JSON.stringify(statement.Action).includes('"s3:'));
+        const { input } = model.training;
+        const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(input ?? '') ?? [];
+        expect({
+          TRAINING_INPUT: envOf(train).TRAINING_INPUT,
+          skipped: template.metadata?.annotations?.['eks.amazonaws.com/skip-containers'],
+          s3: s3Statements.map((statement) => [statement.Action, statement.Resource]),
+        }).toEqual(
+          input
+            ? { TRAINING_INPUT: input, skipped: 'promote', s3: [['s3:ListBucket', `arn:aws:s3:::${bucket}`], ['s3:GetObject', `arn:aws:s3:::${bucket}/${prefix}*`]] }
+            : { TRAINING_INPUT: undefined, skipped: 'train,promote', s3: [] },
+        );
       });
 
       test("applies the chart after its Pod Identity association, and the stack after its team's namespace and the GPU node pools (Serving), KEDA (Cluster), its listener and alarm topic (Ingress) and its repository and read policy (Data)", () => {

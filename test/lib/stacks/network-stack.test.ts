@@ -11,9 +11,9 @@ describe.each(ENVIRONMENTS)('%s network stack', (name) => {
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: config.network.vpcCidr });
   });
 
-  test('places public, private, isolated and load-balancer subnets in every configured zone', () => {
+  test('places public, private, isolated, load-balancer and endpoint subnets in every configured zone', () => {
     for (const zone of config.availabilityZones) {
-      for (const [name, type] of [['Public', 'Public'], ['Private', 'Private'], ['Isolated', 'Isolated'], ['LoadBalancer', 'Isolated']]) {
+      for (const [name, type] of [['Public', 'Public'], ['Private', 'Private'], ['Isolated', 'Isolated'], ['LoadBalancer', 'Isolated'], ['Endpoints', 'Isolated']]) {
         template.hasResourceProperties('AWS::EC2::Subnet', {
           AvailabilityZone: zone,
           Tags: Match.arrayWith([
@@ -23,15 +23,18 @@ describe.each(ENVIRONMENTS)('%s network stack', (name) => {
         });
       }
     }
-    template.resourceCountIs('AWS::EC2::Subnet', 4 * zones);
+    template.resourceCountIs('AWS::EC2::Subnet', 5 * zones);
   });
 
-  test('sizes the load-balancer subnets as configured', () => {
+  test.each([
+    ['LoadBalancer', 'loadBalancer'],
+    ['Endpoints', 'endpoints'],
+  ] as const)('sizes the %s subnets as configured', (group, field) => {
     const subnets = template.findResources('AWS::EC2::Subnet', {
-      Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: 'LoadBalancer' }]) },
+      Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: group }]) },
     });
     const masks = Object.values(subnets).map((subnet) => Number(String(subnet.Properties.CidrBlock).split('/')[1]));
-    expect(masks).toEqual(config.availabilityZones.map(() => config.network.subnetMasks.loadBalancer));
+    expect(masks).toEqual(config.availabilityZones.map(() => config.network.subnetMasks[field]));
   });
 
   test('runs as many NAT gateways as configured', () => {
@@ -60,7 +63,7 @@ describe.each(ENVIRONMENTS)('%s network stack', (name) => {
     expect(gateway.Properties.RouteTableIds).toHaveLength(2 * zones);
   });
 
-  test('creates exactly the configured interface endpoints, open to the VPC on 443 only', () => {
+  test('creates exactly the configured interface endpoints in the endpoint subnets, open to the VPC on 443 only', () => {
     template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, config.network.interfaceEndpoints.length);
     const services: Record<string, string> = {
       ecrApi: 'ecr.api',
@@ -68,12 +71,18 @@ describe.each(ENVIRONMENTS)('%s network stack', (name) => {
       sts: 'sts',
       secretsManager: 'secretsmanager',
       cloudWatchLogs: 'logs',
+      s3: 's3',
+      cloudWatchMetrics: 'monitoring',
     };
+    const endpointSubnets = Object.keys(
+      template.findResources('AWS::EC2::Subnet', { Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: 'Endpoints' }]) } }),
+    ).map((logicalId) => ({ Ref: logicalId }));
     for (const endpoint of config.network.interfaceEndpoints) {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
         VpcEndpointType: 'Interface',
         ServiceName: `com.amazonaws.${config.region}.${services[endpoint]}`,
         PrivateDnsEnabled: true,
+        SubnetIds: endpointSubnets,
       });
     }
     if (config.network.interfaceEndpoints.length > 0) {

@@ -1,10 +1,14 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { k8s } from 'cdk8s-plus-27';
-import { SCORING_PORT } from '../../../charts/model-serving-chart';
+import { MLFLOW_PORT, MLFLOW_SERVER_LABELS } from '../../../charts/mlflow-chart';
+import { MODEL_LABEL, SCORING_PORT } from '../../../charts/model-serving-chart';
+import { modelsCallableFrom } from '../../../lib/config/derived';
 import { appliedManifests } from '../../helpers/applied-manifests';
 import { ENVIRONMENTS, fixtureEnvironment, MINIMAL_ENVIRONMENT, MINIMAL_MODEL, testStage } from '../../helpers/app';
 import { committedConfig, committedStageFacts, committedTemplate } from '../../helpers/committed-assembly';
 import { findObject, KubeObject, objectsOfKind } from '../../helpers/kube-objects';
+import { endpointSubnetCidrs } from '../../helpers/network-facts';
+import { canonical, egressPairs } from '../../helpers/network-policies';
 
 describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
   const config = committedConfig(name);
@@ -91,6 +95,32 @@ describe.each(ENVIRONMENTS)('%s serving stack', (name) => {
           pods: String(team.quota.pods),
           'requests.nvidia.com/gpu': String(team.quota.gpus),
         });
+      }
+    });
+
+    test("lets a team's pods, its jobs included, reach only DNS, the MLflow server, the Pod Identity agent, AWS APIs at the endpoint subnets (anywhere only where config says so) and the models config lets it call", () => {
+      const awsApiCidrs =
+        config.network.podHttpsEgress === 'endpoints' ? endpointSubnetCidrs(committedTemplate(name, 'Network')) : ['0.0.0.0/0'];
+      expect(awsApiCidrs.length).toBeGreaterThan(0);
+      for (const team of config.teams) {
+        const policies = inNamespace(team.name, 'NetworkPolicy') as KubeObject<k8s.NetworkPolicySpec>[];
+        // Every one of them selects every pod of the namespace, so each pod gets the union of their rules.
+        expect(policies.map((policy) => policy.spec.podSelector)).toEqual(policies.map(() => ({})));
+        const mlflow = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlflow' } }, podSelector: { matchLabels: MLFLOW_SERVER_LABELS } };
+        const callees = modelsCallableFrom(config, team.name).map((callee) => ({
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': callee.namespace } },
+          podSelector: { matchLabels: { [MODEL_LABEL]: callee.model } },
+        }));
+        expect(egressPairs(policies)).toEqual(
+          [
+            'any UDP/53',
+            'any TCP/53',
+            `${canonical(mlflow)} TCP/${MLFLOW_PORT}`,
+            `${canonical({ ipBlock: { cidr: '169.254.170.23/32' } })} TCP/80`,
+            ...awsApiCidrs.map((cidr) => `${canonical({ ipBlock: { cidr } })} TCP/443`),
+            ...callees.map((callee) => `${canonical(callee)} TCP/${SCORING_PORT}`),
+          ].sort(),
+        );
       }
     });
 

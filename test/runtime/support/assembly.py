@@ -44,6 +44,8 @@ class Assembly:
     # When set, a value nothing stands in for becomes this text instead of an error: for readers
     # that need the objects' shape, not their deploy-time values.
     placeholder: str | None = None
+    # The folder it was read from, which holds its asset manifests.
+    folder: Path | None = None
 
     @classmethod
     def load(cls, folder: Path) -> "Assembly":
@@ -58,7 +60,7 @@ class Assembly:
             stacks[name] = Stack(name, json.loads((folder / properties["templateFile"]).read_text()))
             # aws://<account>/<region>
             account, region = artifact["environment"].removeprefix("aws://").split("/")
-        return cls(stacks, region, account)
+        return cls(stacks, region, account, folder=folder)
 
     def stack(self, suffix: str) -> Stack:
         """The stage's stack whose name ends with ``-<suffix>``, e.g. ``Mlflow``."""
@@ -66,6 +68,16 @@ class Assembly:
         if len(matches) != 1:
             raise KeyError(f"no single stack named *-{suffix} in {sorted(self.stacks)}")
         return matches[0]
+
+    def image_source(self, image_uri: str) -> tuple[Path, Path]:
+        """The build context and the Dockerfile of the image asset ``image_uri`` names by its tag, the asset's hash."""
+        tag = image_uri.rpartition(":")[2]
+        for manifest in sorted(self.folder.glob("*.assets.json")) if self.folder else []:
+            image = json.loads(manifest.read_text()).get("dockerImages", {}).get(tag)
+            if image is not None:
+                context = (self.folder / image["source"]["directory"]).resolve()
+                return context, context / image["source"].get("dockerFile", "Dockerfile")
+        raise KeyError(f"{image_uri} is no image asset of the assembly")
 
     def provide(self, stack: Stack, logical_id: str, ref: Any, **attributes: Any) -> None:
         """Records what stands in for a resource: its Ref value and attributes."""

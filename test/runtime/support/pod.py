@@ -132,18 +132,21 @@ def run_container(
     read_only_files: Mapping[str, Path] | None = None,
     argv: list[str] | None = None,
     launcher: Callable[[list[str]], list[str]] | None = None,
+    python_environment: Path | None = None,
 ) -> ManagedProcess:
     """Starts ``container`` in a sandbox.
 
     ``overrides`` replaces manifest values that name AWS or the database (endpoints, ports, the
     CA path); ``injected`` adds what the cluster adds at admission (Pod Identity's variables);
     ``read_only_files`` maps paths inside the container to files here (the image's own files);
-    ``launcher`` wraps the whole command line (a CPU limit, say).
+    ``launcher`` wraps the whole command line (a CPU limit, say); ``python_environment`` is the
+    virtual environment that stands in for the image's packages, this tier's own by default.
     """
     if shutil.which("bwrap") is None:
         raise RuntimeError("bubblewrap (bwrap) is missing: run scripts/setup-runtime.sh")
     uid, gid = container.user
-    env = {"PATH": f"{VENV_BIN}:{BASE_PATH}", **container.image.env, **container.manifest_env()}
+    bin_folder = python_environment / "bin" if python_environment else VENV_BIN
+    env = {"PATH": f"{bin_folder}:{BASE_PATH}", **container.image.env, **container.manifest_env()}
     for key in overrides or {}:
         if key not in env:
             raise KeyError(f"override {key} replaces nothing the image or manifest sets")
@@ -161,7 +164,7 @@ def run_container(
     sandbox += _interpreter_mounts()
     # A checkout under /tmp (as CI may make one) would be hidden by the scratch volume there.
     masked = ["/dev", "/run", "/opt", *container.emptydir_mounts()]
-    environment_prefix = Path(sys.prefix).resolve()
+    environment_prefix = (python_environment or Path(sys.prefix)).resolve()
     if any(environment_prefix.is_relative_to(path) for path in masked):
         sandbox += _read_only_mount(environment_prefix, str(environment_prefix))
     for inside, outside in (read_only_files or {}).items():

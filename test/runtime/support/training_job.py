@@ -4,9 +4,9 @@ the init containers ``mlflow-credentials``, ``train`` and ``promote``, then the 
 
 The platform steps run the MLflow image's files with its Dockerfile's environment; ``train`` runs
 the "team image" stand-in (this environment's Python, with the client script train_model.py at the
-path the manifest's command names). Like every container the pod's
-``eks.amazonaws.com/skip-containers`` annotation names, ``train`` and ``promote`` get no Pod
-Identity credentials; the others get the agent stand-in's.
+path the manifest's command names). Every container the pod's ``eks.amazonaws.com/skip-containers``
+annotation names (``promote``, and ``train`` unless the job has an input) gets no Pod Identity
+credentials; the others get the agent stand-in's.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ const model = (name: string, versions: ReturnType<typeof version>[]) => ({ name,
 const FIXTURE = fixtureEnvironment({
   ...MINIMAL_ENVIRONMENT,
   availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-  network: { natGateways: 2, interfaceEndpoints: ['sts', 'ecrApi'] },
+  network: { natGateways: 2, interfaceEndpoints: ['sts', 'ecrApi'], podHttpsEgress: 'anywhere' },
   database: { instanceType: 't4g.medium', multiAz: true, allocatedStorageGiB: 50 },
   ingress: { servingDomain: 'models.sandbox.example.internal' },
   mlflow: { ...MINIMAL_ENVIRONMENT.mlflow, replicas: 2, cpuMillicores: 1000, memoryMiB: 2048 },
