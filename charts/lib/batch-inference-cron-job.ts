@@ -1,8 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PodIdentityServiceAccount } from './http-workload';
-import { MODEL_PATH, ModelResources } from './model-version-deployment';
-import { envVars, jobStepResources, metricDimensionsValue, ScheduledJobGpu, ScheduledJobRuns, scheduledJobSpec } from './scheduled-job';
+import { MODEL_PATH } from './model-version-deployment';
+import { envVars, jobStepResources, metricDimensionsValue, ScheduledJob, ScheduledJobGpu, ScheduledJobPod, ScheduledJobProps } from './scheduled-job';
 import { restrictedContainerSecurityContext, SCRATCH_PATH, scratchVolume } from './workload-hardening';
 
 /** Where the platform image (images/mlflow) keeps the batch job's commands. */
@@ -31,15 +30,7 @@ export const PREDICTIONS_FILE = `${BATCH_WORK_DIR}/predictions.json`;
 export const PREDICT_CONTAINER = 'predict';
 
 /** Properties of a {@link BatchInferenceCronJob}. */
-export interface BatchInferenceCronJobProps extends ScheduledJobRuns {
-  /** Name of the CronJob and of its service account, `<model>-batch`. */
-  readonly name: string;
-  /** The team's namespace. */
-  readonly namespace: string;
-  /** Labels of every object, the job's pods included. */
-  readonly labels: Record<string, string>;
-  /** Image of the platform's job commands (images/mlflow), which fetches the input and uploads the results. */
-  readonly platformImage: string;
+export interface BatchInferenceCronJobProps extends ScheduledJobProps {
   /** The model's scoring image (the first version's), with the model at {@link MODEL_PATH}. */
   readonly modelImage: string;
   /** Folder of input files, `s3://<bucket>/<prefix>/`. */
@@ -48,18 +39,8 @@ export interface BatchInferenceCronJobProps extends ScheduledJobRuns {
   readonly format: BatchInputFormat;
   /** Folder the results go to, `s3://<artifact bucket>/predictions/<model>/`; each run writes `<date>/` under it. */
   readonly output: string;
-  /** Region of the artifact bucket and of CloudWatch. */
-  readonly region: string;
-  /** CloudWatch namespace of the job's metrics. */
-  readonly metricNamespace: string;
-  /** Dimensions of the job's metrics, e.g. the environment and the model. */
-  readonly metricDimensions: Record<string, string>;
-  /** CPU and memory of each container. */
-  readonly resources: ModelResources;
   /** GPUs of the predict step and their pool. @default - a CPU model on the general pool */
   readonly gpu?: ScheduledJobGpu;
-  /** Size of the scratch volume holding the input and the predictions, in GiB. */
-  readonly workVolumeGiB: number;
 }
 
 /**
@@ -74,72 +55,61 @@ export interface BatchInferenceCronJobProps extends ScheduledJobRuns {
  * Runs never overlap (`Forbid`), start at most `startingDeadlineMinutes` late or count as missed,
  * and fail after `timeoutMinutes` whatever their retries; the missed-run alarm sees both.
  */
-export class BatchInferenceCronJob extends Construct {
+export class BatchInferenceCronJob extends ScheduledJob {
   constructor(scope: Construct, id: string, props: BatchInferenceCronJobProps) {
-    super(scope, id);
-    const { name, namespace, labels } = props;
-    const metadata = { name, namespace, labels };
-    const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
-    const predictInput = PREDICT_INPUTS[props.format];
-    const hardened = { securityContext: restrictedContainerSecurityContext(), volumeMounts: [scratch.mount] };
-    const platformStep = (step: 'fetch' | 'upload', variables: Record<string, string>): k8s.Container => ({
-      name: step,
-      image: props.platformImage,
-      command: ['python', BATCH_SCRIPT_PATH, step],
-      env: envVars({ AWS_REGION: props.region, BATCH_WORK_DIR, ...variables }),
-      resources: jobStepResources(props.resources, props.workVolumeGiB),
-      ...hardened,
-    });
-
-    new PodIdentityServiceAccount(this, 'ServiceAccount', metadata);
-
-    new k8s.KubeCronJob(this, 'CronJob', {
-      metadata,
-      spec: scheduledJobSpec({
-        serviceAccountName: name,
-        labels,
-        schedule: props.schedule,
-        timeZone: props.timeZone,
-        startingDeadlineMinutes: props.startingDeadlineMinutes,
-        timeoutMinutes: props.timeoutMinutes,
-        retries: props.retries,
-        gpu: props.gpu,
-        credentialFreeContainers: [PREDICT_CONTAINER],
-        initContainers: [
-          platformStep('fetch', {
-            BATCH_INPUT: props.input,
-            BATCH_FORMAT: props.format,
-            BATCH_TIME_ZONE: props.timeZone,
-            BATCH_PREDICT_INPUT: predictInput.file,
-          }),
-          {
-            name: PREDICT_CONTAINER,
-            image: props.modelImage,
-            // The Python of the image, which has the model's dependencies and the MLflow that built it.
-            command: ['python', '-m', 'mlflow', 'models', 'predict'],
-            args: [
-              '--model-uri', MODEL_PATH,
-              '--input-path', predictInput.file,
-              '--output-path', PREDICTIONS_FILE,
-              '--content-type', predictInput.contentType,
-              '--env-manager', 'local',
-            ],
-            env: envVars({ HOME: SCRATCH_PATH, PYTHONDONTWRITEBYTECODE: '1' }),
-            resources: jobStepResources(props.resources, props.workVolumeGiB, props.gpu),
-            ...hardened,
-          },
-        ],
-        containers: [
-          platformStep('upload', {
-            BATCH_OUTPUT: props.output,
-            BATCH_PREDICTIONS: PREDICTIONS_FILE,
-            BATCH_MODEL_IMAGE: props.modelImage,
-            BATCH_METRIC_NAMESPACE: props.metricNamespace,
-            BATCH_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
-          }),
-        ],
-        volumes: [scratch.volume],
-      }),
-    });
+    super(scope, id, props, batchInferencePod(props));
   }
+}
+
+/** The job's three steps (`fetch`, `predict`, `upload`), each with every container's resources, over one scratch volume. */
+function batchInferencePod(props: BatchInferenceCronJobProps): ScheduledJobPod {
+  const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
+  const predictInput = PREDICT_INPUTS[props.format];
+  const hardened = { securityContext: restrictedContainerSecurityContext(), volumeMounts: [scratch.mount] };
+  const platformStep = (step: 'fetch' | 'upload', variables: Record<string, string>): k8s.Container => ({
+    name: step,
+    image: props.platformImage,
+    command: ['python', BATCH_SCRIPT_PATH, step],
+    env: envVars({ AWS_REGION: props.region, BATCH_WORK_DIR, ...variables }),
+    resources: jobStepResources(props.resources, props.workVolumeGiB),
+    ...hardened,
+  });
+  return {
+    gpu: props.gpu,
+    credentialFreeContainers: [PREDICT_CONTAINER],
+    initContainers: [
+      platformStep('fetch', {
+        BATCH_INPUT: props.input,
+        BATCH_FORMAT: props.format,
+        BATCH_TIME_ZONE: props.timeZone,
+        BATCH_PREDICT_INPUT: predictInput.file,
+      }),
+      {
+        name: PREDICT_CONTAINER,
+        image: props.modelImage,
+        // The Python of the image, which has the model's dependencies and the MLflow that built it.
+        command: ['python', '-m', 'mlflow', 'models', 'predict'],
+        args: [
+          '--model-uri', MODEL_PATH,
+          '--input-path', predictInput.file,
+          '--output-path', PREDICTIONS_FILE,
+          '--content-type', predictInput.contentType,
+          '--env-manager', 'local',
+        ],
+        env: envVars({ HOME: SCRATCH_PATH, PYTHONDONTWRITEBYTECODE: '1' }),
+        resources: jobStepResources(props.resources, props.workVolumeGiB, props.gpu),
+        ...hardened,
+      },
+    ],
+    containers: [
+      platformStep('upload', {
+        BATCH_OUTPUT: props.output,
+        BATCH_PREDICTIONS: PREDICTIONS_FILE,
+        BATCH_MODEL_IMAGE: props.modelImage,
+        BATCH_METRIC_NAMESPACE: props.metricNamespace,
+        BATCH_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
+      }),
+    ],
+    volumes: [scratch.volume],
+  };
 }

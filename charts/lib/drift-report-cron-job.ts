@@ -1,9 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PodIdentityServiceAccount } from './http-workload';
 import { mlflowCredentialsInit } from './mlflow-credentials-init';
-import { ModelResources } from './model-version-deployment';
-import { envVars, jobStepResources, metricDimensionsValue, scheduledJobSpec } from './scheduled-job';
+import { envVars, jobStepResources, metricDimensionsValue, ScheduledJob, ScheduledJobPod, ScheduledJobProps } from './scheduled-job';
 import { restrictedContainerSecurityContext, SCRATCH_PATH, scratchVolume } from './workload-hardening';
 
 /** Where the drift report image (images/drift-report) keeps the drift report command. */
@@ -29,25 +26,7 @@ export interface DriftModelArtifact {
 export type DriftReference = string | DriftModelArtifact;
 
 /** Properties of a {@link DriftReportCronJob}. */
-export interface DriftReportCronJobProps {
-  /** Name of the CronJob and of its service account, `<model>-drift`. */
-  readonly name: string;
-  /** The team's namespace. */
-  readonly namespace: string;
-  /** Labels of every object, the job's pods included. */
-  readonly labels: Record<string, string>;
-  /** Cron expression (5 fields) of the runs. */
-  readonly schedule: string;
-  /** IANA time zone the schedule is read in. */
-  readonly timeZone: string;
-  /** Minutes the controller may start a run late before it counts the run as missed. */
-  readonly startingDeadlineMinutes: number;
-  /** Longest a run may take, its retries included, in minutes. */
-  readonly timeoutMinutes: number;
-  /** Times a failed run starts again in a new pod. */
-  readonly retries: number;
-  /** The MLflow image (images/mlflow), whose `write-credentials` command is the init step. */
-  readonly platformImage: string;
+export interface DriftReportCronJobProps extends ScheduledJobProps {
   /** The drift report image (images/drift-report), which has Evidently and the drift command. */
   readonly reportImage: string;
   /** The reference data: an S3 folder, or an artifact read through the MLflow server as the team's user. */
@@ -64,16 +43,6 @@ export interface DriftReportCronJobProps {
   readonly mlflowSecretArn: string;
   /** MLflow experiment the reports log to, `<team>/drift`. */
   readonly experiment: string;
-  /** Region of the secret, the folders and CloudWatch. */
-  readonly region: string;
-  /** CloudWatch namespace of the job's metrics. */
-  readonly metricNamespace: string;
-  /** Dimensions of the job's metrics, e.g. the environment and the model. */
-  readonly metricDimensions: Record<string, string>;
-  /** CPU and memory of the report step. */
-  readonly resources: ModelResources;
-  /** Size of the scratch volume holding the downloaded files and the report, in GiB. */
-  readonly workVolumeGiB: number;
 }
 
 /**
@@ -87,59 +56,48 @@ export interface DriftReportCronJobProps {
  * start at most `startingDeadlineMinutes` late or count as missed, and fail after `timeoutMinutes`
  * whatever their retries.
  */
-export class DriftReportCronJob extends Construct {
+export class DriftReportCronJob extends ScheduledJob {
   constructor(scope: Construct, id: string, props: DriftReportCronJobProps) {
-    super(scope, id);
-    const { name, namespace, labels } = props;
-    const metadata = { name, namespace, labels };
-    const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
-    const credentials = mlflowCredentialsInit({ image: props.platformImage, secretArn: props.mlflowSecretArn, region: props.region });
-
-    new PodIdentityServiceAccount(this, 'ServiceAccount', metadata);
-
-    new k8s.KubeCronJob(this, 'CronJob', {
-      metadata,
-      spec: scheduledJobSpec({
-        serviceAccountName: name,
-        labels,
-        schedule: props.schedule,
-        timeZone: props.timeZone,
-        startingDeadlineMinutes: props.startingDeadlineMinutes,
-        timeoutMinutes: props.timeoutMinutes,
-        retries: props.retries,
-        credentialFreeContainers: [],
-        initContainers: [credentials.initContainer],
-        containers: [
-          {
-            name: DRIFT_REPORT_CONTAINER,
-            image: props.reportImage,
-            command: ['python', DRIFT_SCRIPT_PATH, 'report'],
-            env: [
-              ...credentials.env,
-              ...envVars({
-                AWS_REGION: props.region,
-                ...referenceEnv(props.reference),
-                DRIFT_CURRENT: props.current,
-                DRIFT_FORMAT: props.format,
-                DRIFT_THRESHOLD: String(props.threshold),
-                DRIFT_MODEL: props.model,
-                DRIFT_EXPERIMENT: props.experiment,
-                DRIFT_WORK_DIR: `${SCRATCH_PATH}/drift`,
-                DRIFT_METRIC_NAMESPACE: props.metricNamespace,
-                DRIFT_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
-                // Evidently's usage telemetry is off: the job sends nothing outside the platform.
-                DO_NOT_TRACK: '1',
-              }),
-            ],
-            resources: jobStepResources(props.resources, props.workVolumeGiB),
-            securityContext: restrictedContainerSecurityContext(),
-            volumeMounts: [credentials.mount, scratch.mount],
-          },
-        ],
-        volumes: [credentials.volume, scratch.volume],
-      }),
-    });
+    super(scope, id, props, driftReportPod(props));
   }
+}
+
+/** The job's two steps (`mlflow-credentials`, `report`); both need the job's role. */
+function driftReportPod(props: DriftReportCronJobProps): ScheduledJobPod {
+  const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
+  const credentials = mlflowCredentialsInit({ image: props.platformImage, secretArn: props.mlflowSecretArn, region: props.region });
+  return {
+    credentialFreeContainers: [],
+    initContainers: [credentials.initContainer],
+    containers: [
+      {
+        name: DRIFT_REPORT_CONTAINER,
+        image: props.reportImage,
+        command: ['python', DRIFT_SCRIPT_PATH, 'report'],
+        env: [
+          ...credentials.env,
+          ...envVars({
+            AWS_REGION: props.region,
+            ...referenceEnv(props.reference),
+            DRIFT_CURRENT: props.current,
+            DRIFT_FORMAT: props.format,
+            DRIFT_THRESHOLD: String(props.threshold),
+            DRIFT_MODEL: props.model,
+            DRIFT_EXPERIMENT: props.experiment,
+            DRIFT_WORK_DIR: `${SCRATCH_PATH}/drift`,
+            DRIFT_METRIC_NAMESPACE: props.metricNamespace,
+            DRIFT_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
+            // Evidently's usage telemetry is off: the job sends nothing outside the platform.
+            DO_NOT_TRACK: '1',
+          }),
+        ],
+        resources: jobStepResources(props.resources, props.workVolumeGiB),
+        securityContext: restrictedContainerSecurityContext(),
+        volumeMounts: [credentials.mount, scratch.mount],
+      },
+    ],
+    volumes: [credentials.volume, scratch.volume],
+  };
 }
 
 /** The report step's settings naming the reference: `DRIFT_REFERENCE`, or the registered model, alias and artifact path. */

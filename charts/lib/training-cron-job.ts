@@ -2,10 +2,8 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { TRAINING_PLATFORM_STEP_REQUESTS } from '../../lib/config/scheduled-job-sizing';
 import { BATCH_SCRIPT_PATH } from './batch-inference-cron-job';
-import { PodIdentityServiceAccount } from './http-workload';
 import { mlflowCredentialsInit } from './mlflow-credentials-init';
-import { ModelResources } from './model-version-deployment';
-import { envVars, jobStepResources, metricDimensionsValue, ScheduledJobGpu, ScheduledJobRuns, scheduledJobSpec } from './scheduled-job';
+import { envVars, jobStepResources, metricDimensionsValue, ScheduledJob, ScheduledJobGpu, ScheduledJobPod, ScheduledJobProps } from './scheduled-job';
 import { restrictedContainerSecurityContext, scratchVolume } from './workload-hardening';
 
 /** Name of the container that runs the team's training code. */
@@ -21,15 +19,7 @@ export const REPORT_CONTAINER = 'report';
 export const TRAINING_INPUT_VARIABLE = 'TRAINING_INPUT';
 
 /** Properties of a {@link TrainingCronJob}. */
-export interface TrainingCronJobProps extends ScheduledJobRuns {
-  /** Name of the CronJob and of its service account, `<model>-training`. */
-  readonly name: string;
-  /** The team's namespace. */
-  readonly namespace: string;
-  /** Labels of every object, the job's pods included. */
-  readonly labels: Record<string, string>;
-  /** The MLflow image (images/mlflow): the credentials step, the promotion gate and the metric. */
-  readonly platformImage: string;
+export interface TrainingCronJobProps extends ScheduledJobProps {
   /** The team's training image. */
   readonly trainingImage: string;
   /** Command of the training step, the program first. */
@@ -50,18 +40,8 @@ export interface TrainingCronJobProps extends ScheduledJobRuns {
   readonly minImprovement: number;
   /** Experiment the gate records its decisions in, `<team>/promotions`: only its creator may write runs to an experiment. */
   readonly promotionExperiment: string;
-  /** Region of the secret and of CloudWatch. */
-  readonly region: string;
-  /** CloudWatch namespace of the job's metric. */
-  readonly metricNamespace: string;
-  /** Dimensions of the job's metric, e.g. the environment and the model. */
-  readonly metricDimensions: Record<string, string>;
-  /** CPU and memory of the training step. */
-  readonly resources: ModelResources;
   /** GPUs of the training step and their pool. @default - the general CPU pool */
   readonly gpu?: ScheduledJobGpu;
-  /** Size of the scratch volume at /tmp, in GiB. */
-  readonly workVolumeGiB: number;
 }
 
 /**
@@ -78,96 +58,85 @@ export interface TrainingCronJobProps extends ScheduledJobRuns {
  * and the region to find it. Runs never overlap (`Forbid`), start at most `startingDeadlineMinutes` late or
  * count as missed, and fail after `timeoutMinutes` whatever their retries.
  */
-export class TrainingCronJob extends Construct {
+export class TrainingCronJob extends ScheduledJob {
   constructor(scope: Construct, id: string, props: TrainingCronJobProps) {
-    super(scope, id);
-    const { name, namespace, labels } = props;
-    const metadata = { name, namespace, labels };
-    const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
-    const credentials = mlflowCredentialsInit({ image: props.platformImage, secretArn: props.mlflowSecretArn, region: props.region });
-    const platformResources: k8s.ResourceRequirements = {
-      requests: {
-        cpu: k8s.Quantity.fromString(`${TRAINING_PLATFORM_STEP_REQUESTS.cpuRequestMillicores}m`),
-        memory: k8s.Quantity.fromString(`${TRAINING_PLATFORM_STEP_REQUESTS.memoryRequestMiB}Mi`),
-      },
-      limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
-    };
-    const mlflowStep = { securityContext: restrictedContainerSecurityContext(), volumeMounts: [credentials.mount, scratch.mount] };
-    // With an input, the team's code needs the role to read it. The role then gives that code
-    // nothing else it lacks: the team's MLflow login secret it may read is the login the code
-    // already holds in its credentials file, and publishing to the training metric namespace is
-    // open already to the team's admins, who may run any pod as this service account.
-    const inputEnv = props.input
-      ? envVars({ [TRAINING_INPUT_VARIABLE]: props.input, AWS_REGION: props.region, AWS_DEFAULT_REGION: props.region })
-      : [];
-
-    new PodIdentityServiceAccount(this, 'ServiceAccount', metadata);
-
-    new k8s.KubeCronJob(this, 'CronJob', {
-      metadata,
-      spec: scheduledJobSpec({
-        serviceAccountName: name,
-        labels,
-        schedule: props.schedule,
-        timeZone: props.timeZone,
-        startingDeadlineMinutes: props.startingDeadlineMinutes,
-        timeoutMinutes: props.timeoutMinutes,
-        retries: props.retries,
-        gpu: props.gpu,
-        credentialFreeContainers: props.input ? [PROMOTE_CONTAINER] : [TRAIN_CONTAINER, PROMOTE_CONTAINER],
-        initContainers: [
-          credentials.initContainer,
-          {
-            name: TRAIN_CONTAINER,
-            image: props.trainingImage,
-            command: [...props.command],
-            env: [
-              ...credentials.env,
-              ...envVars({
-                MLFLOW_EXPERIMENT_NAME: props.experiment,
-                MLFLOW_REGISTERED_MODEL_NAME: props.registeredModel,
-                PYTHONDONTWRITEBYTECODE: '1',
-              }),
-              ...inputEnv,
-            ],
-            resources: jobStepResources(props.resources, props.workVolumeGiB, props.gpu),
-            ...mlflowStep,
-          },
-          {
-            name: PROMOTE_CONTAINER,
-            image: props.platformImage,
-            args: ['promote'],
-            env: [
-              ...credentials.env,
-              ...envVars({
-                PROMOTION_REGISTERED_MODEL: props.registeredModel,
-                PROMOTION_METRIC: props.metric,
-                PROMOTION_DIRECTION: props.direction,
-                PROMOTION_MIN_IMPROVEMENT: String(props.minImprovement),
-                PROMOTION_EXPERIMENT: props.promotionExperiment,
-              }),
-            ],
-            resources: platformResources,
-            ...mlflowStep,
-          },
-        ],
-        containers: [
-          {
-            name: REPORT_CONTAINER,
-            image: props.platformImage,
-            command: ['python', BATCH_SCRIPT_PATH, 'succeeded'],
-            env: envVars({
-              AWS_REGION: props.region,
-              BATCH_METRIC_NAMESPACE: props.metricNamespace,
-              BATCH_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
-            }),
-            resources: platformResources,
-            securityContext: restrictedContainerSecurityContext(),
-            volumeMounts: [scratch.mount],
-          },
-        ],
-        volumes: [credentials.volume, scratch.volume],
-      }),
-    });
+    super(scope, id, props, trainingPod(props));
   }
+}
+
+/** The job's four steps (`mlflow-credentials`, `train`, `promote`, `report`). */
+function trainingPod(props: TrainingCronJobProps): ScheduledJobPod {
+  const scratch = scratchVolume(`${props.workVolumeGiB}Gi`);
+  const credentials = mlflowCredentialsInit({ image: props.platformImage, secretArn: props.mlflowSecretArn, region: props.region });
+  const platformResources: k8s.ResourceRequirements = {
+    requests: {
+      cpu: k8s.Quantity.fromString(`${TRAINING_PLATFORM_STEP_REQUESTS.cpuRequestMillicores}m`),
+      memory: k8s.Quantity.fromString(`${TRAINING_PLATFORM_STEP_REQUESTS.memoryRequestMiB}Mi`),
+    },
+    limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+  };
+  const mlflowStep = { securityContext: restrictedContainerSecurityContext(), volumeMounts: [credentials.mount, scratch.mount] };
+  // With an input, the team's code needs the role to read it. The role then gives that code
+  // nothing else it lacks: the team's MLflow login secret it may read is the login the code
+  // already holds in its credentials file, and the metric namespace it may publish to is its own
+  // model's, open already to the team's admins, who may run any pod as this service account.
+  const inputEnv = props.input
+    ? envVars({ [TRAINING_INPUT_VARIABLE]: props.input, AWS_REGION: props.region, AWS_DEFAULT_REGION: props.region })
+    : [];
+  return {
+    gpu: props.gpu,
+    credentialFreeContainers: props.input ? [PROMOTE_CONTAINER] : [TRAIN_CONTAINER, PROMOTE_CONTAINER],
+    initContainers: [
+      credentials.initContainer,
+      {
+        name: TRAIN_CONTAINER,
+        image: props.trainingImage,
+        command: [...props.command],
+        env: [
+          ...credentials.env,
+          ...envVars({
+            MLFLOW_EXPERIMENT_NAME: props.experiment,
+            MLFLOW_REGISTERED_MODEL_NAME: props.registeredModel,
+            PYTHONDONTWRITEBYTECODE: '1',
+          }),
+          ...inputEnv,
+        ],
+        resources: jobStepResources(props.resources, props.workVolumeGiB, props.gpu),
+        ...mlflowStep,
+      },
+      {
+        name: PROMOTE_CONTAINER,
+        image: props.platformImage,
+        args: ['promote'],
+        env: [
+          ...credentials.env,
+          ...envVars({
+            PROMOTION_REGISTERED_MODEL: props.registeredModel,
+            PROMOTION_METRIC: props.metric,
+            PROMOTION_DIRECTION: props.direction,
+            PROMOTION_MIN_IMPROVEMENT: String(props.minImprovement),
+            PROMOTION_EXPERIMENT: props.promotionExperiment,
+          }),
+        ],
+        resources: platformResources,
+        ...mlflowStep,
+      },
+    ],
+    containers: [
+      {
+        name: REPORT_CONTAINER,
+        image: props.platformImage,
+        command: ['python', BATCH_SCRIPT_PATH, 'succeeded'],
+        env: envVars({
+          AWS_REGION: props.region,
+          BATCH_METRIC_NAMESPACE: props.metricNamespace,
+          BATCH_METRIC_DIMENSIONS: metricDimensionsValue(props.metricDimensions),
+        }),
+        resources: platformResources,
+        securityContext: restrictedContainerSecurityContext(),
+        volumeMounts: [scratch.mount],
+      },
+    ],
+    volumes: [credentials.volume, scratch.volume],
+  };
 }

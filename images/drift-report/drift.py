@@ -23,7 +23,8 @@ import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from batch import ConfigError, StepFailed, aws_client, aws_error, download, list_input, parse_dimensions, parse_s3_folder, require_env
+import steps
+from steps import ConfigError, StepFailed, aws_client, download, list_input, parse_dimensions, parse_s3_folder, publish_metrics, require_env
 
 LOG_PREFIX = "[drift]"
 SHARE_METRIC = "DriftShare"
@@ -33,9 +34,7 @@ FORMATS = ("csv", "json", "parquet")
 # The Evidently metric of the data drift preset that counts the drifted columns (evidently/metrics/column_statistics.py).
 DRIFTED_COLUMNS_METRIC = "evidently:metric_v2:DriftedColumnsCount"
 
-
-def log(message: str) -> None:
-    print(f"{LOG_PREFIX} {message}", file=sys.stderr, flush=True)
+log = steps.logger(LOG_PREFIX)
 
 
 def read_file(path: Path, file_format: str, source: str):
@@ -173,7 +172,7 @@ def report(environ: Mapping[str, str], s3=None, cloudwatch=None) -> None:
     experiment = require_env(environ, "DRIFT_EXPERIMENT")
     model = require_env(environ, "DRIFT_MODEL")
     namespace = require_env(environ, "DRIFT_METRIC_NAMESPACE")
-    dimensions = parse_dimensions(require_env(environ, "DRIFT_METRIC_DIMENSIONS"))
+    dimensions = parse_dimensions(require_env(environ, "DRIFT_METRIC_DIMENSIONS"), "DRIFT_METRIC_DIMENSIONS")
 
     s3 = s3 or aws_client("s3", environ)
     reference, reference_name, reference_params = read_reference(environ, s3, file_format, work / "reference")
@@ -193,17 +192,7 @@ def report(environ: Mapping[str, str], s3=None, cloudwatch=None) -> None:
 
     cloudwatch = cloudwatch or aws_client("cloudwatch", environ)
     finished = datetime.datetime.now(datetime.timezone.utc)
-    try:
-        cloudwatch.put_metric_data(
-            Namespace=namespace,
-            MetricData=[
-                {"MetricName": SHARE_METRIC, "Dimensions": dimensions, "Timestamp": finished, "Value": result["share"], "Unit": "None"},
-                {"MetricName": SUCCEEDED_METRIC, "Dimensions": dimensions, "Timestamp": finished, "Value": 1, "Unit": "Count"},
-            ],
-        )
-    except Exception as error:  # noqa: BLE001
-        raise aws_error(error, f"could not publish the {SHARE_METRIC} metric to {namespace}") from None
-    named = ", ".join(f"{dimension['Name']}={dimension['Value']}" for dimension in dimensions)
+    named = publish_metrics(cloudwatch, namespace, dimensions, finished, [(SHARE_METRIC, result["share"], "None"), (SUCCEEDED_METRIC, 1, "Count")])
     log(f"published {SHARE_METRIC}={result['share']:.4f} and {SUCCEEDED_METRIC}=1 to {namespace} ({named})")
 
 
@@ -211,18 +200,7 @@ COMMANDS = {"report": report}
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
-    if len(argv) != 2 or argv[1] not in COMMANDS:
-        log(f"usage: drift.py {{{'|'.join(COMMANDS)}}}")
-        return 2
-    try:
-        COMMANDS[argv[1]](environ)
-    except ConfigError as error:
-        log(f"configuration error: {error}")
-        return 2
-    except StepFailed as error:
-        log(f"failed: {error}")
-        return 1
-    return 0
+    return steps.main("drift.py", COMMANDS, argv, environ, log)
 
 
 if __name__ == "__main__":

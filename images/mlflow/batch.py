@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import steps
+from steps import ConfigError, StepFailed, aws_client, aws_error, download, list_input, parse_dimensions, parse_s3_folder, publish_metrics, require_env
+
 LOG_PREFIX = "[batch]"
 RUN_FILE = "run.json"
 PREDICTIONS_OBJECT = "predictions.json"
@@ -35,69 +38,11 @@ SUCCEEDED_METRIC = "Succeeded"
 ROWS_METRIC = "ScoredRows"
 FORMATS = ("csv", "json", "parquet")
 
-
-class ConfigError(Exception):
-    """The pod's settings are wrong; the message names which."""
-
-
-class StepFailed(Exception):
-    """The input, the model's answer or AWS let the step down; the message says what."""
-
-
-def log(message: str) -> None:
-    print(f"{LOG_PREFIX} {message}", file=sys.stderr, flush=True)
-
-
-def require_env(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"missing required environment variable {name}")
-    return value
-
-
-def parse_s3_folder(uri: str, name: str) -> tuple[str, str]:
-    """``s3://bucket/prefix/`` as (bucket, prefix); the prefix ends with ``/``."""
-    if not uri.startswith("s3://") or not uri.endswith("/") or "/" not in uri[len("s3://") :]:
-        raise ConfigError(f"{name} must be an S3 folder such as s3://bucket/prefix/, got {uri!r}")
-    bucket, _, prefix = uri[len("s3://") :].partition("/")
-    return bucket, prefix
-
-
-def aws_client(service: str, environ: Mapping[str, str]):
-    import boto3
-
-    return boto3.client(service, region_name=require_env(environ, "AWS_REGION"))
-
-
-def aws_error(error: Exception, what: str) -> StepFailed:
-    from botocore.exceptions import ClientError
-
-    if isinstance(error, ClientError):
-        return StepFailed(f"{what}: {error.response.get('Error', {}).get('Code', 'unknown')}")
-    return StepFailed(f"{what}: {type(error).__name__}")
+log = steps.logger(LOG_PREFIX)
 
 
 # ---------------------------------------------------------------------------------------------
 # fetch
-
-
-def list_input(s3, bucket: str, prefix: str) -> list[dict]:
-    """The folder's files in key order, without folder placeholders and empty objects."""
-    objects: list[dict] = []
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            objects.extend(item for item in page.get("Contents", []) if not item["Key"].endswith("/") and item["Size"] > 0)
-    except Exception as error:  # noqa: BLE001 (botocore raises several kinds)
-        raise aws_error(error, f"could not list s3://{bucket}/{prefix}") from None
-    return sorted(objects, key=lambda item: item["Key"])
-
-
-def download(s3, bucket: str, key: str, destination: Path) -> Path:
-    try:
-        s3.download_file(bucket, key, str(destination))
-    except Exception as error:  # noqa: BLE001
-        raise aws_error(error, f"could not read s3://{bucket}/{key}") from None
-    return destination
 
 
 def join_csv(parts: Iterator[tuple[str, Path]], output: Path) -> int:
@@ -262,16 +207,6 @@ def fetch(environ: Mapping[str, str], s3=None) -> None:
 # upload
 
 
-def parse_dimensions(value: str) -> list[dict]:
-    dimensions = []
-    for pair in value.split(","):
-        name, _, content = pair.partition("=")
-        if not name or not content:
-            raise ConfigError(f"BATCH_METRIC_DIMENSIONS must be name=value pairs separated by commas, got {value!r}")
-        dimensions.append({"Name": name, "Value": content})
-    return dimensions
-
-
 def read_run(work: Path) -> dict:
     try:
         return json.loads((work / RUN_FILE).read_text())
@@ -298,7 +233,7 @@ def upload(environ: Mapping[str, str], s3=None, cloudwatch=None) -> None:
     work = Path(require_env(environ, "BATCH_WORK_DIR"))
     predictions = Path(require_env(environ, "BATCH_PREDICTIONS"))
     namespace = require_env(environ, "BATCH_METRIC_NAMESPACE")
-    dimensions = parse_dimensions(require_env(environ, "BATCH_METRIC_DIMENSIONS"))
+    dimensions = parse_dimensions(require_env(environ, "BATCH_METRIC_DIMENSIONS"), "BATCH_METRIC_DIMENSIONS")
     model_image = require_env(environ, "BATCH_MODEL_IMAGE")
 
     run = read_run(work)
@@ -347,17 +282,7 @@ def upload(environ: Mapping[str, str], s3=None, cloudwatch=None) -> None:
     log(f"wrote the marker s3://{bucket}/{marker_key}")
 
     cloudwatch = cloudwatch or aws_client("cloudwatch", environ)
-    try:
-        cloudwatch.put_metric_data(
-            Namespace=namespace,
-            MetricData=[
-                {"MetricName": SUCCEEDED_METRIC, "Dimensions": dimensions, "Timestamp": finished, "Value": 1, "Unit": "Count"},
-                {"MetricName": ROWS_METRIC, "Dimensions": dimensions, "Timestamp": finished, "Value": answered, "Unit": "Count"},
-            ],
-        )
-    except Exception as error:  # noqa: BLE001
-        raise aws_error(error, f"could not publish the {SUCCEEDED_METRIC} metric to {namespace}") from None
-    named = ", ".join(f"{dimension['Name']}={dimension['Value']}" for dimension in dimensions)
+    named = publish_metrics(cloudwatch, namespace, dimensions, finished, [(SUCCEEDED_METRIC, 1, "Count"), (ROWS_METRIC, answered, "Count")])
     log(f"published {SUCCEEDED_METRIC}=1 to {namespace} ({named})")
 
 
@@ -365,17 +290,10 @@ def succeeded(environ: Mapping[str, str], cloudwatch=None) -> None:
     """The last step of another scheduled job (training): only the ``Succeeded`` metric its
     missed-run alarm watches, published once every step before it has exited 0."""
     namespace = require_env(environ, "BATCH_METRIC_NAMESPACE")
-    dimensions = parse_dimensions(require_env(environ, "BATCH_METRIC_DIMENSIONS"))
+    dimensions = parse_dimensions(require_env(environ, "BATCH_METRIC_DIMENSIONS"), "BATCH_METRIC_DIMENSIONS")
     cloudwatch = cloudwatch or aws_client("cloudwatch", environ)
     finished = datetime.datetime.now(datetime.timezone.utc)
-    try:
-        cloudwatch.put_metric_data(
-            Namespace=namespace,
-            MetricData=[{"MetricName": SUCCEEDED_METRIC, "Dimensions": dimensions, "Timestamp": finished, "Value": 1, "Unit": "Count"}],
-        )
-    except Exception as error:  # noqa: BLE001
-        raise aws_error(error, f"could not publish the {SUCCEEDED_METRIC} metric to {namespace}") from None
-    named = ", ".join(f"{dimension['Name']}={dimension['Value']}" for dimension in dimensions)
+    named = publish_metrics(cloudwatch, namespace, dimensions, finished, [(SUCCEEDED_METRIC, 1, "Count")])
     log(f"published {SUCCEEDED_METRIC}=1 to {namespace} ({named})")
 
 
@@ -385,18 +303,7 @@ COMMANDS = {"fetch": fetch, "upload": upload, "succeeded": succeeded}
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
-    if len(argv) != 2 or argv[1] not in COMMANDS:
-        log(f"usage: batch.py {{{'|'.join(COMMANDS)}}}")
-        return 2
-    try:
-        COMMANDS[argv[1]](environ)
-    except ConfigError as error:
-        log(f"configuration error: {error}")
-        return 2
-    except StepFailed as error:
-        log(f"failed: {error}")
-        return 1
-    return 0
+    return steps.main("batch.py", COMMANDS, argv, environ, log)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from typing import Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 import promotion
+import steps
+from steps import ConfigError, StepFailed, require_env
 
 LOG_PREFIX = "[mlflow-platform]"
 
@@ -63,31 +65,15 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _HOST_PATTERN = re.compile(r"^[A-Za-z0-9*?\[\]._:-]+$")
 
 
-class ConfigError(Exception):
-    """The pod's configuration is wrong; the message names what and never holds a secret."""
-
-
-class StepFailed(Exception):
-    """A step against AWS, the database or MLflow failed; the message never holds a secret."""
+log = steps.logger(LOG_PREFIX)
 
 
 class SchemaAhead(StepFailed):
     """The database was migrated by a newer MLflow than this image's."""
 
 
-def log(message: str) -> None:
-    print(f"{LOG_PREFIX} {message}", file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------------------------------------
 # Configuration
-
-
-def require_env(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"missing required environment variable {name}")
-    return value
 
 
 def optional_env(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -965,18 +951,7 @@ COMMANDS = {"migrate": migrate, "serve": serve, "sync-users": sync_users, "write
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
-    if len(argv) != 2 or argv[1] not in COMMANDS:
-        log(f"usage: entrypoint.py {{{'|'.join(COMMANDS)}}}")
-        return 2
-    try:
-        COMMANDS[argv[1]](environ)
-    except ConfigError as error:
-        log(f"configuration error: {error}")
-        return 2
-    except StepFailed as error:
-        log(f"failed: {error}")
-        return 1
-    return 0
+    return steps.main("entrypoint.py", COMMANDS, argv, environ, log)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
 
+import steps
+from steps import ConfigError, StepFailed, require_env
+
 LOG_PREFIX = "[promotion]"
 
 CHALLENGER = "challenger"
@@ -54,16 +57,7 @@ ROUNDING = 1e-9
 MAX_ERROR_LENGTH = 300
 
 
-class ConfigError(Exception):
-    """A setting is wrong; the message names the variable and what it allows."""
-
-
-class StepFailed(Exception):
-    """MLflow refused or could not be reached; the message never holds a secret."""
-
-
-def log(message: str) -> None:
-    print(f"{LOG_PREFIX} {message}", file=sys.stderr, flush=True)
+log = steps.logger(LOG_PREFIX)
 
 
 def number(value: float) -> str:
@@ -73,13 +67,6 @@ def number(value: float) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Settings
-
-
-def require_env(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"missing required environment variable {name}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -368,19 +355,11 @@ def promote(environ: Mapping[str, str]) -> None:
 
 
 def main(environ: Mapping[str, str]) -> int:
-    try:
-        promote(environ)
-    except ConfigError as error:
-        log(f"configuration error: {error}")
-        return 2
-    except StepFailed as error:
-        log(f"failed: {error}")
-        return 1
-    return 0
+    return steps.run(promote, environ, log)
 
 
 def command(environ: Mapping[str, str]) -> None:
-    """``entrypoint.py promote``: exits with main's code, since the entrypoint handles only its own errors."""
+    """``entrypoint.py promote``: exits with main's code, so that the gate's errors are logged under its own prefix."""
     code = main(environ)
     if code:
         raise SystemExit(code)

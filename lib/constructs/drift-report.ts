@@ -1,54 +1,28 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { DriftInputFormat, DriftReference, DriftReportCronJob } from '../../charts/lib/drift-report-cron-job';
-import { ModelResources } from '../../charts/lib/model-version-deployment';
-import { MODEL_LABEL } from '../../charts/model-serving-chart';
-import { BATCH_STARTING_DEADLINE_MINUTES } from '../config/batch-inference';
-import { acknowledgeWildcardResource } from '../compliance';
-import { MLFLOW_IMAGE_DIRECTORY } from './mlflow-server';
 import { MlflowTeamAccounts } from './mlflow-team-accounts';
-import { PlatformCluster } from './platform-cluster';
-import { PlatformManifest } from './platform-manifest';
-import { ScheduledJobAlarm } from './scheduled-job-alarm';
+import { ScheduledModelJob, ScheduledModelJobProps } from './scheduled-model-job';
 import { TeamJobIdentity } from './team-job-identity';
-import { TeamNamespace } from './team-namespace';
-
-/** CloudWatch namespace of the drift jobs' metrics; the jobs' roles may publish to it alone. */
-export const DRIFT_METRIC_NAMESPACE = 'MLOpsPlatform/Drift';
 
 /** Metric each run publishes once: the share of the compared columns that drifted, 0 to 1. */
 export const DRIFT_SHARE_METRIC = 'DriftShare';
 
-/** Metric each complete run publishes once, with value 1, after its report is logged. */
-export const DRIFT_SUCCEEDED_METRIC = 'Succeeded';
-
-/** Docker build context of the drift report image: all of images/, so that it shares images/mlflow/batch.py (images/.dockerignore admits only what it copies). */
+/** Docker build context of the drift report image: all of images/, so that it shares images/mlflow/steps.py (images/.dockerignore admits only what it copies). */
 export const DRIFT_REPORT_IMAGE_CONTEXT = path.join(__dirname, '..', '..', 'images');
 
 /** The drift report image's Dockerfile, relative to {@link DRIFT_REPORT_IMAGE_CONTEXT}. */
 export const DRIFT_REPORT_DOCKERFILE = 'drift-report/Dockerfile';
 
 /** Properties of a {@link DriftReport}. */
-export interface DriftReportProps {
-  /** Cluster the job runs on. */
-  readonly cluster: PlatformCluster;
-  /** Namespace of the model's team; the job is applied after it. */
-  readonly namespace: TeamNamespace;
+export interface DriftReportProps extends ScheduledModelJobProps {
   /** The teams' MLflow accounts, which hold the team's login secret. */
   readonly mlflowAccounts: MlflowTeamAccounts;
-  /** Model name; the job and its service account are `<model>-drift`. */
-  readonly model: string;
-  /** Cron expression (5 fields) of the runs, at most once a day. */
-  readonly schedule: string;
-  /** IANA time zone of the schedule. */
-  readonly timeZone: string;
   /** The reference data: an S3 folder, `s3://<bucket>/<prefix>/`, or an artifact of the run behind a registered model's alias. */
   readonly reference: DriftReference;
   /** Folder of the current data, `s3://<bucket>/<prefix>/`. */
@@ -57,24 +31,10 @@ export interface DriftReportProps {
   readonly format: DriftInputFormat;
   /** Share of drifted columns (0-1) above which the drift alarm fires. */
   readonly threshold: number;
-  /** Longest a run may take, its retries included, in minutes. */
-  readonly timeoutMinutes: number;
-  /** Times a failed run starts again in a new pod. */
-  readonly retries: number;
-  /** CPU and memory of the report step. */
-  readonly resources: ModelResources;
-  /** Size of the pod's scratch volume, in GiB. */
-  readonly workVolumeGiB: number;
-  /** Hours without a complete run after which the missed-run alarm fires (at most 168). */
-  readonly alarmWindowHours: number;
-  /** Topic both alarms notify. */
-  readonly alarmTopic: sns.ITopic;
   /** Name of the drift alarm, e.g. `mlops-prod-fraud-scorer-drift`. */
   readonly alarmName: string;
   /** Name of the missed-run alarm, e.g. `mlops-prod-fraud-scorer-drift-run`. */
   readonly runAlarmName: string;
-  /** Environment the job belongs to, a dimension of its metrics, e.g. `mlops-prod`. */
-  readonly environment: string;
 }
 
 /**
@@ -82,11 +42,11 @@ export interface DriftReportProps {
  * cluster: the drift report image; the team's job identity for the `<model>-drift` service account
  * (the team's MLflow login), read access to the current folder and to the reference folder, when the
  * reference is one (a registered model's artifact comes through the MLflow server, as the team's
- * user, so it needs no S3 access), and nothing else of S3; publishing to the drift metric namespace;
+ * user, so it needs no S3 access), and nothing else of S3; publishing to the model's drift metric namespace;
  * an alarm when the latest run's share of drifted columns is above the threshold; and a missed-run
  * alarm, since a job that stops running would otherwise leave the drift alarm quiet.
  */
-export class DriftReport extends Construct {
+export class DriftReport extends ScheduledModelJob {
   /** The role of the job's service account. */
   public readonly role: iam.Role;
   /** In ALARM while the latest run's `DriftShare` is above the threshold. */
@@ -95,63 +55,33 @@ export class DriftReport extends Construct {
   public readonly runAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: DriftReportProps) {
-    super(scope, id);
-    const name = `${props.model}-drift`;
-    const team = props.namespace.team;
+    super(scope, id, props, { kind: 'Drift', suffix: 'drift', component: 'drift-report' });
+    const team = this.team;
 
     const identity = new TeamJobIdentity(this, 'Identity', {
       cluster: props.cluster.cluster,
       team,
       accounts: props.mlflowAccounts,
-      serviceAccount: name,
+      serviceAccount: this.jobName,
     });
     this.role = identity.role;
     if (typeof props.reference === 'string') {
       identity.grantFolderRead(props.reference);
     }
     identity.grantFolderRead(props.current);
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } },
-      }),
-    );
-    acknowledgeWildcardResource(
-      identity,
-      '*',
-      `cloudwatch:PutMetricData has no resource-level permissions; the role may publish to the ${DRIFT_METRIC_NAMESPACE} namespace only.`,
-    );
+    identity.grantMetricPublishing(this.metricNamespace);
 
-    // The init step's: the same folder gives the same asset as the MLflow stack's, built and pushed once.
-    const platformImage = new ecrAssets.DockerImageAsset(this, 'PlatformImage', {
-      directory: MLFLOW_IMAGE_DIRECTORY,
-      platform: ecrAssets.Platform.LINUX_AMD64,
-    });
+    // The init step's.
+    const platformImage = this.platformImage();
     // The report step's, with Evidently, which the MLflow server image does not carry.
     const reportImage = new ecrAssets.DockerImageAsset(this, 'ReportImage', {
       directory: DRIFT_REPORT_IMAGE_CONTEXT,
       file: DRIFT_REPORT_DOCKERFILE,
       platform: ecrAssets.Platform.LINUX_AMD64,
     });
-
-    const dimensions = { Environment: props.environment, Model: props.model };
-    const chart = new cdk8s.Chart(new cdk8s.App(), name, { disableResourceNameHashes: true });
+    const chart = this.jobChart();
     new DriftReportCronJob(chart, 'Job', {
-      name,
-      namespace: team,
-      labels: {
-        'app.kubernetes.io/name': name,
-        'app.kubernetes.io/part-of': team,
-        'app.kubernetes.io/component': 'drift-report',
-        [MODEL_LABEL]: props.model,
-      },
-      schedule: props.schedule,
-      timeZone: props.timeZone,
-      startingDeadlineMinutes: BATCH_STARTING_DEADLINE_MINUTES,
-      timeoutMinutes: props.timeoutMinutes,
-      retries: props.retries,
-      platformImage: platformImage.imageUri,
+      ...this.chartProps(platformImage),
       reportImage: reportImage.imageUri,
       reference: props.reference,
       current: props.current,
@@ -160,15 +90,8 @@ export class DriftReport extends Construct {
       model: props.model,
       mlflowSecretArn: identity.mlflowSecretArn,
       experiment: `${team}/drift`,
-      region: Stack.of(this).region,
-      metricNamespace: DRIFT_METRIC_NAMESPACE,
-      metricDimensions: dimensions,
-      resources: props.resources,
-      workVolumeGiB: props.workVolumeGiB,
     });
-    const manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
-    // Pods get Pod Identity credentials only if the association exists when they are admitted.
-    manifest.node.addDependency(identity, props.namespace.manifest);
+    this.applyChart(chart, identity);
 
     this.alarm = new cloudwatch.Alarm(this, 'DriftAlarm', {
       alarmName: props.alarmName,
@@ -176,9 +99,9 @@ export class DriftReport extends Construct {
         `${props.alarmName}: the latest drift report of model ${props.model} found a share of drifted columns above ${props.threshold} ` +
         `(${props.current} against ${describeReference(props.reference)}); the HTML report is in the MLflow experiment ${team}/drift; see docs/drift.md.`,
       metric: new cloudwatch.Metric({
-        namespace: DRIFT_METRIC_NAMESPACE,
+        namespace: this.metricNamespace,
         metricName: DRIFT_SHARE_METRIC,
-        dimensionsMap: dimensions,
+        dimensionsMap: this.metricDimensions,
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.hours(1),
       }),
@@ -192,17 +115,11 @@ export class DriftReport extends Construct {
     this.alarm.addAlarmAction(action);
     this.alarm.addOkAction(action);
 
-    this.runAlarm = new ScheduledJobAlarm(this, 'MissedRunAlarm', {
-      alarmName: props.runAlarmName,
-      alarmDescription:
-        `${props.runAlarmName}: no drift report of model ${props.model} completed in ${props.alarmWindowHours} hours ` +
+    this.runAlarm = this.missedRunAlarm(
+      props.runAlarmName,
+      `${props.runAlarmName}: no drift report of model ${props.model} completed in ${props.alarmWindowHours} hours ` +
         `(schedule ${props.schedule} ${props.timeZone}): a folder could not be read, the report or MLflow failed, or a run was missed; see docs/drift.md.`,
-      metricNamespace: DRIFT_METRIC_NAMESPACE,
-      metricName: DRIFT_SUCCEEDED_METRIC,
-      dimensions,
-      windowHours: props.alarmWindowHours,
-      topic: props.alarmTopic,
-    });
+    );
   }
 }
 

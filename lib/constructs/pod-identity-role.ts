@@ -94,6 +94,22 @@ export class PodIdentityRole extends Construct {
   }
 
   /**
+   * Lets the pods publish CloudWatch metrics to `namespace` and no other. `cloudwatch:PutMetricData`
+   * has no resource-level permissions and IAM no condition key on a metric's dimensions, so the
+   * namespace is all a policy can confine: give each publisher one of its own.
+   */
+  public grantMetricPublishing(namespace: string): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
+      }),
+    );
+    acknowledgeWildcardResource(this, '*', `cloudwatch:PutMetricData has no resource-level permissions; the role may publish to the ${namespace} namespace only.`);
+  }
+
+  /**
    * Lets the pods read `secrets`, encrypted with `key`, through statements on the role only.
    * `Secret.grantRead` would also edit the key policy, and for a key in another stack (the
    * database's) that would make that stack depend on this one.

@@ -55,4 +55,9 @@ export class TeamJobIdentity extends Construct {
   public grantFolderRead(folder: string, kmsKeyArn?: string): void {
     this.identity.grantFolderRead(folder, kmsKeyArn);
   }
+
+  /** Lets the jobs publish CloudWatch metrics to `namespace` and no other ({@link PodIdentityRole.grantMetricPublishing}). */
+  public grantMetricPublishing(namespace: string): void {
+    this.identity.grantMetricPublishing(namespace);
+  }
 }

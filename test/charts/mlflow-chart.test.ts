@@ -10,6 +10,7 @@ import {
 import { MLFLOW_NAMESPACE } from '../../lib/config/platform-names';
 import { envOf, findObject, KubeObject, objectsOfKind } from '../helpers/kube-objects';
 import { validateKubernetesObjects } from '../helpers/kubernetes-schema';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../helpers/hardening';
 
 const PROPS: MlflowChartProps = {
   image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlflow:abc',
@@ -120,14 +121,7 @@ describe('MlflowChart', () => {
     });
     expect(spec.automountServiceAccountToken).toBe(false);
     for (const each of spec.containers) {
-      expect(each.securityContext).toEqual({
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      });
+      expect(each.securityContext).toEqual(RESTRICTED_CONTAINER_SECURITY_CONTEXT);
       expect(each.volumeMounts).toEqual([{ name: 'scratch', mountPath: '/tmp' }]);
     }
     expect(spec.volumes).toEqual([{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }]);

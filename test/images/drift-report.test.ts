@@ -68,9 +68,9 @@ describe('the drift report image', () => {
     expect(serverDockerfile).toMatch(new RegExp(`^USER ${NON_ROOT_ID}:${NON_ROOT_ID}$`, 'm'));
   });
 
-  test('copies the drift step where the manifest runs it, with the batch job\'s helpers it imports beside it', () => {
+  test('copies the drift step where the manifest runs it, with the MLflow image\'s shared steps module it imports beside it', () => {
     expect(dockerfile).toMatch(new RegExp(`^COPY drift-report/drift\\.py ${DRIFT_SCRIPT_PATH.replace(/[./]/g, '\\$&')}$`, 'm'));
-    expect(dockerfile).toMatch(new RegExp(`^COPY mlflow/batch\\.py ${path.posix.join(path.posix.dirname(DRIFT_SCRIPT_PATH), 'batch.py').replace(/[./]/g, '\\$&')}$`, 'm'));
+    expect(dockerfile).toMatch(new RegExp(`^COPY mlflow/steps\\.py ${path.posix.join(path.posix.dirname(DRIFT_SCRIPT_PATH), 'steps.py').replace(/[./]/g, '\\$&')}$`, 'm'));
   });
 
   test('gets every file it copies in its build context, all of images/, and nothing else but its Dockerfile and .dockerignore', () => {

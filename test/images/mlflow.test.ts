@@ -43,9 +43,10 @@ describe('the MLflow server image', () => {
     expect(dockerfile).toMatch(/PGSSLMODE=verify-full/);
   });
 
-  test('sends only the entrypoint, the batch job steps and its requirements to the Docker build', () => {
+  test('sends only the entrypoint, the batch job steps, what they share and its requirements to the Docker build', () => {
     expect(fs.readFileSync(path.join(MLFLOW_IMAGE_DIRECTORY, '.dockerignore'), 'utf8').split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([
       '*',
+      '!steps.py',
       '!entrypoint.py',
       '!promotion.py',
       '!batch.py',
@@ -67,5 +68,7 @@ describe('the MLflow server image', () => {
     // Next to the entrypoint, which imports it.
     expect(dockerfile).toMatch(/^COPY promotion\.py \/opt\/mlflow-platform\/promotion\.py$/m);
     expect(dockerfile).toMatch(new RegExp(`^COPY batch\\.py ${BATCH_SCRIPT_PATH.replace(/[./]/g, '\\$&')}$`, 'm'));
+    // Next to the entrypoint, the gate and the batch job's steps, which all import it.
+    expect(dockerfile).toMatch(new RegExp(`^COPY steps\\.py ${path.posix.join(path.posix.dirname(BATCH_SCRIPT_PATH), 'steps.py').replace(/[./]/g, '\\$&')}$`, 'm'));
   });
 });

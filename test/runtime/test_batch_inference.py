@@ -16,23 +16,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from support.batch_job import BatchPod, batch_cron_job, pod_spec
-from support.mlflow_server import run_client
+from support.batch_job import BatchPod, batch_cron_job
+from support.job_pod import metric_datapoints, step_env, step_spec
+from support.mlflow_server import lay_out_model
 
 MODEL = "fraud-scorer"
 # The chart hands JSON Lines and Parquet to the model as MLflow scoring JSON
 # (charts/lib/batch-inference-cron-job.ts, PREDICT_INPUTS); the fixture's job reads CSV.
 JSON_INPUT = "/tmp/batch/input.json"
-
-
-def container(cron_job: dict, name: str) -> dict:
-    spec = pod_spec(cron_job)
-    (found,) = [step for step in [*spec["initContainers"], *spec["containers"]] if step["name"] == name]
-    return found
-
-
-def env_of(cron_job: dict, name: str) -> dict[str, str]:
-    return {variable["name"]: variable["value"] for variable in container(cron_job, name)["env"]}
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -42,19 +33,7 @@ def split_s3(uri: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def model_folder(mlflow, registered_model, runtime_root):
-    """The registered model, laid out as `mlflow models build-docker` lays it in the image."""
-    destination = runtime_root / "batch-model-image" / "model"
-    destination.mkdir(parents=True)
-    run_client(
-        "model_layout.py",
-        runtime_root / "batch-builder",
-        mlflow.url,
-        (registered_model["user"], registered_model["password"]),
-        {"model_uri": f"models:/{registered_model['registered_model']}@{registered_model['alias']}", "destination": str(destination)},
-    )
-    for path in [destination.parent, *destination.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return destination
+    return lay_out_model(mlflow, registered_model, runtime_root / "batch-model-image" / "model", runtime_root / "batch-builder")
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +44,6 @@ def cron_job(platform) -> dict:
 @pytest.fixture(scope="module")
 def s3(platform):
     return platform.aws.client("s3", platform.assembly.region)
-
-
-@pytest.fixture(scope="module")
-def cloudwatch(platform):
-    return platform.aws.client("cloudwatch", platform.assembly.region)
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +76,8 @@ def empty(s3, bucket: str, prefix: str) -> None:
 @pytest.fixture
 def folders(s3, cron_job):
     """The input and output folders the manifest names, empty; the artifact bucket versioned, as its template makes it."""
-    input_bucket, input_prefix = split_s3(env_of(cron_job, "fetch")["BATCH_INPUT"])
-    output_bucket, output_prefix = split_s3(env_of(cron_job, "upload")["BATCH_OUTPUT"])
+    input_bucket, input_prefix = split_s3(step_env(cron_job, "fetch")["BATCH_INPUT"])
+    output_bucket, output_prefix = split_s3(step_env(cron_job, "upload")["BATCH_OUTPUT"])
     if input_bucket not in [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=input_bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
     s3.put_bucket_versioning(Bucket=output_bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -114,7 +88,7 @@ def folders(s3, cron_job):
 
 def run_folder(cron_job: dict, output_prefix: str) -> str:
     """`predictions/<model>/<date>/`, the date of today in the job's time zone."""
-    zone = ZoneInfo(env_of(cron_job, "fetch")["BATCH_TIME_ZONE"])
+    zone = ZoneInfo(step_env(cron_job, "fetch")["BATCH_TIME_ZONE"])
     return f"{output_prefix}{datetime.datetime.now(zone).date().isoformat()}/"
 
 
@@ -122,20 +96,8 @@ def keys(s3, bucket: str, prefix: str) -> list[str]:
     return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
 
 
-def succeeded(cloudwatch, cron_job: dict) -> float:
-    upload = env_of(cron_job, "upload")
-    dimensions = [dict(zip(("Name", "Value"), pair.split("="))) for pair in upload["BATCH_METRIC_DIMENSIONS"].split(",")]
-    now = datetime.datetime.now(datetime.timezone.utc)
-    points = cloudwatch.get_metric_statistics(
-        Namespace=upload["BATCH_METRIC_NAMESPACE"],
-        MetricName="Succeeded",
-        Dimensions=dimensions,
-        StartTime=now - datetime.timedelta(hours=1),
-        EndTime=now + datetime.timedelta(minutes=5),
-        Period=3600,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    return sum(point["Sum"] for point in points)
+def succeeded(platform, cron_job: dict) -> float:
+    return sum(point["Sum"] for point in metric_datapoints(platform, cron_job, "upload", "BATCH", "Succeeded", 3600, ["Sum"]))
 
 
 def s3_writes(platform, bucket: str, since: int) -> list[str]:
@@ -161,7 +123,7 @@ def report(runs) -> str:
 
 
 def test_a_run_scores_every_input_file_with_the_models_own_answers_and_writes_the_marker_last(
-    platform, cron_job, model_folder, pods_root, s3, cloudwatch, folders, sample, expected
+    platform, cron_job, model_folder, pods_root, s3, folders, sample, expected
 ):
     input_bucket, input_prefix = folders["input"]
     output_bucket, output_prefix = folders["output"]
@@ -169,7 +131,7 @@ def test_a_run_scores_every_input_file_with_the_models_own_answers_and_writes_th
     s3.put_object(Bucket=input_bucket, Key=input_prefix, Body=b"")
     put_csv(s3, input_bucket, f"{input_prefix}part-0.csv", sample.iloc[:12])
     put_csv(s3, input_bucket, f"{input_prefix}part-1.csv", sample.iloc[12:])
-    before, log_start = succeeded(cloudwatch, cron_job), moto_log_size(platform)
+    before, log_start = succeeded(platform, cron_job), moto_log_size(platform)
 
     runs = BatchPod(platform, cron_job, model_folder, pods_root).run()
     print(report(runs))
@@ -186,7 +148,7 @@ def test_a_run_scores_every_input_file_with_the_models_own_answers_and_writes_th
     named = s3.get_object(Bucket=output_bucket, Key=marker["predictions"]["key"], VersionId=marker["predictions"]["versionId"])
     assert json.loads(named["Body"].read()) == predictions
     assert s3_writes(platform, output_bucket, log_start) == [f"PUT {folder}predictions.json", f"PUT {folder}_SUCCESS"]
-    assert succeeded(cloudwatch, cron_job) == before + 1
+    assert succeeded(platform, cron_job) == before + 1
 
 
 @pytest.mark.parametrize("file_format", ["json", "parquet"])
@@ -204,7 +166,7 @@ def test_json_lines_and_parquet_input_get_the_same_predictions_as_csv(
             part.to_parquet(buffer, index=False)
             body = buffer.getvalue()
         s3.put_object(Bucket=input_bucket, Key=key, Body=body)
-    predict_args = list(container(cron_job, "predict")["args"])
+    predict_args = list(step_spec(cron_job, "predict")["args"])
     predict_args[predict_args.index("--content-type") + 1] = "json"
     predict_args[predict_args.index("--input-path") + 1] = JSON_INPUT
 
@@ -224,22 +186,22 @@ def test_json_lines_and_parquet_input_get_the_same_predictions_as_csv(
 
 
 def test_a_failing_model_stops_the_pod_before_the_upload_and_no_marker_is_written(
-    platform, cron_job, model_folder, pods_root, s3, cloudwatch, folders, sample
+    platform, cron_job, model_folder, pods_root, s3, folders, sample
 ):
     input_bucket, input_prefix = folders["input"]
     output_bucket, output_prefix = folders["output"]
     # The model's signature needs every feature; without one, MLflow refuses the input.
     put_csv(s3, input_bucket, f"{input_prefix}part-0.csv", sample.drop(columns=sample.columns[-1]))
-    before = succeeded(cloudwatch, cron_job)
+    before = succeeded(platform, cron_job)
     pod = BatchPod(platform, cron_job, model_folder, pods_root)
 
     runs = pod.run()
 
     assert [(run.name, run.exit_code != 0) for run in runs] == [("fetch", False), ("predict", True)], report(runs)
     assert keys(s3, output_bucket, output_prefix) == []
-    assert succeeded(cloudwatch, cron_job) == before
+    assert succeeded(platform, cron_job) == before
     # Were the upload started all the same, it would find no predictions and write nothing.
-    upload = pod.run_step(container(cron_job, "upload"))
+    upload = pod.run_step(step_spec(cron_job, "upload"))
     assert upload.exit_code == 1, upload.log
     assert "the predict step wrote no predictions" in upload.log
     assert keys(s3, output_bucket, output_prefix) == []

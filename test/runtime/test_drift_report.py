@@ -13,9 +13,7 @@ of the model's registered model points to, which the step downloads through the 
 
 from __future__ import annotations
 
-import datetime
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +23,10 @@ import yaml
 
 from support.assembly import Assembly
 from support.drift_job import DriftPod, drift_cron_job, pod_spec
+from support.job_pod import metric_datapoints, step_env
 from support.mlflow_server import run_client
 from support.platform import synthesize
-from support.team_accounts import MlflowRest, SyncRun, sync_container
+from support.team_accounts import MlflowRest, team_login
 
 MODEL = "fraud-scorer"
 ROWS = 800
@@ -36,12 +35,6 @@ FIXTURE = Path(__file__).parent / "fixtures" / "runtime.yaml"
 # by other tests), whose champion's run logged the training data at reference/train.csv.
 REFERENCE_MODEL = "fraud-drift-reference"
 REFERENCE = {"alias": "champion", "artifactPath": "reference/train.csv"}
-
-
-def env_of(cron_job: dict, name: str) -> dict[str, str]:
-    spec = pod_spec(cron_job)
-    (container,) = [step for step in [*spec["initContainers"], *spec["containers"]] if step["name"] == name]
-    return {variable["name"]: variable["value"] for variable in container["env"]}
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -122,14 +115,9 @@ def reference_version(mlflow, team_login, runtime_root) -> dict:
     return run_client("reference_run.py", home, mlflow.url, team_login, arguments)
 
 
-@pytest.fixture(scope="module")
-def team_login(platform, mlflow) -> tuple[str, str]:
-    """The fraud team's user, made (or found) by a run of the user sync Job, and its login."""
-    sync = SyncRun.run(platform, mlflow, "drift-sync")
-    assert sync.exit_code == 0, sync.log
-    teams = {team["team"]: team for team in json.loads(sync_container(platform).manifest_env()["MLFLOW_TEAMS"])}
-    secret = platform.secret(teams["fraud"]["secretId"])
-    return secret["username"], secret["password"]
+@pytest.fixture(scope="module", name="team_login")
+def fraud_login(platform, mlflow) -> tuple[str, str]:
+    return team_login(platform, mlflow, "drift-sync", "fraud")
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +132,7 @@ def admin(mlflow) -> MlflowRest:
 
 def run_pod(platform, mlflow, cron_job, s3, current: pd.DataFrame, assembly: Assembly | None = None, report_env: dict | None = None) -> list:
     """One pod; the reference folder, if the manifest names one, gets the reference sample first."""
-    report = env_of(cron_job, "report")
+    report = step_env(cron_job, "report")
     if "DRIFT_REFERENCE" in report:
         write_folder(s3, report["DRIFT_REFERENCE"], sample(seed=1))
     write_folder(s3, report["DRIFT_CURRENT"], current)
@@ -171,22 +159,11 @@ def latest_run(admin: MlflowRest) -> dict:
 
 def drift_share_points(platform, cron_job) -> list[dict]:
     """The last hour's DriftShare datapoints of the model, per minute."""
-    cloudwatch = platform.aws.client("cloudwatch", platform.assembly.region)
-    dimensions = [dict(zip(("Name", "Value"), pair.split("="))) for pair in env_of(cron_job, "report")["DRIFT_METRIC_DIMENSIONS"].split(",")]
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return cloudwatch.get_metric_statistics(
-        Namespace="MLOpsPlatform/Drift",
-        MetricName="DriftShare",
-        Dimensions=dimensions,
-        StartTime=now - datetime.timedelta(hours=1),
-        EndTime=now + datetime.timedelta(minutes=5),
-        Period=60,
-        Statistics=["Minimum", "Maximum", "SampleCount"],
-    )["Datapoints"]
+    return metric_datapoints(platform, cron_job, "report", "DRIFT", "DriftShare", 60, ["Minimum", "Maximum", "SampleCount"])
 
 
 def test_the_manifest_compares_the_configured_folders_against_the_threshold_in_the_team_experiment(cron_job):
-    report = env_of(cron_job, "report")
+    report = step_env(cron_job, "report")
     assert report["DRIFT_REFERENCE"] == "s3://fraud-batch-input/reference/"
     assert report["DRIFT_CURRENT"] == "s3://fraud-batch-input/daily/"
     assert report["DRIFT_THRESHOLD"] == "0.3"
@@ -223,7 +200,7 @@ def test_an_unshifted_dataset_passes_below_the_threshold(platform, mlflow, cron_
 
 
 def test_a_missing_current_folder_fails_the_run_and_publishes_nothing(platform, mlflow, cron_job, s3):
-    report = env_of(cron_job, "report")
+    report = step_env(cron_job, "report")
     bucket, prefix = split_s3(report["DRIFT_CURRENT"])
     before = sum(point["SampleCount"] for point in drift_share_points(platform, cron_job))
     write_folder(s3, report["DRIFT_REFERENCE"], sample(seed=1))
@@ -237,8 +214,15 @@ def test_a_missing_current_folder_fails_the_run_and_publishes_nothing(platform, 
     assert sum(point["SampleCount"] for point in drift_share_points(platform, cron_job)) == before
 
 
+def test_malformed_metric_dimensions_fail_the_run_in_one_line_naming_the_setting(platform, mlflow, cron_job, s3):
+    runs = run_pod(platform, mlflow, cron_job, s3, sample(seed=3), report_env={"DRIFT_METRIC_DIMENSIONS": "Model"})
+
+    assert runs[-1].exit_code == 2, logs(runs)
+    assert "[drift] configuration error: DRIFT_METRIC_DIMENSIONS must be name=value pairs separated by commas, got 'Model'" in runs[-1].log
+
+
 def test_the_artifact_form_names_the_models_registered_model_alias_and_artifact_instead_of_a_folder(artifact_cron_job):
-    report = env_of(artifact_cron_job, "report")
+    report = step_env(artifact_cron_job, "report")
     assert "DRIFT_REFERENCE" not in report
     assert (report["DRIFT_REFERENCE_MODEL"], report["DRIFT_REFERENCE_ALIAS"], report["DRIFT_REFERENCE_ARTIFACT"]) == (
         REFERENCE_MODEL,

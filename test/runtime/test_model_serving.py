@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import requests
 
-from support.mlflow_server import run_client
+from support.mlflow_server import lay_out_model
 from support.model_server import ModelPod, container_port, model_container
 
 MODEL = "fraud-scorer"
@@ -20,22 +20,7 @@ VERSION = "v1"
 
 @pytest.fixture(scope="module")
 def model_folder(mlflow, registered_model, runtime_root):
-    """The registered model, laid out as `mlflow models build-docker` lays it in the image."""
-    destination = runtime_root / "model-image" / "model"
-    destination.mkdir(parents=True)
-    run_client(
-        "model_layout.py",
-        runtime_root / "builder",
-        mlflow.url,
-        (registered_model["user"], registered_model["password"]),
-        {
-            "model_uri": f"models:/{registered_model['registered_model']}@{registered_model['alias']}",
-            "destination": str(destination),
-        },
-    )
-    for path in [destination.parent, *destination.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return destination
+    return lay_out_model(mlflow, registered_model, runtime_root / "model-image" / "model", runtime_root / "builder")
 
 
 @pytest.fixture(scope="module")

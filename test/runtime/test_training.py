@@ -12,14 +12,13 @@ Each run registers versions of a registered model of its own rather than the fix
 
 from __future__ import annotations
 
-import datetime
 import io
-import json
 
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from support.team_accounts import MlflowRest, SyncRun, sync_container
+from support.job_pod import metric_datapoints, step_env
+from support.team_accounts import MlflowRest, team_login
 from support.training_job import SKIP_CREDENTIALS_ANNOTATION, TrainingPod, pod_spec, training_cron_job
 
 MODEL = "fraud-scorer"
@@ -31,12 +30,6 @@ STRONG = {}
 FIRST_DAY_ROWS = 400
 
 
-def env_of(cron_job: dict, name: str) -> dict[str, str]:
-    spec = pod_spec(cron_job)
-    (container,) = [step for step in [*spec["initContainers"], *spec["containers"]] if step["name"] == name]
-    return {variable["name"]: variable["value"] for variable in container["env"]}
-
-
 @pytest.fixture(scope="module")
 def cron_job(platform) -> dict:
     return training_cron_job(platform.assembly, MODEL)
@@ -45,7 +38,7 @@ def cron_job(platform) -> dict:
 @pytest.fixture(scope="module", autouse=True)
 def input_folder(platform, cron_job) -> tuple[str, str]:
     """The folder TRAINING_INPUT names, holding only its first day's file (rows with a ``target`` column)."""
-    bucket, _, prefix = env_of(cron_job, "train")["TRAINING_INPUT"].removeprefix("s3://").partition("/")
+    bucket, _, prefix = step_env(cron_job, "train")["TRAINING_INPUT"].removeprefix("s3://").partition("/")
     s3 = platform.aws.client("s3", platform.assembly.region)
     if bucket not in [entry["Name"] for entry in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
@@ -62,14 +55,9 @@ def write_day(s3, bucket: str, key: str, rows: slice) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=body.getvalue().encode())
 
 
-@pytest.fixture(scope="module")
-def team_login(platform, mlflow) -> tuple[str, str]:
-    """The fraud team's user, made (or found) by a run of the user sync Job, and its login."""
-    sync = SyncRun.run(platform, mlflow, "training-sync")
-    assert sync.exit_code == 0, sync.log
-    teams = {team["team"]: team for team in json.loads(sync_container(platform).manifest_env()["MLFLOW_TEAMS"])}
-    secret = platform.secret(teams["fraud"]["secretId"])
-    return secret["username"], secret["password"]
+@pytest.fixture(scope="module", name="team_login")
+def fraud_login(platform, mlflow) -> tuple[str, str]:
+    return team_login(platform, mlflow, "training-sync", "fraud")
 
 
 @pytest.fixture(scope="module")
@@ -97,18 +85,18 @@ def gate_line(runs) -> str:
 
 
 def test_the_manifest_trains_the_models_registered_model_in_the_team_experiment_on_the_general_pool(cron_job, platform):
-    assert env_of(cron_job, "train")["MLFLOW_REGISTERED_MODEL_NAME"] == MODEL
-    assert env_of(cron_job, "train")["MLFLOW_EXPERIMENT_NAME"] == "fraud/fraud-scorer"
-    assert env_of(cron_job, "promote")["PROMOTION_EXPERIMENT"] == "fraud/promotions"
-    assert env_of(cron_job, "promote")["PROMOTION_MIN_IMPROVEMENT"] == "0.01"
+    assert step_env(cron_job, "train")["MLFLOW_REGISTERED_MODEL_NAME"] == MODEL
+    assert step_env(cron_job, "train")["MLFLOW_EXPERIMENT_NAME"] == "fraud/fraud-scorer"
+    assert step_env(cron_job, "promote")["PROMOTION_EXPERIMENT"] == "fraud/promotions"
+    assert step_env(cron_job, "promote")["PROMOTION_MIN_IMPROVEMENT"] == "0.01"
     assert cron_job["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 90 * 60
     assert pod_spec(cron_job)["containers"][0]["image"] == pod_spec(cron_job)["initContainers"][0]["image"]
     assert pod_spec(cron_job)["initContainers"][1]["image"].endswith("/models/fraud-scorer:train-2026.11.1")
 
 
 def test_the_manifest_gives_the_team_code_its_input_folder_and_the_pods_credentials_and_the_gate_none(cron_job):
-    assert env_of(cron_job, "train")["TRAINING_INPUT"] == "s3://fraud-batch-input/training/"
-    assert env_of(cron_job, "train")["AWS_REGION"] == "eu-west-1"
+    assert step_env(cron_job, "train")["TRAINING_INPUT"] == "s3://fraud-batch-input/training/"
+    assert step_env(cron_job, "train")["AWS_REGION"] == "eu-west-1"
     assert cron_job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"][SKIP_CREDENTIALS_ANNOTATION] == "promote"
 
 
@@ -121,7 +109,7 @@ def test_a_first_run_registers_a_challenger_that_becomes_champion_and_reports_su
     assert team_login[1] not in "".join(run.log for run in runs)
     assert aliases(admin) == {"champion": "1", "challenger": "1"}
     assert "promoted" in gate_line(runs) and "of experiment 'fraud/promotions'" in gate_line(runs)
-    assert "published Succeeded=1 to MLOpsPlatform/Training (Environment=" in runs[3].log
+    assert f"published Succeeded=1 to {step_env(cron_job, 'report')['BATCH_METRIC_NAMESPACE']} (Environment=" in runs[3].log
 
     # The team's user created the experiment and the model: it manages both.
     grants = {
@@ -130,18 +118,7 @@ def test_a_first_run_registers_a_challenger_that_becomes_champion_and_reports_su
     }
     assert grants[("registered_model", TEST_MODEL)] == "MANAGE"
 
-    cloudwatch = platform.aws.client("cloudwatch", platform.assembly.region)
-    dimensions = [dict(zip(("Name", "Value"), pair.split("="))) for pair in env_of(cron_job, "report")["BATCH_METRIC_DIMENSIONS"].split(",")]
-    now = datetime.datetime.now(datetime.timezone.utc)
-    points = cloudwatch.get_metric_statistics(
-        Namespace="MLOpsPlatform/Training",
-        MetricName="Succeeded",
-        Dimensions=dimensions,
-        StartTime=now - datetime.timedelta(hours=1),
-        EndTime=now + datetime.timedelta(minutes=5),
-        Period=3600,
-        Statistics=["Sum"],
-    )["Datapoints"]
+    points = metric_datapoints(platform, cron_job, "report", "BATCH", "Succeeded", 3600, ["Sum"])
     assert sum(point["Sum"] for point in points) >= 1
 
 

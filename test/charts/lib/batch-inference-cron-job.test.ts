@@ -15,6 +15,7 @@ import { chartTestApp } from '../../helpers/chart-app';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
 import { renderedPodRequests } from '../../helpers/pod-requests';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../../helpers/hardening';
 
 const LABELS = { 'app.kubernetes.io/name': 'fraud-scorer-batch', 'mlops.platform/model': 'fraud-scorer' };
 
@@ -33,7 +34,7 @@ const PROPS: BatchInferenceCronJobProps = {
   format: 'csv',
   output: 's3://mlops-prod-artifacts/predictions/fraud-scorer/',
   region: 'eu-west-1',
-  metricNamespace: 'MLOpsPlatform/Batch',
+  metricNamespace: 'MLOpsPlatform/Batch/mlops-prod/fraud-scorer',
   metricDimensions: { Environment: 'mlops-prod', Model: 'fraud-scorer' },
   resources: { cpuRequestMillicores: 1000, cpuLimitMillicores: 2000, memoryRequestMiB: 4096, memoryLimitMiB: 4096 },
   workVolumeGiB: 20,
@@ -77,9 +78,10 @@ describe('BatchInferenceCronJob', () => {
     });
   });
 
-  test('fails a run after the timeout, its retries included, and retries a failed pod as a new pod with an empty scratch volume', () => {
+  test('fails a run after the timeout, its retries included, and retries a failed pod, once it has terminated, as a new pod with an empty scratch volume', () => {
     expect(job.activeDeadlineSeconds).toBe(90 * 60);
     expect(job.backoffLimit).toBe(2);
+    expect(job).toMatchObject({ podReplacementPolicy: 'Failed' });
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.volumes).toEqual([{ name: 'scratch', emptyDir: { sizeLimit: '20Gi' } }]);
   });
@@ -130,7 +132,7 @@ describe('BatchInferenceCronJob', () => {
       BATCH_OUTPUT: 's3://mlops-prod-artifacts/predictions/fraud-scorer/',
       BATCH_PREDICTIONS: PREDICTIONS_FILE,
       BATCH_MODEL_IMAGE: PROPS.modelImage,
-      BATCH_METRIC_NAMESPACE: 'MLOpsPlatform/Batch',
+      BATCH_METRIC_NAMESPACE: 'MLOpsPlatform/Batch/mlops-prod/fraud-scorer',
       BATCH_METRIC_DIMENSIONS: 'Environment=mlops-prod,Model=fraud-scorer',
     });
   });
@@ -144,14 +146,7 @@ describe('BatchInferenceCronJob', () => {
   test('hardens the pod like the serving pods: non-root, read-only root, no capability, all steps on the one scratch volume', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
     for (const container of [fetch, predict, upload]) {
-      expect(container.securityContext).toEqual({
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      });
+      expect(container.securityContext).toEqual(RESTRICTED_CONTAINER_SECURITY_CONTEXT);
       expect(container.volumeMounts).toEqual([{ name: 'scratch', mountPath: '/tmp' }]);
     }
   });

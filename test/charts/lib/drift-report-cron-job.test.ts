@@ -8,6 +8,7 @@ import { chartTestApp } from '../../helpers/chart-app';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
 import { renderedPodRequests } from '../../helpers/pod-requests';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../../helpers/hardening';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:mlops/prod/mlflow/teams/fraud-AbCdEf';
 
@@ -30,7 +31,7 @@ const PROPS: DriftReportCronJobProps = {
   mlflowSecretArn: SECRET_ARN,
   experiment: 'fraud/drift',
   region: 'eu-west-1',
-  metricNamespace: 'MLOpsPlatform/Drift',
+  metricNamespace: 'MLOpsPlatform/Drift/mlops-prod/fraud-scorer',
   metricDimensions: { Environment: 'mlops-prod', Model: 'fraud-scorer' },
   resources: { cpuRequestMillicores: 500, cpuLimitMillicores: 1000, memoryRequestMiB: 3072, memoryLimitMiB: 3072 },
   workVolumeGiB: 12,
@@ -58,7 +59,7 @@ describe('DriftReportCronJob', () => {
 
   test('runs once at the schedule, never overlapping, within the timeout and retries, on the general pool', () => {
     expect(cronJob.spec).toMatchObject({ schedule: '0 7 * * *', timeZone: 'Europe/Dublin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 900 });
-    expect(job).toMatchObject({ activeDeadlineSeconds: 1800, backoffLimit: 1 });
+    expect(job).toMatchObject({ activeDeadlineSeconds: 1800, backoffLimit: 1, podReplacementPolicy: 'Failed' });
     expect(pod.nodeSelector).toEqual({ [NODE_POOL_LABEL]: 'general' });
     expect(pod.serviceAccountName).toBe('fraud-scorer-drift');
   });
@@ -81,7 +82,7 @@ describe('DriftReportCronJob', () => {
       DRIFT_MODEL: 'fraud-scorer',
       DRIFT_EXPERIMENT: 'fraud/drift',
       DRIFT_WORK_DIR: '/tmp/drift',
-      DRIFT_METRIC_NAMESPACE: 'MLOpsPlatform/Drift',
+      DRIFT_METRIC_NAMESPACE: 'MLOpsPlatform/Drift/mlops-prod/fraud-scorer',
       DRIFT_METRIC_DIMENSIONS: 'Environment=mlops-prod,Model=fraud-scorer',
       DO_NOT_TRACK: '1',
     });
@@ -102,7 +103,7 @@ describe('DriftReportCronJob', () => {
       requests: { 'cpu': '500m', 'memory': '3072Mi', 'ephemeral-storage': '12Gi' },
       limits: { cpu: '1000m', memory: '3072Mi' },
     });
-    expect(report.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    expect(report.securityContext).toMatchObject(RESTRICTED_CONTAINER_SECURITY_CONTEXT);
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 

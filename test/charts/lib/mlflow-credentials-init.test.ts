@@ -4,6 +4,7 @@ import { MLFLOW_CLIENT_HOME, MLFLOW_IN_CLUSTER_URL, mlflowCredentialsInit, Mlflo
 import { chartTestApp } from '../../helpers/chart-app';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../../helpers/hardening';
 
 const PROPS: MlflowCredentialsInitProps = { image: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/mlflow:abc', secretArn: 'arn:team-fraud', region: 'eu-west-1' };
 
@@ -56,16 +57,7 @@ describe('mlflowCredentialsInit', () => {
   });
 
   test("runs as the job's user, so that the job's container can read the 0600 file, hardened for the restricted standard", () => {
-    expect(initContainer.securityContext).toEqual({
-      runAsUser: 10001,
-      runAsGroup: 10001,
-      runAsNonRoot: true,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
+    expect(initContainer.securityContext).toEqual({ ...RESTRICTED_CONTAINER_SECURITY_CONTEXT, runAsUser: 10001, runAsGroup: 10001 });
     const other = findObject<k8s.JobSpec>(renderJob({ runAs: 20002 }), 'Job').spec.template.spec as k8s.PodSpec;
     expect(other.initContainers?.[0].securityContext).toMatchObject({ runAsUser: 20002, runAsGroup: 20002 });
     expect(initContainer.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });

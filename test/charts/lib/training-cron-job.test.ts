@@ -16,6 +16,7 @@ import { chartTestApp } from '../../helpers/chart-app';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
 import { renderedPodRequests } from '../../helpers/pod-requests';
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from '../../helpers/hardening';
 
 const LABELS = { 'app.kubernetes.io/name': 'fraud-scorer-training', 'mlops.platform/model': 'fraud-scorer' };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:mlops/prod/mlflow/teams/fraud-AbCdEf';
@@ -40,7 +41,7 @@ const PROPS: TrainingCronJobProps = {
   minImprovement: 0.005,
   promotionExperiment: 'fraud/promotions',
   region: 'eu-west-1',
-  metricNamespace: 'MLOpsPlatform/Training',
+  metricNamespace: 'MLOpsPlatform/Training/mlops-prod/fraud-scorer',
   metricDimensions: { Environment: 'mlops-prod', Model: 'fraud-scorer' },
   resources: { cpuRequestMillicores: 2000, cpuLimitMillicores: 4000, memoryRequestMiB: 8192, memoryLimitMiB: 8192 },
   workVolumeGiB: 50,
@@ -78,9 +79,10 @@ describe('TrainingCronJob', () => {
     expect(cronJob.spec).toMatchObject({ schedule: '0 2 * * *', timeZone: 'Europe/Dublin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 900 });
   });
 
-  test('fails a run after the configured timeout, its retries included, each retry a new pod', () => {
+  test('fails a run after the configured timeout, its retries included, each retry a new pod once the failed one has terminated', () => {
     expect(job.activeDeadlineSeconds).toBe(180 * 60);
     expect(job.backoffLimit).toBe(2);
+    expect(job).toMatchObject({ podReplacementPolicy: 'Failed' });
     expect(pod.restartPolicy).toBe('Never');
   });
 
@@ -130,7 +132,7 @@ describe('TrainingCronJob', () => {
   test('tells the report step the metric namespace and dimensions', () => {
     expect(envOf(report)).toEqual({
       AWS_REGION: 'eu-west-1',
-      BATCH_METRIC_NAMESPACE: 'MLOpsPlatform/Training',
+      BATCH_METRIC_NAMESPACE: 'MLOpsPlatform/Training/mlops-prod/fraud-scorer',
       BATCH_METRIC_DIMENSIONS: 'Environment=mlops-prod,Model=fraud-scorer',
     });
   });
@@ -155,13 +157,7 @@ describe('TrainingCronJob', () => {
   test('hardens every step: non-root, read-only root, no capability; the login in memory, the scratch volume the configured size', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
     for (const container of [credentials, train, promote, report]) {
-      expect(container.securityContext).toMatchObject({
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
-      });
+      expect(container.securityContext).toMatchObject(RESTRICTED_CONTAINER_SECURITY_CONTEXT);
     }
     expect(pod.volumes).toEqual([
       { name: 'mlflow-credentials', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },

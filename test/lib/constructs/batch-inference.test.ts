@@ -3,18 +3,16 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { k8s } from 'cdk8s-plus-27';
-import { BATCH_METRIC_NAMESPACE, BatchInference, BatchInferenceProps } from '../../../lib/constructs/batch-inference';
+import { BatchInference, BatchInferenceProps } from '../../../lib/constructs/batch-inference';
 import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
-import { TeamNamespace } from '../../../lib/constructs/team-namespace';
 import { appliedManifests } from '../../helpers/applied-manifests';
-import { clusterStack } from '../../helpers/cluster-fixture';
 import { findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
+import { expectOwnMetricNamespaces, Resources, roleStatements, ScheduledJobStack, scheduledJobStack, teamNamespace } from '../../helpers/scheduled-job-fixture';
 
-type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Effect: string };
+/** The namespace the fixture's job publishes to, as docs/batch-inference.md names it. */
+const NAMESPACE = 'MLOpsPlatform/Batch/mlops-prod/fraud-scorer';
 
 const SETTINGS: Omit<BatchInferenceProps, 'cluster' | 'namespace' | 'predictionsPolicy' | 'alarmTopic'> = {
   model: 'fraud-scorer',
@@ -34,17 +32,22 @@ const SETTINGS: Omit<BatchInferenceProps, 'cluster' | 'namespace' | 'predictions
   environment: 'mlops-prod',
 };
 
-function build(overrides: Partial<BatchInferenceProps> = {}) {
-  const { stack, cluster } = clusterStack();
-  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 }, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
-  const topic = new sns.Topic(stack, 'Alarms');
-  const predictionsPolicy = new iam.ManagedPolicy(stack, 'PredictionsPolicy', {
-    statements: [new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: ['arn:aws:s3:::mlops-prod-artifacts/predictions/fraud-scorer/*'] })],
+/** A batch job, `id`, in a fixture's stack, with a predictions policy of its own. */
+function addBatch({ stack, cluster, namespace, topic }: ScheduledJobStack, id: string, overrides: Partial<BatchInferenceProps> = {}) {
+  const model = overrides.model ?? SETTINGS.model;
+  const predictionsPolicy = new iam.ManagedPolicy(stack, `${id}PredictionsPolicy`, {
+    statements: [new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [`arn:aws:s3:::mlops-prod-artifacts/predictions/${model}/*`] })],
   });
-  const batch = new BatchInference(stack, 'Batch', { ...SETTINGS, cluster, namespace, predictionsPolicy, alarmTopic: topic, ...overrides });
-  const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
-  const stackOf = Stack.of(batch);
-  const idOf = (construct: { node: { defaultChild?: unknown } }) => stackOf.getLogicalId(construct.node.defaultChild as never);
+  const batch = new BatchInference(stack, id, { ...SETTINGS, cluster, namespace, predictionsPolicy, alarmTopic: topic, ...overrides });
+  return { batch, predictionsPolicy };
+}
+
+function build(overrides: Partial<BatchInferenceProps> = {}) {
+  const fixture = scheduledJobStack();
+  const { stack, topic } = fixture;
+  const { batch, predictionsPolicy } = addBatch(fixture, 'Batch', overrides);
+  const json = Template.fromStack(stack).toJSON() as { Resources: Resources };
+  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(batch).getLogicalId(construct.node.defaultChild as never);
   return { json, stack, batch, topic, predictionsPolicy, idOf };
 }
 
@@ -52,10 +55,7 @@ const { json, batch, topic, predictionsPolicy, idOf, stack } = build();
 const resources = Object.entries(json.Resources);
 const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
 const roleId = idOf(batch.role);
-const statements = (): Statement[] =>
-  ofType('AWS::IAM::Policy')
-    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
-    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const statements = () => roleStatements(json.Resources, roleId);
 const batchManifest = () => {
   const manifests = appliedManifests(json).filter(({ object }) => (object as KubeObject).metadata.name === 'fraud-scorer-batch');
   return { logicalId: manifests[0].logicalId, objects: manifests.map(({ object }) => object as KubeObject) };
@@ -68,7 +68,7 @@ describe('BatchInference', () => {
     expect(findObject(batchManifest().objects, 'ServiceAccount', 'fraud-scorer-batch').metadata.namespace).toBe('fraud');
   });
 
-  test("lets the role list and read the team's input folder and nothing else of that bucket, and publish to the batch namespace only", () => {
+  test("lets the role list and read the team's input folder and nothing else of that bucket, and publish to its model's batch namespace only", () => {
     expect(statements()).toEqual([
       {
         Effect: 'Allow',
@@ -77,7 +77,7 @@ describe('BatchInference', () => {
         Condition: { StringLike: { 's3:prefix': ['scoring/daily/*'] } },
       },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::fraud-data/scoring/daily/*' },
-      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': BATCH_METRIC_NAMESPACE } } },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': NAMESPACE } } },
     ]);
   });
 
@@ -92,10 +92,7 @@ describe('BatchInference', () => {
     const key = 'arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-4000-8000-000000000000';
     const { json: withKey, batch: keyed, idOf: keyedId } = build({ inputKmsKeyArn: key });
     const role = keyedId(keyed.role);
-    const kms = Object.values(withKey.Resources)
-      .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: role }]))
-      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
-      .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('kms:')));
+    const kms = roleStatements(withKey.Resources, role).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('kms:')));
     expect(kms).toEqual([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } } }]);
     expect(statements().some((statement) => [statement.Action].flat().some((action) => action.startsWith('kms:')))).toBe(false);
   });
@@ -138,7 +135,7 @@ describe('BatchInference', () => {
     expect(alarms).toEqual([
       expect.objectContaining({
         AlarmName: 'mlops-prod-fraud-scorer-batch',
-        Namespace: BATCH_METRIC_NAMESPACE,
+        Namespace: NAMESPACE,
         MetricName: 'Succeeded',
         Dimensions: [
           { Name: 'Environment', Value: 'mlops-prod' },
@@ -162,9 +159,28 @@ describe('BatchInference', () => {
     const upload = (cronJob.spec.jobTemplate.spec?.template.spec as k8s.PodSpec).containers[0];
     const env = Object.fromEntries((upload.env ?? []).map((variable) => [variable.name, variable.value]));
     expect(env).toMatchObject({
-      BATCH_METRIC_NAMESPACE: BATCH_METRIC_NAMESPACE,
+      BATCH_METRIC_NAMESPACE: NAMESPACE,
       BATCH_METRIC_DIMENSIONS: 'Environment=mlops-prod,Model=fraud-scorer',
       BATCH_OUTPUT: 's3://mlops-prod-artifacts/predictions/fraud-scorer/',
     });
+  });
+
+  test("publishes to a namespace of its model's own, which its alarm watches and its upload step is told, so another team's job cannot silence that alarm", () => {
+    const fixture = scheduledJobStack();
+    const risk = { ...fixture, namespace: teamNamespace(fixture.stack, fixture.cluster, 'risk', 'RiskTeam') };
+    const jobs = [
+      { model: 'fraud-scorer', job: addBatch(fixture, 'Batch').batch },
+      { model: 'risk-scorer', job: addBatch(risk, 'RiskBatch', { model: 'risk-scorer', alarmName: 'mlops-prod-risk-scorer-batch' }).batch },
+    ];
+    expectOwnMetricNamespaces(
+      fixture.stack,
+      jobs.map(({ model, job }) => ({
+        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as never),
+        alarmNames: [`mlops-prod-${model}-batch`],
+        cronJob: `${model}-batch`,
+      })),
+      'BATCH_METRIC_NAMESPACE',
+      [NAMESPACE, 'MLOpsPlatform/Batch/mlops-prod/risk-scorer'],
+    );
   });
 });

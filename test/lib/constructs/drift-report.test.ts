@@ -2,24 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { k8s } from 'cdk8s-plus-27';
 import { DRIFT_REPORT_CONTAINER } from '../../../charts/lib/drift-report-cron-job';
-import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
-import { DRIFT_METRIC_NAMESPACE, DRIFT_REPORT_DOCKERFILE, DRIFT_REPORT_IMAGE_CONTEXT, DriftReport, DriftReportProps } from '../../../lib/constructs/drift-report';
-import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
-import { MLFLOW_IMAGE_DIRECTORY, MlflowServer } from '../../../lib/constructs/mlflow-server';
-import { MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
-import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
-import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
-import { TeamNamespace } from '../../../lib/constructs/team-namespace';
+import { DRIFT_REPORT_DOCKERFILE, DRIFT_REPORT_IMAGE_CONTEXT, DriftReport, DriftReportProps } from '../../../lib/constructs/drift-report';
+import { MLFLOW_IMAGE_DIRECTORY } from '../../../lib/constructs/mlflow-server';
 import { appliedManifests } from '../../helpers/applied-manifests';
-import { clusterStack } from '../../helpers/cluster-fixture';
 import { findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
+import { expectOwnMetricNamespaces, mlflowJobStack, Resources, roleStatements, teamNamespace } from '../../helpers/scheduled-job-fixture';
 
-type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Effect: string };
+/** The namespace the fixture's job publishes to, as docs/drift.md names it. */
+const NAMESPACE = 'MLOpsPlatform/Drift/mlops-prod/fraud-scorer';
 
 const SETTINGS: Omit<DriftReportProps, 'cluster' | 'namespace' | 'mlflowAccounts' | 'alarmTopic'> = {
   model: 'fraud-scorer',
@@ -40,35 +33,12 @@ const SETTINGS: Omit<DriftReportProps, 'cluster' | 'namespace' | 'mlflowAccounts
 };
 
 function build(settings: typeof SETTINGS = SETTINGS) {
-  const { stack, vpc, cluster } = clusterStack();
-  const server = new MlflowServer(stack, 'Mlflow', {
-    cluster,
-    database: new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' }),
-    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
-    vpc,
-    secretNamePrefix: 'test/mlflow',
-    hostname: 'mlflow.example.internal',
-    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
-    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-  });
-  const mlflowAccounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
-    cluster,
-    server,
-    secretNamePrefix: 'test/mlflow',
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-    teams: [{ name: 'fraud', models: [{ registeredModel: 'fraud-scorer' }] }, { name: 'risk', models: [] }],
-  });
-  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 }, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
-  const topic = new sns.Topic(stack, 'Alarms');
+  const { stack, cluster, namespace, accounts: mlflowAccounts, topic } = mlflowJobStack();
   const drift = new DriftReport(stack, 'Drift', { ...settings, cluster, namespace, mlflowAccounts, alarmTopic: topic });
-  const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
+  const json = Template.fromStack(stack).toJSON() as { Resources: Resources };
   const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(drift).getLogicalId(construct.node.defaultChild as never);
   // The statements of the policies of the job's role.
-  const statements = (): Statement[] =>
-    Object.values(json.Resources)
-      .filter((policy) => policy.Type === 'AWS::IAM::Policy' && JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: idOf(drift.role) }]))
-      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  const statements = () => roleStatements(json.Resources, idOf(drift.role));
   return { json, drift, topic, idOf, mlflowAccounts, stack, statements };
 }
 
@@ -86,14 +56,14 @@ describe('DriftReport', () => {
     );
   });
 
-  test("lets the role read the team's MLflow login, list and read the two folders only, and publish to the drift namespace only", () => {
+  test("lets the role read the team's MLflow login, list and read the two folders only, and publish to its model's drift namespace only", () => {
     expect(statements()).toEqual([
       { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: stack.resolve(mlflowAccounts.secretOf('fraud').secretArn) },
       expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt' }),
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('fraud-data'), Condition: { StringLike: { 's3:prefix': ['training/2026-11/*'] } } },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: [s3Arn('fraud-data/training/2026-11/*'), s3Arn('fraud-scoring/daily/*')] },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('fraud-scoring'), Condition: { StringLike: { 's3:prefix': ['daily/*'] } } },
-      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } } },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': NAMESPACE } } },
     ]);
   });
 
@@ -104,7 +74,7 @@ describe('DriftReport', () => {
       expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt' }),
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn('fraud-scoring'), Condition: { StringLike: { 's3:prefix': ['daily/*'] } } },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn('fraud-scoring/daily/*') },
-      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } } },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': NAMESPACE } } },
     ]);
     const [alarm] = Object.values(artifact.json.Resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm' && resource.Properties.MetricName === 'DriftShare');
     expect(alarm.Properties.AlarmDescription).toContain('(s3://fraud-scoring/daily/ against reference/train.parquet of the run of fraud-scorer@champion)');
@@ -148,7 +118,7 @@ describe('DriftReport', () => {
     expect(alarms).toEqual([
       expect.objectContaining({
         AlarmName: 'mlops-prod-fraud-scorer-drift',
-        Namespace: DRIFT_METRIC_NAMESPACE,
+        Namespace: NAMESPACE,
         Dimensions: [
           { Name: 'Environment', Value: 'mlops-prod' },
           { Name: 'Model', Value: 'fraud-scorer' },
@@ -170,11 +140,42 @@ describe('DriftReport', () => {
     expect(alarms).toEqual([
       expect.objectContaining({
         AlarmName: 'mlops-prod-fraud-scorer-drift-run',
-        Namespace: DRIFT_METRIC_NAMESPACE,
+        Namespace: NAMESPACE,
         ComparisonOperator: 'LessThanThreshold',
         EvaluationPeriods: 26,
         TreatMissingData: 'breaching',
       }),
     ]);
+  });
+
+  test("publishes to a namespace of its model's own, which both its alarms watch and its report step is told, so another team's job cannot silence them", () => {
+    const fixture = mlflowJobStack();
+    const { stack, cluster, accounts: mlflowAccounts, topic } = fixture;
+    const jobs = [
+      { model: 'fraud-scorer', job: new DriftReport(stack, 'Drift', { ...SETTINGS, cluster, namespace: fixture.namespace, mlflowAccounts, alarmTopic: topic }) },
+      {
+        model: 'risk-scorer',
+        job: new DriftReport(stack, 'RiskDrift', {
+          ...SETTINGS,
+          model: 'risk-scorer',
+          alarmName: 'mlops-prod-risk-scorer-drift',
+          runAlarmName: 'mlops-prod-risk-scorer-drift-run',
+          cluster,
+          namespace: teamNamespace(stack, cluster, 'risk', 'RiskTeam'),
+          mlflowAccounts,
+          alarmTopic: topic,
+        }),
+      },
+    ];
+    expectOwnMetricNamespaces(
+      stack,
+      jobs.map(({ model, job }) => ({
+        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as never),
+        alarmNames: [`mlops-prod-${model}-drift`, `mlops-prod-${model}-drift-run`],
+        cronJob: `${model}-drift`,
+      })),
+      'DRIFT_METRIC_NAMESPACE',
+      [NAMESPACE, 'MLOpsPlatform/Drift/mlops-prod/risk-scorer'],
+    );
   });
 });

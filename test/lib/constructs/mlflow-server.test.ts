@@ -1,34 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { k8s } from 'cdk8s-plus-27';
-import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
-import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
-import { MlflowServer } from '../../../lib/constructs/mlflow-server';
-import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
-import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
 import { appliedManifests } from '../../helpers/applied-manifests';
-import { clusterStack } from '../../helpers/cluster-fixture';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
+import { mlflowStack } from '../../helpers/mlflow-fixture';
 
 /** One stack with everything the server needs, the database named `tracking` rather than the default. */
 function serverStack() {
-  const { stack, vpc, cluster } = clusterStack();
-  const database = new MlflowDatabase(stack, 'Database', {
-    vpc,
-    instanceIdentifier: 'test-mlflow',
-    credentialsSecretName: 'test/mlflow/database',
-    databaseName: 'tracking',
-  });
-  new MlflowServer(stack, 'Mlflow', {
-    cluster,
-    database,
-    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
-    vpc,
-    secretNamePrefix: 'test/mlflow',
-    hostname: 'mlflow.example.internal',
-    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
-    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-  });
+  const { stack } = mlflowStack({ databaseName: 'tracking' });
   return Template.fromStack(stack).toJSON();
 }
 

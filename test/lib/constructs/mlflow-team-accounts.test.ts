@@ -3,15 +3,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { k8s } from 'cdk8s-plus-27';
 import { MLFLOW_USER_SYNC_SERVICE_ACCOUNT } from '../../../charts/mlflow-user-sync-chart';
 import { MLFLOW_NAMESPACE } from '../../../lib/config/platform-names';
-import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
-import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
-import { MlflowServer } from '../../../lib/constructs/mlflow-server';
 import { MlflowTeam, MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
-import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
-import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
 import { appliedManifests, renderRefs } from '../../helpers/applied-manifests';
-import { clusterStack } from '../../helpers/cluster-fixture';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
+import { mlflowAccountsStack } from '../../helpers/mlflow-fixture';
 
 type Resource = { Type: string; DependsOn?: string[]; DeletionPolicy?: string; Properties: Record<string, unknown> };
 
@@ -22,19 +17,7 @@ const TEAMS: MlflowTeam[] = [
 
 /** A stack with the server and the accounts of `teams`. */
 function accountsStack(teams: readonly MlflowTeam[] = TEAMS): { stack: Stack; accounts: MlflowTeamAccounts } {
-  const { stack, vpc, cluster } = clusterStack();
-  const server = new MlflowServer(stack, 'Mlflow', {
-    cluster,
-    database: new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' }),
-    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
-    vpc,
-    secretNamePrefix: 'test/mlflow',
-    hostname: 'mlflow.example.internal',
-    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
-    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-  });
-  const accounts = new MlflowTeamAccounts(stack, 'TeamAccounts', { cluster, server, secretNamePrefix: 'test/mlflow', teams, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
+  const { stack, accounts } = mlflowAccountsStack(teams);
   return { stack, accounts };
 }
 

@@ -1,24 +1,16 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { k8s } from 'cdk8s-plus-27';
-import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
-import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
-import { MlflowServer } from '../../../lib/constructs/mlflow-server';
-import { MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
-import { ModelTraining, ModelTrainingProps, TRAINING_METRIC_NAMESPACE } from '../../../lib/constructs/model-training';
-import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
-import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
-import { TeamNamespace } from '../../../lib/constructs/team-namespace';
+import { ModelTraining, ModelTrainingProps } from '../../../lib/constructs/model-training';
 import { appliedManifests } from '../../helpers/applied-manifests';
-import { clusterStack } from '../../helpers/cluster-fixture';
 import { envOf, findObject, KubeObject } from '../../helpers/kube-objects';
 import { validateKubernetesObjects } from '../../helpers/kubernetes-schema';
-
-type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Effect: string };
+import { expectOwnMetricNamespaces, mlflowJobStack, Resources, roleStatements as statementsOfRole, Statement, teamNamespace } from '../../helpers/scheduled-job-fixture';
 
 const INPUT_KEY = 'arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-4000-8000-000000000000';
+
+/** The namespace the fixture's job publishes to, as docs/training.md names it. */
+const NAMESPACE = 'MLOpsPlatform/Training/mlops-prod/fraud-scorer';
 
 const SETTINGS: Omit<ModelTrainingProps, 'cluster' | 'namespace' | 'mlflowAccounts' | 'alarmTopic'> = {
   model: 'fraud-scorer',
@@ -41,39 +33,16 @@ const SETTINGS: Omit<ModelTrainingProps, 'cluster' | 'namespace' | 'mlflowAccoun
 };
 
 function build(overrides: Partial<ModelTrainingProps> = {}) {
-  const { stack, vpc, cluster } = clusterStack();
-  const server = new MlflowServer(stack, 'Mlflow', {
-    cluster,
-    database: new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' }),
-    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
-    vpc,
-    secretNamePrefix: 'test/mlflow',
-    hostname: 'mlflow.example.internal',
-    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
-    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-  });
-  const mlflowAccounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
-    cluster,
-    server,
-    secretNamePrefix: 'test/mlflow',
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-    teams: [{ name: 'fraud', models: [{ registeredModel: 'fraud-scorer' }] }, { name: 'risk', models: [] }],
-  });
-  const namespace = new TeamNamespace(stack, 'Team', { cluster: cluster.cluster, team: 'fraud', quota: { cpu: 8, memoryGiB: 16, pods: 20, gpus: 0 }, awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'] });
-  const topic = new sns.Topic(stack, 'Alarms');
+  const { stack, cluster, namespace, accounts: mlflowAccounts, topic } = mlflowJobStack();
   const training = new ModelTraining(stack, 'Training', { ...SETTINGS, ...overrides, cluster, namespace, mlflowAccounts, alarmTopic: topic });
-  const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
+  const json = Template.fromStack(stack).toJSON() as { Resources: Resources };
   const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(training).getLogicalId(construct.node.defaultChild as never);
   return { json, training, topic, idOf, mlflowAccounts, stack };
 }
 
 /** The statements of the policies of a built training's role. */
 function roleStatements(built: ReturnType<typeof build>): Statement[] {
-  const role = [{ Ref: built.idOf(built.training.role) }];
-  return Object.values(built.json.Resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify(role))
-    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return statementsOfRole(built.json.Resources, built.idOf(built.training.role));
 }
 
 /** The training pod's template in a built training's applied manifest, tokens as `cfn-token`. */
@@ -101,7 +70,7 @@ describe('ModelTraining', () => {
     );
   });
 
-  test("without an input, lets the role read the team's MLflow login and no other, and publish to the training namespace only", () => {
+  test("without an input, lets the role read the team's MLflow login and no other, and publish to its model's training namespace only", () => {
     const fraudSecret = mlflowAccounts.secretOf('fraud');
     expect(statements()).toEqual([
       {
@@ -110,7 +79,7 @@ describe('ModelTraining', () => {
         Resource: stack.resolve(fraudSecret.secretArn),
       },
       expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt' }),
-      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': TRAINING_METRIC_NAMESPACE } } },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': NAMESPACE } } },
     ]);
   });
 
@@ -125,7 +94,7 @@ describe('ModelTraining', () => {
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::fraud-data', Condition: { StringLike: { 's3:prefix': ['training/daily/*'] } } },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::fraud-data/training/daily/*' },
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: INPUT_KEY, Condition: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } } },
-      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': TRAINING_METRIC_NAMESPACE } } },
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': NAMESPACE } } },
     ]);
   });
 
@@ -147,7 +116,7 @@ describe('ModelTraining', () => {
     expect(envOf(credentials).MLFLOW_CREDENTIALS_SECRET_ARN).toBe('cfn-token');
     expect(train.image).toBe(SETTINGS.trainingImage);
     expect(envOf(promote)).toMatchObject({ PROMOTION_EXPERIMENT: 'fraud/promotions', PROMOTION_MIN_IMPROVEMENT: '0.01', PROMOTION_DIRECTION: 'max' });
-    expect(envOf(pod.containers[0])).toMatchObject({ BATCH_METRIC_NAMESPACE: TRAINING_METRIC_NAMESPACE, BATCH_METRIC_DIMENSIONS: 'Environment=mlops-prod,Model=fraud-scorer' });
+    expect(envOf(pod.containers[0])).toMatchObject({ BATCH_METRIC_NAMESPACE: NAMESPACE, BATCH_METRIC_DIMENSIONS: 'Environment=mlops-prod,Model=fraud-scorer' });
   });
 
   test('applies the CronJob in the team namespace after the Pod Identity association, the role and its policies, and the namespace', () => {
@@ -169,7 +138,7 @@ describe('ModelTraining', () => {
   test('alarms the topic, and tells it when clear, once no run has completed for the whole window, a missing hour counting as one without', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm')
       .map(([, alarm]) => alarm.Properties)
-      .filter((alarm) => alarm.Namespace === TRAINING_METRIC_NAMESPACE);
+      .filter((alarm) => alarm.Namespace === NAMESPACE);
     expect(alarms).toEqual([
       expect.objectContaining({
         AlarmName: 'mlops-prod-fraud-scorer-training',
@@ -189,5 +158,38 @@ describe('ModelTraining', () => {
         OKActions: [{ Ref: idOf(topic) }],
       }),
     ]);
+  });
+
+  test("publishes to a namespace of its model's own, which its alarm watches and its report step is told, so another team's training code cannot silence that alarm", () => {
+    const fixture = mlflowJobStack();
+    const { stack, cluster, accounts: mlflowAccounts, topic } = fixture;
+    const jobs = [
+      { model: 'fraud-scorer', job: new ModelTraining(stack, 'Training', { ...SETTINGS, cluster, namespace: fixture.namespace, mlflowAccounts, alarmTopic: topic }) },
+      {
+        model: 'risk-scorer',
+        job: new ModelTraining(stack, 'RiskTraining', {
+          ...SETTINGS,
+          model: 'risk-scorer',
+          registeredModel: 'risk-scorer',
+          experiment: 'risk/risk-scorer',
+          alarmName: 'mlops-prod-risk-scorer-training',
+          input: 's3://risk-data/training/daily/',
+          cluster,
+          namespace: teamNamespace(stack, cluster, 'risk', 'RiskTeam'),
+          mlflowAccounts,
+          alarmTopic: topic,
+        }),
+      },
+    ];
+    expectOwnMetricNamespaces(
+      stack,
+      jobs.map(({ model, job }) => ({
+        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as never),
+        alarmNames: [`mlops-prod-${model}-training`],
+        cronJob: `${model}-training`,
+      })),
+      'BATCH_METRIC_NAMESPACE',
+      [NAMESPACE, 'MLOpsPlatform/Training/mlops-prod/risk-scorer'],
+    );
   });
 });

@@ -41,3 +41,11 @@ describe('PodIdentityRole.grantFolderRead', () => {
     expect(() => roleWith((identity) => identity.grantFolderRead(folder))).toThrow(`${folder} is not an S3 folder such as s3://fraud-data/scoring/daily/`);
   });
 });
+
+describe('PodIdentityRole.grantMetricPublishing', () => {
+  test('lets the pods publish metrics to the one namespace given, the only scope PutMetricData has', () => {
+    expect(roleWith((identity) => identity.grantMetricPublishing('MLOpsPlatform/Batch/mlops-prod/fraud-scorer'))).toEqual([
+      { Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'MLOpsPlatform/Batch/mlops-prod/fraud-scorer' } } },
+    ]);
+  });
+});

@@ -1,35 +1,14 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { MlflowTeamAccounts } from '../../../lib/constructs/mlflow-team-accounts';
-import { MlflowServer } from '../../../lib/constructs/mlflow-server';
 import { TEAM_JOBS_SERVICE_ACCOUNT, TeamJobIdentity } from '../../../lib/constructs/team-job-identity';
-import { ArtifactBucket } from '../../../lib/constructs/artifact-bucket';
-import { MlflowDatabase } from '../../../lib/constructs/mlflow-database';
-import { PlatformLoadBalancer } from '../../../lib/constructs/platform-load-balancer';
-import { loadBalancerSubnetCidrs } from '../../../lib/constructs/platform-vpc';
-import { clusterStack } from '../../helpers/cluster-fixture';
+import { mlflowAccountsStack } from '../../helpers/mlflow-fixture';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
 describe('TeamJobIdentity', () => {
-  const { stack, vpc, cluster } = clusterStack();
-  const server = new MlflowServer(stack, 'Mlflow', {
-    cluster,
-    database: new MlflowDatabase(stack, 'Database', { vpc, instanceIdentifier: 'test-mlflow', credentialsSecretName: 'test/mlflow/database' }),
-    artifacts: new ArtifactBucket(stack, 'Artifacts', {}),
-    vpc,
-    secretNamePrefix: 'test/mlflow',
-    hostname: 'mlflow.example.internal',
-    loadBalancer: new PlatformLoadBalancer(stack, 'LoadBalancer', { vpc, inboundCidrs: ['10.0.0.0/16'], deletionProtection: false }),
-    loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(vpc),
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-  });
-  const accounts = new MlflowTeamAccounts(stack, 'TeamAccounts', {
-    cluster,
-    server,
-    secretNamePrefix: 'test/mlflow',
-    awsApiCidrs: ['10.0.255.0/27', '10.0.255.32/27'],
-    teams: [{ name: 'fraud', models: [] }, { name: 'risk', models: [] }],
-  });
+  const { stack, cluster, accounts } = mlflowAccountsStack([
+    { name: 'fraud', models: [] },
+    { name: 'risk', models: [] },
+  ]);
   const fraud = new TeamJobIdentity(stack, 'FraudJobs', { cluster: cluster.cluster, team: 'fraud', accounts });
   const risk = new TeamJobIdentity(stack, 'RiskBatch', { cluster: cluster.cluster, team: 'risk', accounts, serviceAccount: 'batch' });
   const resources: Record<string, Resource> = Template.fromStack(stack).toJSON().Resources;

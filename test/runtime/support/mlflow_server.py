@@ -163,3 +163,19 @@ def run_data_scientist(mlflow: MlflowDeployment, home: Path) -> dict:
             "alias": annotations["mlops.platform/model-alias"],
         },
     )
+
+
+def lay_out_model(mlflow: MlflowDeployment, registered_model: dict, destination: Path, home: Path) -> Path:
+    """The data scientist's registered model at ``destination``, laid out as `mlflow models
+    build-docker` lays it in the image, readable by the pod's user; ``home`` is the builder's."""
+    destination.mkdir(parents=True)
+    run_client(
+        "model_layout.py",
+        home,
+        mlflow.url,
+        (registered_model["user"], registered_model["password"]),
+        {"model_uri": f"models:/{registered_model['registered_model']}@{registered_model['alias']}", "destination": str(destination)},
+    )
+    for path in [destination.parent, *destination.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return destination

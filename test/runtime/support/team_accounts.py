@@ -95,6 +95,15 @@ class SyncRun:
         return cls(*run_to_end(process))
 
 
+def team_login(platform: Platform, mlflow: MlflowDeployment, pod_name: str, team: str) -> tuple[str, str]:
+    """The team's user, made (or found) by a run of the user sync Job, and its login."""
+    sync = SyncRun.run(platform, mlflow, pod_name)
+    assert sync.exit_code == 0, sync.log
+    teams = {entry["team"]: entry for entry in json.loads(sync_container(platform).manifest_env()["MLFLOW_TEAMS"])}
+    secret = platform.secret(teams[team]["secretId"])
+    return secret["username"], secret["password"]
+
+
 def synthesize_team_job(folder: Path, image: str, secret_arn: str, region: str) -> dict:
     """The Job test/runtime/synth-team-job.ts builds with the credentials init step."""
     completed = subprocess.run(
