@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AlarmTopic, AlarmTopicProps } from '../../../lib/constructs/alarm-topic';
 import { testApp } from '../../helpers/app';
@@ -28,8 +28,8 @@ function statements(template: Template, type: string, property: string): Record<
 
 describe('AlarmTopic', () => {
   const { stack, construct, template } = alarmTopic();
-  const keyId = stack.getLogicalId(construct.key.node.defaultChild as never);
-  const topicId = stack.getLogicalId(construct.topic.node.defaultChild as never);
+  const keyId = stack.getLogicalId(construct.key.node.defaultChild as CfnElement);
+  const topicId = stack.getLogicalId(construct.topic.node.defaultChild as CfnElement);
 
   test('encrypts the topic with its own customer-managed key', () => {
     template.hasResourceProperties('AWS::SNS::Topic', {

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ArtifactBucket, modelPredictionsPrefix } from '../../../lib/constructs/artifact-bucket';
 import { testApp } from '../../helpers/app';
@@ -7,12 +7,12 @@ describe('ArtifactBucket', () => {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const artifacts = new ArtifactBucket(stack, 'Artifacts', { modelNames: ['churn', 'churn-v2'] });
   const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  const bucketId = stack.getLogicalId(artifacts.bucket.node.defaultChild as never);
-  const keyId = stack.getLogicalId(artifacts.key.node.defaultChild as never);
+  const bucketId = stack.getLogicalId(artifacts.bucket.node.defaultChild as CfnElement);
+  const keyId = stack.getLogicalId(artifacts.key.node.defaultChild as CfnElement);
 
   test("gives every model a policy to list, write and delete its own batch results under predictions/<model>/, and nothing else", () => {
     expect(modelPredictionsPrefix('churn')).toBe('predictions/churn/');
-    const policy = template.Resources[stack.getLogicalId(artifacts.modelPredictionsPolicies.churn.node.defaultChild as never)];
+    const policy = template.Resources[stack.getLogicalId(artifacts.modelPredictionsPolicies.churn.node.defaultChild as CfnElement)];
     expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
     expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
       {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { k8s } from 'cdk8s-plus-27';
@@ -47,7 +47,7 @@ function build(overrides: Partial<BatchInferenceProps> = {}) {
   const { stack, topic } = fixture;
   const { batch, predictionsPolicy } = addBatch(fixture, 'Batch', overrides);
   const json = Template.fromStack(stack).toJSON() as { Resources: Resources };
-  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(batch).getLogicalId(construct.node.defaultChild as never);
+  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(batch).getLogicalId(construct.node.defaultChild as CfnElement);
   return { json, stack, batch, topic, predictionsPolicy, idOf };
 }
 
@@ -175,7 +175,7 @@ describe('BatchInference', () => {
     expectOwnMetricNamespaces(
       fixture.stack,
       jobs.map(({ model, job }) => ({
-        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as never),
+        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as CfnElement),
         alarmNames: [`mlops-prod-${model}-batch`],
         cronJob: `${model}-batch`,
       })),

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { k8s } from 'cdk8s-plus-27';
 import { DRIFT_REPORT_CONTAINER } from '../../../charts/lib/drift-report-cron-job';
@@ -36,7 +36,7 @@ function build(settings: typeof SETTINGS = SETTINGS) {
   const { stack, cluster, namespace, accounts: mlflowAccounts, topic } = mlflowJobStack();
   const drift = new DriftReport(stack, 'Drift', { ...settings, cluster, namespace, mlflowAccounts, alarmTopic: topic });
   const json = Template.fromStack(stack).toJSON() as { Resources: Resources };
-  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(drift).getLogicalId(construct.node.defaultChild as never);
+  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(drift).getLogicalId(construct.node.defaultChild as CfnElement);
   // The statements of the policies of the job's role.
   const statements = () => roleStatements(json.Resources, idOf(drift.role));
   return { json, drift, topic, idOf, mlflowAccounts, stack, statements };
@@ -170,7 +170,7 @@ describe('DriftReport', () => {
     expectOwnMetricNamespaces(
       stack,
       jobs.map(({ model, job }) => ({
-        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as never),
+        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as CfnElement),
         alarmNames: [`mlops-prod-${model}-drift`, `mlops-prod-${model}-drift-run`],
         cronJob: `${model}-drift`,
       })),

@@ -1,3 +1,4 @@
+import { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { modelAlarmNamePrefix, modelSloAlarmName, VERSION_ALARM_KINDS, versionAlarmNames } from '../../../lib/config/alarm-names';
@@ -48,7 +49,7 @@ describe('ModelSloAlarms', () => {
   test('reads each version alarm from the target group of that version', () => {
     const groupOf = (name: string) => JSON.stringify(Template.fromStack(fixture.serving).findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: name } }));
     for (const version of VERSIONS) {
-      const targetGroupId = fixture.serving.getLogicalId(fixture.serving.node.findChild(`TargetGroup-fraud-scorer-${version}`).node.defaultChild as never);
+      const targetGroupId = fixture.serving.getLogicalId(fixture.serving.node.findChild(`TargetGroup-fraud-scorer-${version}`).node.defaultChild as CfnElement);
       expect(groupOf(versionAlarmNames(MODEL_PREFIX, version)['p95-latency'])).toContain(`"${targetGroupId}","TargetGroupFullName"`);
     }
   });

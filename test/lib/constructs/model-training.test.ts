@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { k8s } from 'cdk8s-plus-27';
 import { ModelTraining, ModelTrainingProps } from '../../../lib/constructs/model-training';
@@ -36,7 +36,7 @@ function build(overrides: Partial<ModelTrainingProps> = {}) {
   const { stack, cluster, namespace, accounts: mlflowAccounts, topic } = mlflowJobStack();
   const training = new ModelTraining(stack, 'Training', { ...SETTINGS, ...overrides, cluster, namespace, mlflowAccounts, alarmTopic: topic });
   const json = Template.fromStack(stack).toJSON() as { Resources: Resources };
-  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(training).getLogicalId(construct.node.defaultChild as never);
+  const idOf = (construct: { node: { defaultChild?: unknown } }) => Stack.of(training).getLogicalId(construct.node.defaultChild as CfnElement);
   return { json, training, topic, idOf, mlflowAccounts, stack };
 }
 
@@ -184,7 +184,7 @@ describe('ModelTraining', () => {
     expectOwnMetricNamespaces(
       stack,
       jobs.map(({ model, job }) => ({
-        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as never),
+        roleId: Stack.of(job).getLogicalId(job.role.node.defaultChild as CfnElement),
         alarmNames: [`mlops-prod-${model}-training`],
         cronJob: `${model}-training`,
       })),

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnElement, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { modelAlarmNamePrefix, versionAlarmNames, versionAlarmPrefix } from '../../../lib/config/alarm-names';
@@ -53,7 +53,7 @@ function versionAlarms(props: Partial<ModelVersionAlarmsProps> = {}) {
     construct,
     alarms,
     topicId: fixture.serving.getLogicalId(topic.node.defaultChild as sns.CfnTopic),
-    targetGroupId: fixture.serving.getLogicalId(targetGroup.node.defaultChild as never),
+    targetGroupId: fixture.serving.getLogicalId(targetGroup.node.defaultChild as CfnElement),
   };
 }
 

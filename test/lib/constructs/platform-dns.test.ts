@@ -1,3 +1,4 @@
+import { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PlatformDns, PlatformDnsProps } from '../../../lib/constructs/platform-dns';
 import { testApp } from '../../helpers/app';
@@ -24,7 +25,7 @@ function records(template: Template) {
 describe('PlatformDns', () => {
   describe('with a zone of its own', () => {
     const { stack, loadBalancer, construct, template } = platformDns();
-    const loadBalancerId = stack.getLogicalId(loadBalancer.node.defaultChild as never);
+    const loadBalancerId = stack.getLogicalId(loadBalancer.node.defaultChild as CfnElement);
 
     test('creates one private hosted zone named zoneName, associated with the VPC in its region', () => {
       template.resourceCountIs('AWS::Route53::HostedZone', 1);
