@@ -71,10 +71,13 @@ export class MlflowServer extends Construct {
   public readonly image: ecrAssets.DockerImageAsset;
   /** The manifest of the MLflow chart: its namespace, server and migration. */
   public readonly manifest: PlatformManifest;
+  /** CIDRs where pods of the MLflow namespace reach AWS APIs over HTTPS. */
+  public readonly awsApiCidrs: string[];
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id);
     const { database, artifacts, vpc } = props;
+    this.awsApiCidrs = props.awsApiCidrs;
 
     // Id `Default` leaves the secrets and their key at the logical IDs they had as children of
     // this construct: new IDs would replace them, and with them their values.

@@ -28,8 +28,6 @@ export interface MlflowTeamAccountsProps {
   readonly secretNamePrefix: string;
   /** Every team of the environment. */
   readonly teams: readonly MlflowTeam[];
-  /** CIDRs where the pods reach AWS APIs over HTTPS: the interface endpoints' subnets, or 0.0.0.0/0 where they go through NAT. */
-  readonly awsApiCidrs: string[];
 }
 
 /**
@@ -93,7 +91,7 @@ export class MlflowTeamAccounts extends Construct {
         secretArn: this.secretOf(team.name).secretArn,
         registeredModels: team.models.map((model) => model.registeredModel),
       })),
-      awsApiCidrs: props.awsApiCidrs,
+      awsApiCidrs: server.awsApiCidrs,
     });
     this.manifest = new PlatformManifest(this, 'Chart', { cluster: props.cluster, chart });
     // The namespace and the server come first; the pod gets credentials only if its association exists when it is admitted.

@@ -35,7 +35,6 @@ export class MlflowStack extends PlatformStack {
     super(scope, id, props);
     const { config } = props;
     const { mlflow, ingress } = config;
-    const awsApiCidrs = podHttpsEgressCidrs(props.vpc, config.network.podHttpsEgress);
 
     this.server = new MlflowServer(this, 'Mlflow', {
       cluster: props.cluster,
@@ -44,7 +43,7 @@ export class MlflowStack extends PlatformStack {
       vpc: props.vpc,
       loadBalancer: props.loadBalancer,
       loadBalancerSubnetCidrs: loadBalancerSubnetCidrs(props.vpc, ingress.scheme),
-      awsApiCidrs,
+      awsApiCidrs: podHttpsEgressCidrs(props.vpc, config.network.podHttpsEgress),
       secretNamePrefix: `${namePath(config)}/mlflow`,
       hostname: mlflow.hostname,
       replicas: mlflow.replicas,
@@ -59,7 +58,6 @@ export class MlflowStack extends PlatformStack {
       server: this.server,
       secretNamePrefix: `${namePath(config)}/mlflow`,
       teams: config.teams,
-      awsApiCidrs,
     });
   }
 }

@@ -44,7 +44,6 @@ export function mlflowAccountsStack(teams: readonly MlflowTeam[]): MlflowStack &
     cluster: built.cluster,
     server: built.server,
     secretNamePrefix: 'test/mlflow',
-    awsApiCidrs: TEST_AWS_API_CIDRS,
     teams,
   });
   return { ...built, accounts };
